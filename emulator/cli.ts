@@ -1,0 +1,57 @@
+/**
+ * `orgvault-emulator [--port N] [--seed S] [--profile empty|demo|bench] [--scale N] [--state FILE]`
+ * Prints one JSON line with the connection details once listening; runs until SIGINT/SIGTERM.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { startEmulator } from './index.ts';
+import type { EmulatorProfile } from './index.ts';
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+const program = new Command('orgvault-emulator')
+  .description('A Salesforce org emulator speaking OAuth, REST and SOQL, for tests, demos and benchmarks.')
+  .addOption(new Option('--port <n>', 'port to listen on; 0 picks a free one').default(0).argParser(integer('--port', 0, 65535)))
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--seed <s>', 'seed for the generated data; the same seed gives the same org', '1')
+  .addOption(new Option('--profile <name>', 'data to start with').choices(['empty', 'demo', 'bench']).default('demo'))
+  .addOption(new Option('--scale <n>', 'records in the bench profile').argParser(integer('--scale', 1, 50_000_000)))
+  .option('--state <file>', 'load the org from this file if it exists, and save it there on exit')
+  .addOption(new Option('--session-timeout <seconds>', 'idle time before a session expires').argParser(integer('--session-timeout', 60, 86_400)))
+  .showHelpAfterError();
+
+program.parse();
+const options = program.opts<{ port: number; host: string; seed: string; profile: EmulatorProfile; scale?: number; state?: string; sessionTimeout?: number }>();
+
+const emulator = await startEmulator({
+  port: options.port,
+  host: options.host,
+  seed: options.seed,
+  profile: options.profile,
+  scale: options.scale,
+  statePath: options.state,
+  sessionTimeoutSeconds: options.sessionTimeout,
+});
+process.stdout.write(`${JSON.stringify(emulator.info)}\n`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    emulator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('orgvault-emulator: could not save state:', error);
+        process.exit(1);
+      },
+    );
+  });
+}

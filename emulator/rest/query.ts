@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import type { Hono } from 'hono';
+import type { AppEnv, EmulatorContext } from '../server/context.ts';
+import { SalesforceError } from '../org/errors.ts';
+import type { Org } from '../org/org.ts';
+import { executeSoql } from '../soql/execute.ts';
+import type { QueryPlanResult } from '../soql/execute.ts';
+import { errorBody, mountRoutes } from './records.ts';
+import type { RestRequest, RestResult, RestRoute } from './records.ts';
+
+const DEFAULT_BATCH_SIZE = 2000;
+const MIN_BATCH_SIZE = 200;
+/** Cursors close after this long without a fetch (org clock). */
+const CURSOR_IDLE_MS = 15 * 60_000;
+/** Open cursors per user; opening another releases the oldest. */
+const MAX_CURSORS_PER_USER = 10;
+
+/** Registers `/query` and `/queryAll` with their `nextRecordsUrl` continuations. */
+export function registerQueryRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void {
+  mountRoutes(app, queryRoutes(ctx));
+}
+
+/**
+ * The query resources as synchronous routes, shared with Composite. Both continuation routes accept
+ * both kinds of cursor: Salesforce's queryAll results point at `/query/…`, and jsforce follows them.
+ */
+export function queryRoutes(ctx: EmulatorContext): RestRoute[] {
+  const org = ctx.org;
+  return [
+    { method: 'GET', path: '/query', kind: 'query', handler: (req) => startQuery(org, req, false) },
+    { method: 'GET', path: '/queryAll', kind: 'query', handler: (req) => startQuery(org, req, true) },
+    { method: 'GET', path: '/query/:locator', kind: 'query', handler: (req) => continueQuery(org, req) },
+    { method: 'GET', path: '/queryAll/:locator', kind: 'query', handler: (req) => continueQuery(org, req) },
+  ];
+}
+
+type QueryPlan = Pick<QueryPlanResult, 'count' | 'totalSize' | 'rows' | 'projectRest'>;
+
+interface Cursor {
+  userId: string;
+  plan: QueryPlan;
+  lastUsedMs: number;
+}
+
+/**
+ * Server-side query cursors. A cursor holds the result rows as they were when the query ran (records
+ * are immutable objects, so this is a true snapshot) and projects each page only when it is fetched.
+ */
+class CursorStore {
+  private readonly cursors = new Map<string, Cursor>();
+
+  open(userId: string, plan: QueryPlan, nowMs: number): string {
+    this.expire(nowMs);
+    const mine = [...this.cursors].filter(([, c]) => c.userId === userId);
+    // Map order is opening order, so the first ones are the oldest.
+    for (let i = 0; i <= mine.length - MAX_CURSORS_PER_USER; i++) this.cursors.delete(mine[i]![0]);
+    const key = newLocatorKey();
+    this.cursors.set(key, { userId, plan, lastUsedMs: nowMs });
+    return key;
+  }
+
+  take(key: string, userId: string, nowMs: number): Cursor {
+    this.expire(nowMs);
+    const cursor = this.cursors.get(key);
+    if (!cursor || cursor.userId !== userId) throw invalidLocator();
+    cursor.lastUsedMs = nowMs;
+    return cursor;
+  }
+
+  close(key: string): void {
+    this.cursors.delete(key);
+  }
+
+  private expire(nowMs: number): void {
+    for (const [key, cursor] of this.cursors) if (nowMs - cursor.lastUsedMs > CURSOR_IDLE_MS) this.cursors.delete(key);
+  }
+}
+
+const stores = new WeakMap<Org, CursorStore>();
+
+function storeFor(org: Org): CursorStore {
+  let store = stores.get(org);
+  if (!store) {
+    store = new CursorStore();
+    stores.set(org, store);
+  }
+  return store;
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** `01g` (the query locator key prefix) and 15 more characters, the shape of a real cursor ID. */
+function newLocatorKey(): string {
+  const bytes = randomBytes(15);
+  let out = '01g';
+  for (const b of bytes) out += BASE62[b % 62];
+  return out;
+}
+
+function invalidLocator(): SalesforceError {
+  return new SalesforceError('INVALID_QUERY_LOCATOR', 'invalid query locator');
+}
+
+/** `Sforce-Query-Options: batchSize=N`: 200 to 2000; Salesforce may send more, never fewer. */
+function batchSize(req: RestRequest): number {
+  const header = req.header('Sforce-Query-Options') ?? '';
+  const match = /batchSize\s*=\s*(\d+)/i.exec(header);
+  if (!match) return DEFAULT_BATCH_SIZE;
+  return Math.min(DEFAULT_BATCH_SIZE, Math.max(MIN_BATCH_SIZE, Number(match[1])));
+}
+
+function startQuery(org: Org, req: RestRequest, includeDeleted: boolean): RestResult {
+  const soql = req.query.get('q');
+  if (soql === null || soql.trim() === '') return errorBody(400, 'MALFORMED_QUERY', 'A query string has to be specified');
+  const plan: QueryPlan = executeSoql(org.querySource(), soql, { includeDeleted, context: 'rest' });
+  if (plan.count !== undefined) return { status: 200, body: { totalSize: plan.count, done: true, records: [] } };
+  const size = batchSize(req);
+  if (plan.rows.length <= size) return page(req, plan, 0, plan.rows.length, undefined);
+  const key = storeFor(org).open(req.session.userId, plan, org.clock.nowMs());
+  return page(req, plan, 0, size, key);
+}
+
+function continueQuery(org: Org, req: RestRequest): RestResult {
+  const match = /^(01g[0-9A-Za-z]{15})-(\d+)$/.exec(req.params.locator ?? '');
+  if (!match) throw invalidLocator();
+  const key = match[1]!;
+  const offset = Number(match[2]);
+  const store = storeFor(org);
+  const cursor = store.take(key, req.session.userId, org.clock.nowMs());
+  if (offset > cursor.plan.rows.length) throw invalidLocator();
+  const end = Math.min(cursor.plan.rows.length, offset + batchSize(req));
+  if (end >= cursor.plan.rows.length) {
+    // The last page releases the cursor, so finished queries do not count against the ten.
+    store.close(key);
+    return page(req, cursor.plan, offset, end, undefined);
+  }
+  return page(req, cursor.plan, offset, end, key);
+}
+
+function page(req: RestRequest, plan: QueryPlan, start: number, end: number, key: string | undefined): RestResult {
+  const records = new Array<unknown>(end - start);
+  for (let i = start; i < end; i++) records[i - start] = plan.projectRest(plan.rows[i]!, req.apiVersion);
+  const body: Record<string, unknown> = { totalSize: plan.totalSize, done: key === undefined };
+  if (key !== undefined) body.nextRecordsUrl = `/services/data/v${req.apiVersion}/query/${key}-${end}`;
+  body.records = records;
+  return { status: 200, body };
+}

@@ -1,0 +1,269 @@
+import type { FieldType as SelectItem, Subquery } from '@jetstreamapp/soql-parser-js';
+import type { FieldDef, ObjectSchema, StoredRecord } from '../org/schema.ts';
+import { SalesforceError } from '../org/errors.ts';
+import type { CompileContext } from './context.ts';
+import { clauseOffset, locateWord, subqueryScopes } from './lexer.ts';
+import type { Scope } from './lexer.ts';
+import { fieldOn, followStep, kindOf, outputValue, readOn, resolveField } from './paths.ts';
+import type { FieldRef, Step, ValueKind } from './paths.ts';
+import { compileWhere } from './where.ts';
+import type { Predicate } from './where.ts';
+import { compileOrderBy, orderRows } from './order.ts';
+import type { OrderPlan } from './order.ts';
+import { messages, queryError } from './query-error.ts';
+import { bulkError } from './bulk-rules.ts';
+
+/**
+ * The SELECT list compiled into a projection tree: plain columns, parent relationships (nested
+ * objects with `attributes`) and child subqueries (`{totalSize, done, records}`), plus the flat
+ * column list Bulk CSV uses. Projection runs per row on demand, so a large result costs nothing
+ * until its pages are served.
+ */
+
+type Node =
+  | { kind: 'field'; key: string; field: FieldDef; valueKind: ValueKind; label: boolean }
+  | { kind: 'parent'; key: string; step: Step; nodes: Node[] }
+  | { kind: 'child'; key: string; child: ChildPlan };
+
+interface Column {
+  name: string;
+  value(record: StoredRecord): unknown;
+}
+
+export interface SelectPlan {
+  object: ObjectSchema;
+  nodes: Node[];
+  columns: Column[];
+}
+
+interface ChildPlan {
+  object: ObjectSchema;
+  /** The child's reference field pointing at the parent. */
+  referenceField: string;
+  plan: SelectPlan;
+  where: Predicate | undefined;
+  order: OrderPlan<StoredRecord> | undefined;
+  limit: number | undefined;
+  offset: number;
+  /** Child rows grouped by parent ID, built on first use with one scan of the child object. */
+  index: Map<string, StoredRecord[]> | undefined;
+}
+
+/** Fields FIELDS(ALL | STANDARD | CUSTOM) stands for, in describe order. */
+function fieldsFunction(object: ObjectSchema, which: string): FieldDef[] {
+  const visible = object.def.fields.filter((f) => !f.deprecatedAndHidden);
+  if (which === 'STANDARD') return visible.filter((f) => !f.custom);
+  if (which === 'CUSTOM') return visible.filter((f) => f.custom);
+  return visible;
+}
+
+/**
+ * Compiles a SELECT list. `limit` is the query's LIMIT, checked for FIELDS(ALL) and
+ * FIELDS(CUSTOM), which Salesforce allows only with a LIMIT of at most 200 (top level only).
+ */
+export function compileSelect(ctx: CompileContext, object: ObjectSchema, items: SelectItem[], limit: number | undefined, topLevel: boolean): SelectPlan {
+  const plan: SelectPlan = { object, nodes: [], columns: [] };
+  const seen = new Set<string>();
+  const selectStart = ctx.scope.tokens[ctx.scope.from]?.start ?? 0;
+  const fromOffset = clauseOffset(ctx.scope, 'FROM') ?? ctx.soql.length;
+  const childScopes = subqueryScopes(ctx.scope).filter((s) => s.tokens[s.from].start < fromOffset);
+  let cursor = selectStart;
+  let childIndex = 0;
+
+  const add = (ref: FieldRef, offset: number, label: boolean, alias: string | undefined): void => {
+    const key = (alias ?? ref.path).toLowerCase();
+    if (seen.has(key)) throw queryError('INVALID_FIELD', `duplicate field selected: ${alias ?? ref.written}`, ctx.soql, offset);
+    seen.add(key);
+    if (ref.kind === 'compound' && ctx.options.context === 'bulk') {
+      throw bulkError('compoundField');
+    }
+    addNode(plan.nodes, ref, label, alias);
+    plan.columns.push(flatColumn(ref, label, alias));
+  };
+
+  for (const item of items) {
+    switch (item.type) {
+      case 'Field':
+      case 'FieldRelationship': {
+        const written = item.type === 'Field' ? writtenField(item) : (item.rawValue ?? [...item.relationships, item.field].join('.'));
+        const offset = locateWord(ctx.scope, written, cursor);
+        cursor = offset + 1;
+        add(resolveField(ctx, object, written, offset), offset, false, undefined);
+        break;
+      }
+      case 'FieldFunctionExpression': {
+        const name = item.functionName.toUpperCase();
+        const offset = locateWord(ctx.scope, item.functionName, cursor);
+        cursor = offset + 1;
+        if (name === 'FIELDS') {
+          const which = String(item.parameters[0] ?? '').toUpperCase();
+          if (which !== 'ALL' && which !== 'STANDARD' && which !== 'CUSTOM') {
+            throw queryError('MALFORMED_QUERY', messages.unexpectedToken(String(item.parameters[0] ?? ')')), ctx.soql, offset);
+          }
+          if (topLevel && which !== 'STANDARD' && (limit === undefined || limit > 200)) {
+            throw queryError('MALFORMED_QUERY', messages.fieldsLimit, ctx.soql, offset);
+          }
+          for (const f of fieldsFunction(object, which)) add(resolveField(ctx, object, f.name, offset), offset, false, undefined);
+        } else if (name === 'TOLABEL' && typeof item.parameters[0] === 'string') {
+          const written = item.parameters[0];
+          add(resolveField(ctx, object, written, locateWord(ctx.scope, written, offset)), offset, true, item.alias);
+        } else {
+          throw queryError('MALFORMED_QUERY', `${item.functionName}() in SELECT is not supported by the orgvault emulator`, ctx.soql, offset);
+        }
+        break;
+      }
+      case 'FieldSubquery': {
+        const scope = childScopes[childIndex++] ?? ctx.scope;
+        cursor = Math.max(cursor, scope.tokens[scope.to - 1]?.start ?? cursor);
+        const child = compileChild(ctx, object, item.subquery, scope);
+        const key = child.key.toLowerCase();
+        if (seen.has(key)) throw queryError('INVALID_FIELD', `duplicate field selected: ${child.key}`, ctx.soql, scope.tokens[scope.from].start);
+        seen.add(key);
+        plan.nodes.push(child);
+        break;
+      }
+      case 'FieldTypeof': {
+        const offset = locateWord(ctx.scope, 'TYPEOF', cursor);
+        throw queryError('MALFORMED_QUERY', 'TYPEOF is not supported by the orgvault emulator', ctx.soql, offset);
+      }
+    }
+  }
+  return plan;
+}
+
+function writtenField(item: { field: string; rawValue?: string }): string {
+  return item.rawValue ?? item.field;
+}
+
+function addNode(nodes: Node[], ref: FieldRef, label: boolean, alias: string | undefined): void {
+  let level = nodes;
+  for (const step of ref.steps) {
+    let parent = level.find((n): n is Extract<Node, { kind: 'parent' }> => n.kind === 'parent' && n.key === step.name);
+    if (!parent) {
+      parent = { kind: 'parent', key: step.name, step, nodes: [] };
+      level.push(parent);
+    }
+    level = parent.nodes;
+  }
+  level.push({ kind: 'field', key: alias ?? ref.field.name, field: ref.field, valueKind: ref.kind, label });
+}
+
+/** A picklist value's label (toLabel), or the value itself when it is not a defined value. */
+function labelOf(field: FieldDef, value: unknown): unknown {
+  if (typeof value !== 'string' || !field.picklistValues) return value;
+  if (field.type === 'multipicklist') {
+    return value
+      .split(';')
+      .map((v) => field.picklistValues!.find((p) => p.value === v)?.label ?? v)
+      .join(';');
+  }
+  return field.picklistValues.find((p) => p.value === value)?.label ?? value;
+}
+
+function flatColumn(ref: FieldRef, label: boolean, alias: string | undefined): Column {
+  const read = ref.read;
+  const kind = ref.kind;
+  const field = ref.field;
+  return {
+    name: alias ?? ref.path,
+    value: label ? (r) => outputValue(kind, labelOf(field, read(r))) : (r) => outputValue(kind, read(r)),
+  };
+}
+
+function compileChild(ctx: CompileContext, parent: ObjectSchema, sub: Subquery, scope: Scope): Extract<Node, { kind: 'child' }> {
+  const fromOffset = clauseOffset(scope, 'FROM') ?? scope.tokens[scope.from].start;
+  const nameOffset = locateWord(scope, sub.relationshipName, fromOffset);
+  const wanted = sub.relationshipName.toLowerCase();
+  const relationship = ctx.source.schema
+    .childRelationships(parent.name)
+    .find((c) => c.relationshipName !== null && c.relationshipName.toLowerCase() === wanted);
+  const object = relationship ? ctx.source.schema.object(relationship.childSObject) : undefined;
+  if (!relationship || !object) throw queryError('INVALID_TYPE', messages.badChildRelationship(sub.relationshipName), ctx.soql, nameOffset);
+  const childCtx: CompileContext = { ...ctx, scope, alias: sub.sObjectAlias };
+  if (sub.offset !== undefined && sub.offset > 2000) throw new SalesforceError('NUMBER_OUTSIDE_VALID_RANGE', messages.maxOffset);
+  const child: ChildPlan = {
+    object,
+    referenceField: relationship.field,
+    plan: compileSelect(childCtx, object, sub.fields ?? [], sub.limit, false),
+    where: compileWhere(childCtx, object, sub.where),
+    order: compileOrderBy(childCtx, object, sub.orderBy),
+    limit: sub.limit,
+    offset: sub.offset ?? 0,
+    index: undefined,
+  };
+  return { kind: 'child', key: relationship.relationshipName!, child };
+}
+
+/** Builds a child subquery's index: one scan of the child object, grouped by the parent reference. */
+function childIndex(ctx: CompileContext, child: ChildPlan): Map<string, StoredRecord[]> {
+  if (child.index) return child.index;
+  const { source, options } = ctx;
+  const matches: StoredRecord[] = [];
+  for (const record of source.scan(child.object.name, options.includeDeleted)) {
+    if (!options.includeDeleted && record.IsDeleted === true) continue;
+    if (child.where && !child.where(record)) continue;
+    matches.push(record);
+  }
+  const ordered = child.order ? orderRows(matches, child.order) : matches;
+  const index = new Map<string, StoredRecord[]>();
+  for (const record of ordered) {
+    const parentId = source.readField(child.object, record, child.referenceField);
+    if (typeof parentId !== 'string' || parentId === '') continue;
+    const list = index.get(parentId);
+    if (list) list.push(record);
+    else index.set(parentId, [record]);
+  }
+  child.index = index;
+  return index;
+}
+
+export function recordUrl(apiVersion: string, type: string, id: string): string {
+  return `/services/data/v${apiVersion}/sobjects/${type}/${id}`;
+}
+
+/** One row in REST's JSON shape. */
+export function projectRest(ctx: CompileContext, plan: SelectPlan, record: StoredRecord, apiVersion: string): Record<string, unknown> {
+  return projectNodes(ctx, plan.object, record, plan.nodes, apiVersion, false);
+}
+
+function projectNodes(
+  ctx: CompileContext,
+  object: ObjectSchema,
+  record: StoredRecord,
+  nodes: Node[],
+  apiVersion: string,
+  dynamic: boolean,
+): Record<string, unknown> {
+  const { source } = ctx;
+  const out: Record<string, unknown> = { attributes: { type: object.name, url: recordUrl(apiVersion, object.name, record.Id) } };
+  for (const node of nodes) {
+    if (node.kind === 'field') {
+      // Behind a polymorphic hop the field is looked up on the parent's actual object.
+      const field = dynamic ? fieldOn(object, node.field) : node.field;
+      if (!field) {
+        out[node.key] = null;
+        continue;
+      }
+      const kind = dynamic ? kindOf(field) : node.valueKind;
+      if (kind === 'base64') {
+        const raw = source.readField(object, record, field.name);
+        out[node.key] = raw === null || raw === undefined || raw === '' ? null : `${recordUrl(apiVersion, object.name, record.Id)}/${field.name}`;
+        continue;
+      }
+      const raw = readOn(source, object, record, field);
+      out[node.key] = outputValue(kind, node.label ? labelOf(field, raw) : raw);
+    } else if (node.kind === 'parent') {
+      const found = followStep(source, object, record, node.step, dynamic);
+      const parentDynamic = dynamic || node.step.target === undefined;
+      out[node.key] = found ? projectNodes(ctx, found[0], found[1], node.nodes, apiVersion, parentDynamic) : null;
+    } else {
+      const { child } = node;
+      const all = childIndex(ctx, child).get(record.Id);
+      const rows = all ? all.slice(child.offset, child.limit === undefined ? undefined : child.offset + child.limit) : [];
+      out[node.key] = rows.length
+        ? { totalSize: rows.length, done: true, records: rows.map((r) => projectRest(ctx, child.plan, r, apiVersion)) }
+        : null;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,19 @@
+import type { ObjectSchema, Schema, StoredRecord } from '../org/schema.ts';
+
+/**
+ * What the SOQL engine reads. The org implements it for the API user: `schema` holds only the
+ * objects and fields that user can see, and `readField` applies formulas and encryption masks, so
+ * the engine never needs to know about permissions.
+ */
+export interface QuerySource {
+  /** The objects and fields visible to the querying user. */
+  readonly schema: Schema;
+  /** Every stored record of an object; deleted ones (IsDeleted = true) only when asked for. */
+  scan(objectName: string, includeDeleted: boolean): Iterable<StoredRecord>;
+  /** A record of any object by 18-character ID, deleted ones included, or undefined. */
+  get(id: string): StoredRecord | undefined;
+  /** A field's value as the user sees it: formulas computed, encrypted fields masked. */
+  readField(object: ObjectSchema, record: StoredRecord, fieldName: string): unknown;
+  /** The org's current time (epoch ms) for date literals such as TODAY and LAST_N_DAYS:n. */
+  nowMs(): number;
+}

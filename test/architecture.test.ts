@@ -1,0 +1,42 @@
+// The dependency rules of docs/ARCHITECTURE.md are enforced by ESLint; these tests show the rule
+// fires for each forbidden direction and stays quiet for an allowed one.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const eslint = new ESLint({ cwd: root });
+
+async function violations(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: `${root}/${filePath}` });
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'import/no-restricted-paths').map((m) => m.message);
+}
+
+test('product code cannot import the emulator', async () => {
+  const found = await violations('src/core/probe.ts', "export { Org } from '../../emulator/org/org.ts';\n");
+  assert.equal(found.length, 1);
+  assert.match(found[0]!, /never the emulator/);
+});
+
+test('the emulator cannot import product code', async () => {
+  const found = await violations('emulator/probe.ts', "export { UsageError } from '../src/core/errors.ts';\n");
+  assert.equal(found.length, 1);
+  assert.match(found[0]!, /must not depend on the product/);
+});
+
+test('a port cannot import a shell', async () => {
+  const found = await violations('src/salesforce/probe.ts', "export * from '../cli/emulator-process.ts';\n");
+  assert.equal(found.length, 1);
+  assert.match(found[0]!, /depends only on core/);
+});
+
+test('core cannot import outer layers', async () => {
+  const found = await violations('src/core/probe.ts', "export * from '../salesforce/connection.ts';\n");
+  assert.equal(found.length, 1);
+});
+
+test('a shell may import core and use cases', async () => {
+  const found = await violations('src/cli/probe.ts', "export * from '../core/errors.ts';\n");
+  assert.deepEqual(found, []);
+});
