@@ -10,7 +10,7 @@ import { mib, rate, seconds, startEmulatorChild } from './harness.ts';
 const API = '/services/data/v62.0';
 
 export async function emulatorQueryBench(options: BenchOptions): Promise<BenchSection> {
-  const emulator = await startEmulatorChild(['--profile', 'bench', '--scale', String(options.scale), '--port', '0'], ['--max-old-space-size=4096']);
+  const emulator = await startEmulatorChild(['--profile', 'bench', '--scale', String(options.scale), '--port', '0'], ['--max-old-space-size=4096', ...(process.env.BENCH_EMULATOR_NODE_ARGS ?? '').split(' ').filter(Boolean)]);
   try {
     const { info } = emulator;
     const afterSeed = emulator.memory();

@@ -222,6 +222,24 @@ export class Org {
     return value ?? null;
   }
 
+  /** `readField` for one field, resolved once for many records. */
+  fieldReader(_object: ObjectSchema, field: FieldDef): (record: StoredRecord) => unknown {
+    const name = field.name;
+    if (field.formula) {
+      const formula = field.formula;
+      const lookup = (id: string): StoredRecord | undefined => this.get(id);
+      return (record) => formula({ record, lookup });
+    }
+    if (field.encrypted && !this.access.permissions.viewEncryptedData) {
+      const mask = field.maskChar ?? '*';
+      return (record) => {
+        const value = record[name];
+        return typeof value === 'string' ? mask.repeat(value.length) : (value ?? null);
+      };
+    }
+    return (record) => record[name] ?? null;
+  }
+
   /** The API user's view of the data for the SOQL engine. */
   querySource(): QuerySource {
     this.purgeExpired();
@@ -230,6 +248,7 @@ export class Org {
       scan: (objectName, includeDeleted) => this.scan(objectName, includeDeleted),
       get: (id) => this.get(id),
       readField: (object, record, field) => this.readField(object, record, field),
+      fieldReader: (object, field) => this.fieldReader(object, field),
       nowMs: () => this.clock.nowMs(),
     };
   }

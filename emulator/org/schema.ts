@@ -164,11 +164,13 @@ export interface ObjectDef {
 /** Field lookup is case-insensitive in Salesforce; this index keeps that cheap. */
 export class ObjectSchema {
   readonly def: ObjectDef;
+  private readonly byName: Map<string, FieldDef>;
   private readonly byLowerName: Map<string, FieldDef>;
   private readonly byLowerRelationship: Map<string, FieldDef>;
 
   constructor(def: ObjectDef) {
     this.def = def;
+    this.byName = new Map(def.fields.map((f) => [f.name, f]));
     this.byLowerName = new Map(def.fields.map((f) => [f.name.toLowerCase(), f]));
     this.byLowerRelationship = new Map(
       def.fields.filter((f) => f.relationshipName).map((f) => [f.relationshipName!.toLowerCase(), f]),
@@ -180,7 +182,8 @@ export class ObjectSchema {
   }
 
   field(name: string): FieldDef | undefined {
-    return this.byLowerName.get(name.toLowerCase());
+    // Most callers pass the canonical name; only user input needs the case-insensitive lookup.
+    return this.byName.get(name) ?? this.byLowerName.get(name.toLowerCase());
   }
 
   /** The reference field behind a relationship name (`Account` → AccountId, `Parent__r` → Parent__c). */

@@ -16,6 +16,7 @@ import {
   runHandler,
   writeOptions,
 } from './records.ts';
+import { RawJson } from './records.ts';
 import type { RestRequest, RestResult, RestRoute } from './records.ts';
 import { queryRoutes } from './query.ts';
 import { sobjectRoutes } from './sobjects.ts';
@@ -154,7 +155,8 @@ function locate(routes: RestRoute[], method: string, url: string): { match: Retu
 
 function executeSubrequest(routes: RestRoute[], outer: RestRequest, sub: Subrequest, done: Map<string, SubResponse>, allOrNone: boolean): SubResponse {
   const respond = (result: RestResult): SubResponse => ({
-    body: result.body === undefined ? null : result.body,
+    // References (`@{ref.records[0].Id}`) need the value, so a pre-serialized page is parsed back.
+    body: result.body === undefined ? null : result.body instanceof RawJson ? JSON.parse(result.body.text) : result.body,
     httpHeaders: result.headers?.Location ? { Location: result.headers.Location } : {},
     httpStatusCode: result.status,
     referenceId: sub.referenceId,

@@ -5,7 +5,7 @@ import { SalesforceError } from '../org/errors.ts';
 import type { Org } from '../org/org.ts';
 import { executeSoql } from '../soql/execute.ts';
 import type { QueryPlanResult } from '../soql/execute.ts';
-import { errorBody, mountRoutes } from './records.ts';
+import { errorBody, mountRoutes, RawJson } from './records.ts';
 import type { RestRequest, RestResult, RestRoute } from './records.ts';
 
 const DEFAULT_BATCH_SIZE = 2000;
@@ -34,7 +34,7 @@ export function queryRoutes(ctx: EmulatorContext): RestRoute[] {
   ];
 }
 
-type QueryPlan = Pick<QueryPlanResult, 'count' | 'totalSize' | 'rows' | 'projectRest'>;
+type QueryPlan = Pick<QueryPlanResult, 'count' | 'totalSize' | 'rows' | 'projectRestJson'>;
 
 interface Cursor {
   userId: string;
@@ -138,10 +138,9 @@ function continueQuery(org: Org, req: RestRequest): RestResult {
 }
 
 function page(req: RestRequest, plan: QueryPlan, start: number, end: number, key: string | undefined): RestResult {
-  const records = new Array<unknown>(end - start);
-  for (let i = start; i < end; i++) records[i - start] = plan.projectRest(plan.rows[i]!, req.apiVersion);
-  const body: Record<string, unknown> = { totalSize: plan.totalSize, done: key === undefined };
-  if (key !== undefined) body.nextRecordsUrl = `/services/data/v${req.apiVersion}/query/${key}-${end}`;
-  body.records = records;
-  return { status: 200, body };
+  let text = `{"totalSize":${plan.totalSize},"done":${key === undefined}`;
+  if (key !== undefined) text += `,"nextRecordsUrl":${JSON.stringify(`/services/data/v${req.apiVersion}/query/${key}-${end}`)}`;
+  text += ',"records":[';
+  for (let i = start; i < end; i++) text += (i > start ? ',' : '') + plan.projectRestJson(plan.rows[i]!, req.apiVersion);
+  return { status: 200, body: new RawJson(`${text}]}`) };
 }

@@ -25,6 +25,11 @@ export interface RestRequest {
   apiVersion: string;
 }
 
+/** A body already serialized to JSON text (query pages), sent as is. */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
 export interface RestResult {
   status: number;
   /** A JSON value; a Uint8Array is sent as is (blob fields); undefined sends no body (204). */
@@ -91,7 +96,8 @@ function sendResult(c: Context, result: RestResult): Response {
     return c.body(result.body as Uint8Array<ArrayBuffer>, result.status as ContentfulStatusCode, headers);
   }
   headers['content-type'] = JSON_CONTENT_TYPE;
-  return c.body(JSON.stringify(result.body), result.status as ContentfulStatusCode, headers);
+  const text = result.body instanceof RawJson ? result.body.text : JSON.stringify(result.body);
+  return c.body(text, result.status as ContentfulStatusCode, headers);
 }
 
 /** Matches a path (no version prefix, no query string) against routes, Hono-style, first match wins. */

@@ -219,6 +219,12 @@ export function resolveObject(ctx: CompileContext, name: string | undefined, off
   return object;
 }
 
+/** The reader of a non-compound column of a statically known object, resolved once per query. */
+export function columnReader(source: QuerySource, object: ObjectSchema, field: FieldDef): (record: StoredRecord) => unknown {
+  if (field === TYPE_FIELD) return () => object.name;
+  return source.fieldReader(object, field);
+}
+
 /** A field's value on a known object and record, as the user sees it. */
 export function readOn(source: QuerySource, object: ObjectSchema, record: StoredRecord, field: FieldDef): unknown {
   if (field === TYPE_FIELD) return object.name;
@@ -231,7 +237,7 @@ function reader(source: QuerySource, root: ObjectSchema, steps: Step[], field: F
   const name = field.name;
   if (steps.length === 0 && kindOf(field) !== 'compound') {
     // The hot path: a plain column of the queried object.
-    return (r) => source.readField(root, r, name);
+    return source.fieldReader(root, field);
   }
   if (object) {
     return (r) => {

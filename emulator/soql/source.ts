@@ -1,4 +1,4 @@
-import type { ObjectSchema, Schema, StoredRecord } from '../org/schema.ts';
+import type { FieldDef, ObjectSchema, Schema, StoredRecord } from '../org/schema.ts';
 
 /**
  * What the SOQL engine reads. The org implements it for the API user: `schema` holds only the
@@ -14,6 +14,8 @@ export interface QuerySource {
   get(id: string): StoredRecord | undefined;
   /** A field's value as the user sees it: formulas computed, encrypted fields masked. */
   readField(object: ObjectSchema, record: StoredRecord, fieldName: string): unknown;
+  /** The same as `readField` for one field, resolved once: the hot path of projection and filters. */
+  fieldReader(object: ObjectSchema, field: FieldDef): (record: StoredRecord) => unknown;
   /** The org's current time (epoch ms) for date literals such as TODAY and LAST_N_DAYS:n. */
   nowMs(): number;
 }

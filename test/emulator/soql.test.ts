@@ -160,6 +160,10 @@ class MemorySource implements QuerySource {
     return value;
   }
 
+  fieldReader(obj: ObjectSchema, field: FieldDef): (record: StoredRecord) => unknown {
+    return (record) => this.readField(obj, record, field.name);
+  }
+
   nowMs(): number {
     return NOW;
   }
