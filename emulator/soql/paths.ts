@@ -234,7 +234,6 @@ export function readOn(source: QuerySource, object: ObjectSchema, record: Stored
 }
 
 function reader(source: QuerySource, root: ObjectSchema, steps: Step[], field: FieldDef, object: ObjectSchema | undefined): (r: StoredRecord) => unknown {
-  const name = field.name;
   if (steps.length === 0 && kindOf(field) !== 'compound') {
     // The hot path: a plain column of the queried object.
     return source.fieldReader(root, field);
