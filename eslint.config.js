@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 
-const useCases = ['backup', 'restore', 'compare', 'export', 'schedule'];
+const useCases = ['backup', 'restore', 'compare', 'export', 'schedule', 'verify'];
 const adapters = ['./src/store/sqlite', './src/store/postgres', './src/store/fs', './src/store/s3'];
 
 export default tseslint.config(

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { BenchSection } from './harness.ts';
 import { renderMarkdown } from './harness.ts';
 import { emulatorQueryBench } from './emulator-query.ts';
+import { vaultBench } from './vault.ts';
 
 export interface BenchOptions {
   scale: number;
@@ -15,6 +16,7 @@ export interface BenchOptions {
 
 const benches: Record<string, (options: BenchOptions) => Promise<BenchSection>> = {
   'emulator-query': emulatorQueryBench,
+  vault: vaultBench,
 };
 
 const { values, positionals } = parseArgs({ options: { scale: { type: 'string', default: '1000000' } }, allowPositionals: true });

@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, OrgvaultError } from '../core/errors.ts';
 import { registerDemoCommand } from './demo/index.ts';
+import { registerInitCommand } from './init/index.ts';
+import { registerKeyCommand } from './key/index.ts';
+import { registerVerifyCommand } from './verify/index.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -13,10 +16,15 @@ const program = new Command('orgvault')
   .description('Self-hosted backup and restore for Salesforce orgs.')
   .version(pkg.version)
   .option('--json', 'print one JSON document on stdout; progress and logs go to stderr')
+  .option('--vault <dir>', 'the vault directory (default: ORGVAULT_HOME, else ./.orgvault)')
+  .option('--key-file <file>', 'open the vault with this key file instead of a passphrase (default: ORGVAULT_KEY_FILE); the passphrase comes from ORGVAULT_PASSPHRASE or a prompt')
   .showHelpAfterError()
   .exitOverride();
 
 registerDemoCommand(program);
+registerInitCommand(program);
+registerKeyCommand(program);
+registerVerifyCommand(program);
 
 try {
   await program.parseAsync();
@@ -27,12 +35,20 @@ try {
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) {
     // Help and version are not failures; commander has printed them already.
-    return error.exitCode === 0 ? ExitCode.Success : ExitCode.Usage;
+    if (error.exitCode === 0) return ExitCode.Success;
+    printJsonError('USAGE', error.message, ExitCode.Usage);
+    return ExitCode.Usage;
   }
   if (error instanceof OrgvaultError) {
     process.stderr.write(`orgvault: ${error.message}\n`);
+    printJsonError(error.code, error.message, error.exitCode);
     return error.exitCode;
   }
   process.stderr.write(`orgvault: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return ExitCode.Failed;
+}
+
+/** With --json, scripts get the error as the one JSON document on stdout too. */
+function printJsonError(code: string, message: string, exitCode: number): void {
+  if (program.opts().json) process.stdout.write(`${JSON.stringify({ error: { code, message, exitCode } }, null, 2)}\n`);
 }

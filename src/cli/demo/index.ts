@@ -3,8 +3,6 @@
  * it. It grows as backup, restore and the dashboard land.
  */
 import type { Command } from 'commander';
-import { connectWithPassword } from '../../salesforce/connection.ts';
-import { startEmulatorProcess } from '../emulator-process.ts';
 
 const SHOWCASE_OBJECTS = ['Account', 'Contact', 'Lead', 'Opportunity', 'Case', 'Task', 'Event', 'Invoice__c', 'ContentVersion'];
 
@@ -14,6 +12,9 @@ export function registerDemoCommand(program: Command): void {
     .description('start an emulated Salesforce org with demo data and show what orgvault sees')
     .option('--seed <seed>', 'seed for the emulated org', '1')
     .action(async (options: { seed: string }) => {
+      // Loaded on use: jsforce alone would add a second to every other command's start-up.
+      const { connectWithPassword } = await import('../../salesforce/connection.ts');
+      const { startEmulatorProcess } = await import('../emulator-process.ts');
       const json = Boolean(program.opts().json);
       const log = (line: string): void => {
         process.stderr.write(`${line}\n`);

@@ -1,0 +1,146 @@
+/**
+ * What the vault keeps, in the words of our users (the seeds): record versions and how they
+ * changed, backup runs and their per-object status codes, object backup state, ID mappings from
+ * restores, and an audit log. Times are epoch milliseconds (UTC); IDs are 18-character
+ * Salesforce IDs.
+ */
+
+/** How a record version came to be captured. */
+export type ChangeType = 'created' | 'updated' | 'deleted' | 'undeleted' | 'reconciled' | 'event';
+
+export const CHANGE_TYPES: readonly ChangeType[] = ['created', 'updated', 'deleted', 'undeleted', 'reconciled', 'event'];
+
+/** A connected org. Authentication is sealed by the vault before it reaches the store. */
+export interface OrgRegistration {
+  /** The admin's name for the org (`orgvault org add NAME`). */
+  name: string;
+  /** Salesforce's 18-character organization ID. */
+  orgId: string;
+  instanceUrl: string;
+  loginUrl: string;
+  /** The authentication settings and secrets, sealed (never in plain text at rest). */
+  sealedAuth: Uint8Array;
+  createdAt: number;
+  settings: Record<string, unknown>;
+}
+
+/** One captured version of a record, as written by a backup (or a change event). */
+export interface VersionInput {
+  recordId: string;
+  /** SystemModstamp of the version, epoch ms. */
+  systemModstamp: number;
+  changeType: ChangeType;
+  isDeleted: boolean;
+  /** LastModifiedById, for the restore filter "last modified by". */
+  lastModifiedById?: string | null;
+  /** Every captured field, as Salesforce returned it (values JSON-compatible). */
+  fields: Record<string, unknown>;
+}
+
+/** A stored version, read back. */
+export interface RecordVersion extends VersionInput {
+  /** The vault's own sequence number: orders versions that share a SystemModstamp. */
+  seq: number;
+  objectName: string;
+  capturedAt: number;
+  runId: string;
+  /** The schema version (describe) the record was captured under, if known. */
+  schemaId: string | null;
+}
+
+/** Where incremental capture resumes: the last (SystemModstamp, Id) fully stored. */
+export interface Watermark {
+  systemModstamp: number;
+  recordId: string;
+}
+
+/**
+ * Object statuses, as GRAX and Salesforce Backup name them: Waiting (caught up), Running,
+ * Backfilling (never fully backed up), Paused, Excluded, Unavailable (access lost), Error,
+ * NotVisible (NOT_VISIBLE: the API user cannot see it), Unsupported.
+ */
+export type ObjectStatus = 'Waiting' | 'Running' | 'Backfilling' | 'Paused' | 'Excluded' | 'Unavailable' | 'Error' | 'NotVisible' | 'Unsupported' | 'Behind';
+
+export interface ObjectState {
+  objectName: string;
+  status: ObjectStatus;
+  watermark: Watermark | null;
+  /** When the backfill completed; null while backfilling. */
+  backfilledAt: number | null;
+  recordCount: number;
+  versionCount: number;
+  lastRunId: string | null;
+  lastBackupAt: number | null;
+  /** Why the object is excluded, unsupported or not visible, or the last error. */
+  reason: string | null;
+  statusCode: string | null;
+}
+
+export type RunKind = 'backup' | 'restore' | 'export' | 'compare' | 'verify' | 'archive' | 'purge' | 'metadata';
+export type RunStatus = 'Running' | 'Succeeded' | 'CompletedWithErrors' | 'Failed' | 'Skipped' | 'Cancelled';
+
+export interface Run {
+  runId: string;
+  orgId: string | null;
+  kind: RunKind;
+  status: RunStatus;
+  startedAt: number;
+  endedAt: number | null;
+  /** Counters: records, versions, files, bytes, apiCalls, bulkApiCalls… */
+  counters: Record<string, number>;
+  message: string | null;
+  /** Free-form parameters the run was started with (filters, options). */
+  parameters: Record<string, unknown>;
+}
+
+/** One object within a run: the rows of the job log's "All Objects" tab. */
+export interface ObjectRun {
+  runId: string;
+  objectName: string;
+  status: RunStatus;
+  /** Salesforce's status code when the object failed (INVALID_SESSION_ID, NOT_VISIBLE…). */
+  statusCode: string | null;
+  message: string | null;
+  counters: Record<string, number>;
+}
+
+/** An old record ID and the ID a restore created for it. */
+export interface IdMapping {
+  objectName: string;
+  oldId: string;
+  newId: string;
+  runId: string;
+  createdAt: number;
+}
+
+export interface AuditEntry {
+  at: number;
+  actor: string;
+  action: string;
+  /** What the action touched (org name, run ID…), never secrets or field values. */
+  target: string | null;
+  details: Record<string, unknown>;
+}
+
+/** A file body captured with a record: ContentVersion.VersionData, Attachment.Body, Document.Body. */
+export interface FileRef {
+  objectName: string;
+  recordId: string;
+  field: string;
+  /** The SystemModstamp of the record version the body belongs to. */
+  systemModstamp: number;
+  /** Content address of the body in the blob store. */
+  address: string;
+  size: number;
+  fileName: string | null;
+  contentType: string | null;
+}
+
+/** A describe, content-addressed, and the interval in which it held. */
+export interface SchemaVersion {
+  schemaId: string;
+  objectName: string;
+  validFrom: number;
+  /** null while it is the current one. */
+  validTo: number | null;
+}

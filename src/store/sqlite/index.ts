@@ -1,0 +1,82 @@
+/**
+ * The vault's catalog on SQLite: one file (plus its WAL) holding orgs, record versions in sealed
+ * packs, describes, the file catalog, runs, object state, ID mappings, the audit log and locks.
+ * See migrations.ts for the tables, versions.ts for the ordering rules of a batch write and
+ * connection.ts for what is durable when.
+ */
+import type { Keyring } from '../../crypto/keys.ts';
+import type { VaultStore } from '../port.ts';
+import { SqliteCatalog } from './catalog.ts';
+import { Connections } from './connection.ts';
+import { SqliteLocks } from './locks.ts';
+import { PayloadPipeline } from './payload-worker.ts';
+import type { WriteHooks } from './versions.ts';
+import { SqliteVersions } from './versions.ts';
+
+export type { WriteHooks, WriteStep } from './versions.ts';
+
+export interface SqliteVaultStoreOptions {
+  /** The catalog file; created (with its tables) unless `readonly`. */
+  path: string;
+  keyring: Keyring;
+  /** Open for reading only: every write throws, and nothing is created or migrated. */
+  readonly?: boolean;
+  /** For crash tests only: called at each step of a batch write. */
+  testHooks?: WriteHooks;
+}
+
+/**
+ * Opens (creating or migrating if needed) the SQLite catalog at `path`. Record payloads,
+ * describes and run parameters are sealed with `keyring`; a store opened with another vault's
+ * keyring opens, but reading any sealed value raises IntegrityError and changes nothing.
+ */
+export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Promise<VaultStore> {
+  const conns = new Connections(options.path, options.readonly ?? false);
+  const payloads = new PayloadPipeline(options.keyring.addressing);
+  const versions = new SqliteVersions(conns, options.keyring, payloads, options.testHooks);
+  const catalog = new SqliteCatalog(conns, options.keyring);
+  const locks = new SqliteLocks(conns);
+  const bind = <T extends object, K extends keyof T>(target: T, keys: readonly K[]): Pick<T, K> => {
+    const out = {} as Pick<T, K>;
+    for (const key of keys) {
+      const member = target[key];
+      out[key] = (typeof member === 'function' ? member.bind(target) : member) as T[K];
+    }
+    return out;
+  };
+  return {
+    ...bind(versions, ['writeVersions', 'versionAsOf', 'versionsOf', 'latestVersions', 'stateAsOf', 'findVersions', 'countVersions', 'listPacks', 'checkPack', 'danglingVersions']),
+    ...bind(catalog, [
+      'putOrg',
+      'getOrg',
+      'listOrgs',
+      'removeOrg',
+      'putSchema',
+      'getSchema',
+      'schemaHistory',
+      'putFile',
+      'filesOf',
+      'referencedAddresses',
+      'filesReferencing',
+      'createRun',
+      'updateRun',
+      'getRun',
+      'listRuns',
+      'putObjectRun',
+      'listObjectRuns',
+      'getObjectStates',
+      'getObjectState',
+      'putObjectState',
+      'putIdMappings',
+      'resolveId',
+      'appendAudit',
+      'listAudit',
+    ]),
+    acquireOrgLock: locks.acquireOrgLock.bind(locks),
+    close: async () => {
+      await locks.releaseAll();
+      await conns.close();
+      await payloads.close();
+    },
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * The catalog schema as plain numbered SQL, applied in order and recorded in `schema_migrations`.
+ * A migration is never edited once released: a change is a new number.
+ *
+ * The SQL stays close to what PostgreSQL accepts so that its adapter can reuse the shapes:
+ * BIGINT for epoch milliseconds, SMALLINT codes, row-value comparisons. The SQLite-only parts are
+ * `INTEGER PRIMARY KEY` (the rowid: BIGINT GENERATED ALWAYS AS IDENTITY there), `WITHOUT ROWID`
+ * (a plain table there) and BLOB (BYTEA there). Keys that name stored things (seq, packs,
+ * batches) are AUTOINCREMENT: never reused after a purge, so no reader's cache or cursor can mistake
+ * a new row for a deleted one.
+ *
+ * Record versions are append-only in `seq` order and each row points at the version before it of
+ * the same record (`prev_seq`); `record_heads` holds each record's latest version. There is no
+ * per-record index on the versions themselves: when versions arrive in SystemModstamp order their
+ * record IDs are random, and an index keyed by record would dirty one page per version (measured:
+ * it halves bulk write speed). A record's history is its chain, walked from its head.
+ */
+import type Database from 'better-sqlite3';
+import { OrgvaultError } from '../../core/errors.ts';
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'catalog',
+    sql: `
+CREATE TABLE orgs (
+  name TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  instance_url TEXT NOT NULL,
+  login_url TEXT NOT NULL,
+  sealed_auth BLOB NOT NULL,
+  created_at BIGINT NOT NULL,
+  settings TEXT NOT NULL
+);
+
+-- One row per (org, object): a small key for the version tables, and what moves with the data:
+-- counts and the watermark, written in the same transaction as the versions they cover.
+CREATE TABLE objects (
+  object_key INTEGER PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  record_count BIGINT NOT NULL DEFAULT 0,
+  version_count BIGINT NOT NULL DEFAULT 0,
+  watermark_modstamp BIGINT,
+  watermark_record_id TEXT,
+  UNIQUE (org_id, name)
+);
+
+-- What the backup says about an object: status, reasons, times.
+CREATE TABLE object_state (
+  object_key INTEGER PRIMARY KEY REFERENCES objects (object_key),
+  status TEXT NOT NULL,
+  backfilled_at BIGINT,
+  last_run_id TEXT,
+  last_backup_at BIGINT,
+  reason TEXT,
+  status_code TEXT
+);
+
+-- One row per writeVersions batch: what its versions share (run, capture time, describe).
+CREATE TABLE batches (
+  batch_key INTEGER PRIMARY KEY AUTOINCREMENT,
+  object_key INTEGER NOT NULL,
+  run_id TEXT NOT NULL,
+  captured_at BIGINT NOT NULL,
+  schema_id TEXT,
+  first_seq BIGINT NOT NULL,
+  last_seq BIGINT NOT NULL
+);
+CREATE INDEX batches_captured ON batches (object_key, captured_at, batch_key);
+
+CREATE TABLE record_versions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  object_key INTEGER NOT NULL,
+  record_id TEXT NOT NULL,
+  system_modstamp BIGINT NOT NULL,
+  prev_seq BIGINT,
+  batch_key BIGINT NOT NULL,
+  change_type SMALLINT NOT NULL,
+  is_deleted SMALLINT NOT NULL,
+  last_modified_by_id TEXT,
+  pack_key BIGINT NOT NULL,
+  slot INTEGER NOT NULL
+);
+-- "What changed between T1 and T2"; appended to in SystemModstamp order by incremental runs.
+CREATE INDEX record_versions_modstamp ON record_versions (object_key, system_modstamp, seq);
+
+CREATE TABLE record_heads (
+  object_key INTEGER NOT NULL,
+  record_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  system_modstamp BIGINT NOT NULL,
+  is_deleted SMALLINT NOT NULL,
+  pack_key BIGINT NOT NULL,
+  slot INTEGER NOT NULL,
+  payload_hash BLOB NOT NULL,
+  PRIMARY KEY (object_key, record_id)
+) WITHOUT ROWID;
+CREATE INDEX record_heads_record ON record_heads (record_id);
+
+-- Sealed packs of payloads, and the keyed hash of every payload in slot order (32 bytes each).
+CREATE TABLE packs (
+  pack_key INTEGER PRIMARY KEY AUTOINCREMENT,
+  pack_id TEXT NOT NULL UNIQUE,
+  payloads INTEGER NOT NULL,
+  payload_hashes BLOB NOT NULL,
+  sealed BLOB NOT NULL,
+  created_at BIGINT NOT NULL
+);
+
+-- Describes are stored once per content address; intervals say when each one held.
+CREATE TABLE schemas (
+  org_id TEXT NOT NULL,
+  schema_id TEXT NOT NULL,
+  sealed BLOB NOT NULL,
+  PRIMARY KEY (org_id, schema_id)
+);
+CREATE TABLE schema_intervals (
+  interval_key INTEGER PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  object_name TEXT NOT NULL,
+  schema_id TEXT NOT NULL,
+  valid_from BIGINT NOT NULL,
+  valid_to BIGINT
+);
+CREATE INDEX schema_intervals_object ON schema_intervals (org_id, object_name, valid_from);
+CREATE UNIQUE INDEX schema_intervals_current ON schema_intervals (org_id, object_name) WHERE valid_to IS NULL;
+
+-- File names and content types are field values: sealed with the row's identity as associated data.
+CREATE TABLE files (
+  org_id TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  field TEXT NOT NULL,
+  system_modstamp BIGINT NOT NULL,
+  object_name TEXT NOT NULL,
+  address TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  sealed_meta BLOB NOT NULL,
+  PRIMARY KEY (org_id, record_id, field, system_modstamp)
+);
+CREATE INDEX files_address ON files (address);
+
+CREATE TABLE runs (
+  run_id TEXT PRIMARY KEY,
+  org_id TEXT,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at BIGINT NOT NULL,
+  ended_at BIGINT,
+  counters TEXT NOT NULL,
+  message TEXT,
+  sealed_parameters BLOB NOT NULL
+);
+CREATE INDEX runs_started ON runs (started_at);
+CREATE INDEX runs_org_started ON runs (org_id, started_at);
+
+CREATE TABLE object_runs (
+  run_id TEXT NOT NULL,
+  object_name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_code TEXT,
+  message TEXT,
+  counters TEXT NOT NULL,
+  PRIMARY KEY (run_id, object_name)
+);
+
+CREATE TABLE id_mappings (
+  org_id TEXT NOT NULL,
+  old_id TEXT NOT NULL,
+  new_id TEXT NOT NULL,
+  object_name TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (org_id, old_id)
+);
+
+CREATE TABLE audit_log (
+  audit_key INTEGER PRIMARY KEY,
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT,
+  details TEXT NOT NULL
+);
+
+CREATE TABLE locks (
+  org_id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  token TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  hostname TEXT NOT NULL,
+  acquired_at BIGINT NOT NULL,
+  heartbeat_at BIGINT NOT NULL
+);
+`,
+  },
+];
+
+/** The newest schema version this code knows. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+function appliedVersion(db: Database.Database): number {
+  const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+  if (!table) return 0;
+  const row = db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as { version: number | null };
+  return row.version ?? 0;
+}
+
+function checkNotNewer(version: number): void {
+  if (version > SCHEMA_VERSION) {
+    throw new OrgvaultError('CATALOG_TOO_NEW', `The vault catalog has schema version ${version}, newer than this orgvault understands (${SCHEMA_VERSION}); upgrade orgvault to open it.`);
+  }
+}
+
+/**
+ * Brings the catalog to SCHEMA_VERSION, each migration in its own durable transaction. Two
+ * processes opening a new vault at once are serialized by BEGIN IMMEDIATE and the re-check inside.
+ */
+export function migrate(db: Database.Database): void {
+  const version = appliedVersion(db);
+  checkNotNewer(version);
+  // Up to date: take no write lock, so opening never waits for a backup that is writing.
+  if (version === SCHEMA_VERSION) return;
+  for (const migration of MIGRATIONS) {
+    db.transaction(() => {
+      db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      const current = appliedVersion(db);
+      checkNotNewer(current);
+      if (current >= migration.version) return;
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
+    }).immediate();
+  }
+}
+
+/** For a read-only open: the catalog must already be at this code's schema version. */
+export function checkSchema(db: Database.Database): void {
+  const version = appliedVersion(db);
+  checkNotNewer(version);
+  if (version < SCHEMA_VERSION) {
+    throw new OrgvaultError('CATALOG_OUTDATED', `The vault catalog has schema version ${version} and needs upgrading to ${SCHEMA_VERSION}; open it once without --readonly.`);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Row types of the catalog tables (migrations.ts), for the query builder. Only the tables that
+ * ordinary queries touch are here; the record-version hot path uses prepared SQL directly.
+ */
+import type { Generated } from 'kysely';
+
+export interface OrgsTable {
+  name: string;
+  org_id: string;
+  instance_url: string;
+  login_url: string;
+  sealed_auth: Uint8Array;
+  created_at: number;
+  settings: string;
+}
+
+export interface ObjectsTable {
+  object_key: Generated<number>;
+  org_id: string;
+  name: string;
+  record_count: Generated<number>;
+  version_count: Generated<number>;
+  watermark_modstamp: number | null;
+  watermark_record_id: string | null;
+}
+
+export interface ObjectStateTable {
+  object_key: number;
+  status: string;
+  backfilled_at: number | null;
+  last_run_id: string | null;
+  last_backup_at: number | null;
+  reason: string | null;
+  status_code: string | null;
+}
+
+export interface PacksTable {
+  pack_key: Generated<number>;
+  pack_id: string;
+  payloads: number;
+  payload_hashes: Uint8Array;
+  sealed: Uint8Array;
+  created_at: number;
+}
+
+export interface SchemasTable {
+  org_id: string;
+  schema_id: string;
+  sealed: Uint8Array;
+}
+
+export interface SchemaIntervalsTable {
+  interval_key: Generated<number>;
+  org_id: string;
+  object_name: string;
+  schema_id: string;
+  valid_from: number;
+  valid_to: number | null;
+}
+
+export interface FilesTable {
+  org_id: string;
+  record_id: string;
+  field: string;
+  system_modstamp: number;
+  object_name: string;
+  address: string;
+  size: number;
+  sealed_meta: Uint8Array;
+}
+
+export interface RunsTable {
+  run_id: string;
+  org_id: string | null;
+  kind: string;
+  status: string;
+  started_at: number;
+  ended_at: number | null;
+  counters: string;
+  message: string | null;
+  sealed_parameters: Uint8Array;
+}
+
+export interface ObjectRunsTable {
+  run_id: string;
+  object_name: string;
+  status: string;
+  status_code: string | null;
+  message: string | null;
+  counters: string;
+}
+
+export interface IdMappingsTable {
+  org_id: string;
+  old_id: string;
+  new_id: string;
+  object_name: string;
+  run_id: string;
+  created_at: number;
+}
+
+export interface AuditLogTable {
+  audit_key: Generated<number>;
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  details: string;
+}
+
+export interface LocksTable {
+  org_id: string;
+  owner: string;
+  token: string;
+  pid: number;
+  hostname: string;
+  acquired_at: number;
+  heartbeat_at: number;
+}
+
+export interface CatalogTables {
+  orgs: OrgsTable;
+  objects: ObjectsTable;
+  object_state: ObjectStateTable;
+  packs: PacksTable;
+  schemas: SchemasTable;
+  schema_intervals: SchemaIntervalsTable;
+  files: FilesTable;
+  runs: RunsTable;
+  object_runs: ObjectRunsTable;
+  id_mappings: IdMappingsTable;
+  audit_log: AuditLogTable;
+  locks: LocksTable;
+}

@@ -1,0 +1,500 @@
+/**
+ * The contract every VaultStore adapter passes (SQLite now, PostgreSQL later). `open` must return
+ * an empty store under a fresh keyring each time it is called. `reopen` closes the store and opens
+ * the same data again, under another keyring if one is given; `tamperPack`, where the adapter can
+ * reach its raw bytes, flips one byte of a stored pack.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import type { ChangeType, ObjectState, RecordVersion, Run, VersionInput } from '../../src/core/vault.ts';
+import { IntegrityError } from '../../src/crypto/errors.ts';
+import { deriveKeyring } from '../../src/crypto/keys.ts';
+import type { Keyring } from '../../src/crypto/keys.ts';
+import type { VaultStore, VersionBatch } from '../../src/store/port.ts';
+import { LockHeldError } from '../../src/store/port.ts';
+
+export interface OpenedVaultStore {
+  store: VaultStore;
+  reopen(options?: { keyring?: Keyring }): Promise<VaultStore>;
+  cleanup(): Promise<void>;
+  tamperPack?(packId: string): Promise<void>;
+}
+
+const ORG = '00D000000000001AAA';
+const OTHER_ORG = '00D000000000002AAA';
+const T = Date.UTC(2025, 0, 1);
+const MINUTE = 60_000;
+
+/** A fresh keyring, as a new vault derives one. */
+export function newKeyring(): Keyring {
+  return deriveKeyring(randomBytes(32), `vault-${randomBytes(4).toString('hex')}`);
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+function version(recordId: string, at: number, changeType: ChangeType, fields: Record<string, unknown>, lastModifiedById: string | null = '005000000000001AAA'): VersionInput {
+  return { recordId, systemModstamp: at, changeType, isDeleted: changeType === 'deleted', lastModifiedById, fields: { Id: recordId, ...fields } };
+}
+
+function batch(versions: VersionInput[], extra: Partial<VersionBatch> = {}): VersionBatch {
+  return { orgId: ORG, objectName: 'Account', runId: 'run-1', capturedAt: T + 1000 * MINUTE, schemaId: null, versions, ...extra };
+}
+
+/** Every payload the store holds, counted by opening every pack. */
+async function storedPayloads(store: VaultStore): Promise<number> {
+  let payloads = 0;
+  for await (const packId of store.listPacks()) payloads += (await store.checkPack(packId)).payloads;
+  return payloads;
+}
+
+const summary = (v: RecordVersion | undefined): unknown =>
+  v && { recordId: v.recordId, at: v.systemModstamp, changeType: v.changeType, isDeleted: v.isDeleted, name: v.fields.Name };
+
+export function vaultStoreContract(name: string, open: () => Promise<OpenedVaultStore>): void {
+  const withStore = (title: string, body: (opened: OpenedVaultStore) => Promise<void>): void => {
+    test(title, async () => {
+      const opened = await open();
+      try {
+        await body(opened);
+      } finally {
+        await opened.cleanup();
+      }
+    });
+  };
+
+  describe(`VaultStore contract: ${name}`, () => {
+    describe('org catalog', () => {
+      withStore('registers, lists, updates and removes orgs; secrets stay as sealed bytes', async ({ store }) => {
+        const sealedAuth = new Uint8Array(randomBytes(64));
+        const prod = { name: 'prod', orgId: ORG, instanceUrl: 'https://prod.my.salesforce.com', loginUrl: 'https://login.salesforce.com', sealedAuth, createdAt: T, settings: { apiVersion: '62.0' } };
+        await store.putOrg(prod);
+        await store.putOrg({ ...prod, name: 'dev', orgId: OTHER_ORG, sealedAuth: new Uint8Array([1, 2, 3]), settings: {} });
+        const got = await store.getOrg('prod');
+        assert.ok(got);
+        assert.deepEqual(Buffer.from(got.sealedAuth), Buffer.from(sealedAuth));
+        assert.deepEqual({ ...got, sealedAuth: null }, { ...prod, sealedAuth: null });
+        assert.deepEqual((await store.listOrgs()).map((o) => o.name), ['dev', 'prod']);
+        await store.putOrg({ ...prod, instanceUrl: 'https://new.my.salesforce.com' });
+        assert.equal((await store.getOrg('prod'))?.instanceUrl, 'https://new.my.salesforce.com');
+        assert.equal(await store.removeOrg('prod'), true);
+        assert.equal(await store.removeOrg('prod'), false);
+        assert.equal(await store.getOrg('prod'), undefined);
+        assert.deepEqual((await store.listOrgs()).map((o) => o.name), ['dev']);
+      });
+    });
+
+    describe('record versions', () => {
+      // A record created, updated, deleted, undeleted and updated again, one run each.
+      const A = '001000000000001AAA';
+      const B = '001000000000002AAA';
+      const history = async (store: VaultStore): Promise<void> => {
+        await store.writeVersions(batch([version(A, T + 1 * MINUTE, 'created', { Name: 'Acme' }), version(B, T + 1 * MINUTE, 'created', { Name: 'Globex' })], { runId: 'r1', capturedAt: T + 10 * MINUTE, schemaId: 's1' }));
+        await store.writeVersions(batch([version(A, T + 20 * MINUTE, 'updated', { Name: 'Acme Corp' })], { runId: 'r2', capturedAt: T + 30 * MINUTE, schemaId: 's1' }));
+        await store.writeVersions(batch([version(A, T + 40 * MINUTE, 'deleted', { Name: 'Acme Corp', IsDeleted: true }), version(B, T + 45 * MINUTE, 'deleted', { Name: 'Globex', IsDeleted: true })], { runId: 'r3', capturedAt: T + 50 * MINUTE }));
+        await store.writeVersions(batch([version(A, T + 60 * MINUTE, 'undeleted', { Name: 'Acme Corp' }, '005000000000002AAA')], { runId: 'r4', capturedAt: T + 70 * MINUTE }));
+        await store.writeVersions(batch([version(A, T + 80 * MINUTE, 'updated', { Name: 'Acme Inc' })], { runId: 'r5', capturedAt: T + 90 * MINUTE }));
+      };
+
+      withStore('versionAsOf answers at every instant, across a delete and an undelete', async ({ store }) => {
+        await history(store);
+        const at = (m: number): Promise<RecordVersion | undefined> => store.versionAsOf(ORG, 'Account', A, T + m * MINUTE);
+        assert.equal(await at(0), undefined);
+        assert.deepEqual(summary(await at(1)), { recordId: A, at: T + 1 * MINUTE, changeType: 'created', isDeleted: false, name: 'Acme' });
+        assert.deepEqual(summary(await at(19)), { recordId: A, at: T + 1 * MINUTE, changeType: 'created', isDeleted: false, name: 'Acme' });
+        assert.deepEqual(summary(await at(20)), { recordId: A, at: T + 20 * MINUTE, changeType: 'updated', isDeleted: false, name: 'Acme Corp' });
+        assert.deepEqual(summary(await at(40)), { recordId: A, at: T + 40 * MINUTE, changeType: 'deleted', isDeleted: true, name: 'Acme Corp' });
+        assert.deepEqual(summary(await at(59)), { recordId: A, at: T + 40 * MINUTE, changeType: 'deleted', isDeleted: true, name: 'Acme Corp' });
+        assert.deepEqual(summary(await at(60)), { recordId: A, at: T + 60 * MINUTE, changeType: 'undeleted', isDeleted: false, name: 'Acme Corp' });
+        assert.deepEqual(summary(await at(1000)), { recordId: A, at: T + 80 * MINUTE, changeType: 'updated', isDeleted: false, name: 'Acme Inc' });
+
+        const created = await at(1);
+        assert.ok(created);
+        assert.deepEqual(created.fields, { Id: A, Name: 'Acme' });
+        assert.equal(created.objectName, 'Account');
+        assert.equal(created.runId, 'r1');
+        assert.equal(created.capturedAt, T + 10 * MINUTE);
+        assert.equal(created.schemaId, 's1');
+        assert.equal(created.lastModifiedById, '005000000000001AAA');
+        assert.equal((await at(60))?.lastModifiedById, '005000000000002AAA');
+        assert.equal(await store.versionAsOf(ORG, 'Account', '001000000000009AAA', T + 1000 * MINUTE), undefined);
+        assert.equal(await store.versionAsOf(ORG, 'Contact', A, T + 1000 * MINUTE), undefined);
+        assert.equal(await store.versionAsOf(OTHER_ORG, 'Account', A, T + 1000 * MINUTE), undefined);
+      });
+
+      withStore('versionsOf lists a record newest first; counts follow the data', async ({ store }) => {
+        await history(store);
+        const versions = await store.versionsOf(ORG, A);
+        assert.deepEqual(
+          versions.map((v) => [v.systemModstamp - T, v.changeType]),
+          [
+            [80 * MINUTE, 'updated'],
+            [60 * MINUTE, 'undeleted'],
+            [40 * MINUTE, 'deleted'],
+            [20 * MINUTE, 'updated'],
+            [1 * MINUTE, 'created'],
+          ],
+        );
+        assert.ok(versions.every((v, i) => i === 0 || v.seq < versions[i - 1]!.seq));
+        assert.deepEqual(await store.versionsOf(OTHER_ORG, A), []);
+        assert.deepEqual(await store.countVersions(ORG), { records: 2, versions: 7 });
+        assert.deepEqual(await store.countVersions(ORG, 'Account'), { records: 2, versions: 7 });
+        assert.deepEqual(await store.countVersions(ORG, 'Contact'), { records: 0, versions: 0 });
+      });
+
+      withStore('latestVersions and stateAsOf, with and without deleted records', async ({ store }) => {
+        await history(store);
+        const names = (vs: RecordVersion[]): unknown[] => vs.map((v) => [v.recordId, v.fields.Name, v.isDeleted]);
+        assert.deepEqual(names(await collect(store.latestVersions(ORG, 'Account'))), [[A, 'Acme Inc', false]]);
+        assert.deepEqual(names(await collect(store.latestVersions(ORG, 'Account', { includeDeleted: true }))), [
+          [A, 'Acme Inc', false],
+          [B, 'Globex', true],
+        ]);
+        const state = (m: number, includeDeleted = false): Promise<RecordVersion[]> => collect(store.stateAsOf(ORG, 'Account', T + m * MINUTE, { includeDeleted }));
+        assert.deepEqual(names(await state(0)), []);
+        assert.deepEqual(names(await state(30)), [
+          [A, 'Acme Corp', false],
+          [B, 'Globex', false],
+        ]);
+        assert.deepEqual(names(await state(42)), [[B, 'Globex', false]]);
+        assert.deepEqual(names(await state(50)), []);
+        assert.deepEqual(names(await state(50, true)), [
+          [A, 'Acme Corp', true],
+          [B, 'Globex', true],
+        ]);
+        assert.deepEqual(names(await state(65)), [[A, 'Acme Corp', false]]);
+        assert.deepEqual(await collect(store.latestVersions(ORG, 'Contact')), []);
+      });
+
+      withStore('findVersions by SystemModstamp range, capture time, change type, IDs and user', async ({ store }) => {
+        await history(store);
+        const find = async (query: Partial<Parameters<VaultStore['findVersions']>[0]>): Promise<unknown[]> =>
+          (await collect(store.findVersions({ orgId: ORG, objectName: 'Account', ...query }))).map((v) => [v.recordId === A ? 'A' : 'B', (v.systemModstamp - T) / MINUTE]);
+        assert.deepEqual(await find({}), [['A', 1], ['B', 1], ['A', 20], ['A', 40], ['B', 45], ['A', 60], ['A', 80]]);
+        assert.deepEqual(await find({ from: T + 20 * MINUTE, to: T + 45 * MINUTE }), [['A', 20], ['A', 40], ['B', 45]]);
+        assert.deepEqual(await find({ by: 'capturedAt', from: T + 50 * MINUTE, to: T + 70 * MINUTE }), [['A', 40], ['B', 45], ['A', 60]]);
+        assert.deepEqual(await find({ changeTypes: ['deleted', 'undeleted'] }), [['A', 40], ['B', 45], ['A', 60]]);
+        assert.deepEqual(await find({ recordIds: [B] }), [['B', 1], ['B', 45]]);
+        assert.deepEqual(await find({ recordIds: [B], from: T + 2 * MINUTE }), [['B', 45]]);
+        assert.deepEqual(await find({ recordIds: [A], by: 'capturedAt', from: T + 60 * MINUTE }), [['A', 60], ['A', 80]]);
+        assert.deepEqual(await find({ lastModifiedById: '005000000000002AAA' }), [['A', 60]]);
+        assert.deepEqual(await find({ changeTypes: [] }), []);
+        assert.deepEqual(await find({ objectName: 'Contact' }), []);
+      });
+
+      withStore('identical fields are stored once; a re-read of a stored version is skipped', async ({ store }) => {
+        const first = await store.writeVersions(batch([version(A, T + MINUTE, 'created', { Name: 'Acme', Phone: '1' })]));
+        assert.deepEqual(first, { written: 1, duplicates: 0, deduplicated: 0, newRecords: 1 });
+        const payloads = await storedPayloads(store);
+        // Same fields in another key order, at a later SystemModstamp: a new version, no new payload.
+        const same = await store.writeVersions(batch([{ ...version(A, T + 2 * MINUTE, 'updated', {}), fields: { Phone: '1', Name: 'Acme', Id: A } }]));
+        assert.deepEqual(same, { written: 1, duplicates: 0, deduplicated: 1, newRecords: 0 });
+        assert.equal(await storedPayloads(store), payloads);
+        // The look-back window reads the same version again: nothing is written.
+        const again = await store.writeVersions(batch([{ ...version(A, T + 2 * MINUTE, 'updated', {}), fields: { Name: 'Acme', Phone: '1', Id: A } }], { runId: 'run-2' }));
+        assert.deepEqual(again, { written: 0, duplicates: 1, deduplicated: 0, newRecords: 0 });
+        // An older version read again (a replayed page) is skipped too.
+        const replay = await store.writeVersions(batch([version(A, T + MINUTE, 'created', { Name: 'Acme', Phone: '1' })]));
+        assert.deepEqual(replay, { written: 0, duplicates: 1, deduplicated: 0, newRecords: 0 });
+        assert.equal(await storedPayloads(store), payloads);
+        assert.deepEqual(await store.countVersions(ORG, 'Account'), { records: 1, versions: 2 });
+        assert.deepEqual((await store.versionAsOf(ORG, 'Account', A, T + 2 * MINUTE))?.fields, { Id: A, Name: 'Acme', Phone: '1' });
+      });
+
+      withStore('a version older than the head, arriving late, takes its place in the history', async ({ store }) => {
+        await store.writeVersions(batch([version(A, T + 10 * MINUTE, 'created', { Name: 'v1' }), version(A, T + 30 * MINUTE, 'updated', { Name: 'v3' })]));
+        const late = await store.writeVersions(batch([version(A, T + 20 * MINUTE, 'updated', { Name: 'v2' })]));
+        assert.deepEqual(late, { written: 1, duplicates: 0, deduplicated: 0, newRecords: 0 });
+        assert.deepEqual((await store.versionsOf(ORG, A)).map((v) => v.fields.Name), ['v3', 'v2', 'v1']);
+        assert.equal((await store.versionAsOf(ORG, 'Account', A, T + 25 * MINUTE))?.fields.Name, 'v2');
+        assert.equal((await collect(store.latestVersions(ORG, 'Account')))[0]?.fields.Name, 'v3');
+      });
+
+      withStore('same-millisecond SystemModstamps: of many records, and of one record (seq orders them)', async ({ store }) => {
+        const at = T + 5 * MINUTE;
+        const ids = Array.from({ length: 50 }, (_, i) => `001000000000${String(100 + i).padStart(3, '0')}AAA`);
+        await store.writeVersions(batch(ids.map((id, i) => version(id, at, 'created', { Name: `R${i}` }))));
+        const found = await collect(store.findVersions({ orgId: ORG, objectName: 'Account', from: at, to: at }));
+        assert.deepEqual(found.map((v) => v.recordId), ids);
+        assert.ok(found.every((v, i) => i === 0 || v.seq > found[i - 1]!.seq));
+        // One record changed twice within the same millisecond: both versions kept, the later one current.
+        const outcome = await store.writeVersions(batch([version(A, at, 'created', { Name: 'first' }), version(A, at, 'updated', { Name: 'second' })]));
+        assert.deepEqual(outcome, { written: 2, duplicates: 0, deduplicated: 0, newRecords: 1 });
+        assert.equal((await store.versionAsOf(ORG, 'Account', A, at))?.fields.Name, 'second');
+        assert.deepEqual((await store.versionsOf(ORG, A)).map((v) => v.fields.Name), ['second', 'first']);
+        const third = await store.writeVersions(batch([version(A, at, 'updated', { Name: 'third' })]));
+        assert.equal(third.written, 1);
+        assert.equal((await store.versionAsOf(ORG, 'Account', A, at))?.fields.Name, 'third');
+        assert.equal((await store.writeVersions(batch([version(A, at, 'updated', { Name: 'first' })]))).duplicates, 1);
+      });
+
+      withStore('streams page through more records than fit in one page', async ({ store }) => {
+        const ids = Array.from({ length: 10_500 }, (_, i) => `003${String(i).padStart(12, '0')}AAA`);
+        for (let i = 0; i < ids.length; i += 3500) {
+          await store.writeVersions(batch(ids.slice(i, i + 3500).map((id, k) => version(id, T + i + k, 'created', { LastName: `L${i + k}` })), { objectName: 'Contact', capturedAt: T + i }));
+        }
+        const latest = await collect(store.latestVersions(ORG, 'Contact'));
+        assert.deepEqual(latest.map((v) => v.recordId), ids);
+        assert.deepEqual((await collect(store.stateAsOf(ORG, 'Contact', T + 10_200))).map((v) => v.recordId), ids.slice(0, 10_201));
+        const found = await collect(store.findVersions({ orgId: ORG, objectName: 'Contact' }));
+        assert.deepEqual(found.map((v) => v.recordId), ids);
+        assert.equal((await collect(store.findVersions({ orgId: ORG, objectName: 'Contact', by: 'capturedAt', from: T + 3500 }))).length, 7000);
+        assert.equal((await collect(store.findVersions({ orgId: ORG, objectName: 'Contact', recordIds: ids.slice(0, 3000) }))).length, 3000);
+      });
+    });
+
+    describe('watermark', () => {
+      const A = '001000000000001AAA';
+      const B = '001000000000002AAA';
+      withStore('moves with the data it covers and never alone', async ({ store }) => {
+        await store.writeVersions(batch([version(A, T + MINUTE, 'created', { Name: 'a' }), version(B, T + 2 * MINUTE, 'created', { Name: 'b' })], { watermark: { systemModstamp: T + 2 * MINUTE, recordId: B } }));
+        const state = await store.getObjectState(ORG, 'Account');
+        assert.deepEqual(state?.watermark, { systemModstamp: T + 2 * MINUTE, recordId: B });
+        assert.deepEqual([state?.recordCount, state?.versionCount], [2, 2]);
+
+        // Past the batch's own data: refused, and nothing of the batch is stored.
+        await assert.rejects(
+          store.writeVersions(batch([version(A, T + 3 * MINUTE, 'updated', { Name: 'a2' })], { watermark: { systemModstamp: T + 9 * MINUTE, recordId: A } })),
+          (error: Error & { code?: string }) => error.code === 'WATERMARK_AHEAD',
+        );
+        assert.deepEqual(await store.countVersions(ORG, 'Account'), { records: 2, versions: 2 });
+        await assert.rejects(store.writeVersions(batch([], { watermark: { systemModstamp: T + 9 * MINUTE, recordId: A } })), /past the data/);
+
+        // A look-back re-read carries an older watermark: the stored one stays.
+        await store.writeVersions(batch([version(A, T + MINUTE, 'created', { Name: 'a' })], { watermark: { systemModstamp: T + MINUTE, recordId: A } }));
+        assert.deepEqual((await store.getObjectState(ORG, 'Account'))?.watermark, { systemModstamp: T + 2 * MINUTE, recordId: B });
+
+        // Object state carries status and times; its watermark and counts are the data's.
+        const put: ObjectState = {
+          objectName: 'Account',
+          status: 'Waiting',
+          watermark: { systemModstamp: T + 99 * MINUTE, recordId: A },
+          backfilledAt: T + 5 * MINUTE,
+          recordCount: 999,
+          versionCount: 999,
+          lastRunId: 'run-1',
+          lastBackupAt: T + 5 * MINUTE,
+          reason: null,
+          statusCode: null,
+        };
+        await store.putObjectState(ORG, put);
+        assert.deepEqual(await store.getObjectState(ORG, 'Account'), { ...put, watermark: { systemModstamp: T + 2 * MINUTE, recordId: B }, recordCount: 2, versionCount: 2 });
+
+        await store.writeVersions(batch([version(A, T + 3 * MINUTE, 'updated', { Name: 'a2' })], { watermark: { systemModstamp: T + 3 * MINUTE, recordId: A } }));
+        assert.deepEqual((await store.getObjectState(ORG, 'Account'))?.watermark, { systemModstamp: T + 3 * MINUTE, recordId: A });
+        assert.equal((await store.getObjectState(ORG, 'Account'))?.status, 'Waiting');
+      });
+    });
+
+    describe('runs, object state, ID mappings and audit', () => {
+      withStore('runs and object runs round-trip; listing is newest first and filtered', async ({ store }) => {
+        const run = (runId: string, startedAt: number, extra: Partial<Run> = {}): Run => ({
+          runId,
+          orgId: ORG,
+          kind: 'backup',
+          status: 'Running',
+          startedAt,
+          endedAt: null,
+          counters: {},
+          message: null,
+          parameters: { objects: ['Account'], filter: "Name = 'Acme'" },
+          ...extra,
+        });
+        await store.createRun(run('r1', T));
+        await store.createRun(run('r2', T + MINUTE, { kind: 'restore' }));
+        await store.createRun(run('r3', T + 2 * MINUTE, { orgId: OTHER_ORG }));
+        await assert.rejects(store.createRun(run('r1', T)));
+        assert.deepEqual(await store.getRun('r1'), run('r1', T));
+        assert.equal(await store.getRun('nope'), undefined);
+        await store.updateRun('r1', { status: 'Succeeded', endedAt: T + 5 * MINUTE, counters: { records: 10, apiCalls: 3 } });
+        assert.deepEqual(await store.getRun('r1'), run('r1', T, { status: 'Succeeded', endedAt: T + 5 * MINUTE, counters: { records: 10, apiCalls: 3 } }));
+        await assert.rejects(store.updateRun('nope', { status: 'Failed' }));
+        assert.deepEqual((await store.listRuns()).map((r) => r.runId), ['r3', 'r2', 'r1']);
+        assert.deepEqual((await store.listRuns({ orgId: ORG })).map((r) => r.runId), ['r2', 'r1']);
+        assert.deepEqual((await store.listRuns({ kind: 'restore' })).map((r) => r.runId), ['r2']);
+        assert.deepEqual((await store.listRuns({ limit: 1 })).map((r) => r.runId), ['r3']);
+
+        const objectRun = { runId: 'r1', objectName: 'Account', status: 'Succeeded' as const, statusCode: null, message: null, counters: { records: 10 } };
+        await store.putObjectRun(objectRun);
+        await store.putObjectRun({ ...objectRun, objectName: 'Secret__c', status: 'Failed', statusCode: 'NOT_VISIBLE', message: 'no access' });
+        await store.putObjectRun({ ...objectRun, counters: { records: 11 } });
+        assert.deepEqual(await store.listObjectRuns('r1'), [
+          { ...objectRun, counters: { records: 11 } },
+          { ...objectRun, objectName: 'Secret__c', status: 'Failed', statusCode: 'NOT_VISIBLE', message: 'no access' },
+        ]);
+        assert.deepEqual(await store.listObjectRuns('r2'), []);
+      });
+
+      withStore('object state of every object of an org', async ({ store }) => {
+        const state = (objectName: string, status: ObjectState['status']): ObjectState => ({
+          objectName,
+          status,
+          watermark: null,
+          backfilledAt: null,
+          recordCount: 0,
+          versionCount: 0,
+          lastRunId: null,
+          lastBackupAt: null,
+          reason: status === 'NotVisible' ? 'The API user cannot see it' : null,
+          statusCode: status === 'NotVisible' ? 'NOT_VISIBLE' : null,
+        });
+        await store.putObjectState(ORG, state('Contact', 'Backfilling'));
+        await store.putObjectState(ORG, state('Secret__c', 'NotVisible'));
+        await store.putObjectState(OTHER_ORG, state('Lead', 'Waiting'));
+        assert.deepEqual(await store.getObjectStates(ORG), [state('Contact', 'Backfilling'), state('Secret__c', 'NotVisible')]);
+        assert.deepEqual(await store.getObjectState(OTHER_ORG, 'Lead'), state('Lead', 'Waiting'));
+        assert.equal(await store.getObjectState(OTHER_ORG, 'Contact'), undefined);
+        await store.putObjectState(ORG, state('Contact', 'Waiting'));
+        assert.equal((await store.getObjectState(ORG, 'Contact'))?.status, 'Waiting');
+      });
+
+      withStore('ID mappings resolve through chains of restores', async ({ store }) => {
+        const map = (oldId: string, newId: string, runId: string): { objectName: string; oldId: string; newId: string; runId: string; createdAt: number } => ({ objectName: 'Account', oldId, newId, runId, createdAt: T });
+        await store.putIdMappings(ORG, [map('001A', '001B', 'restore-1'), map('001X', '001Y', 'restore-1')]);
+        await store.putIdMappings(ORG, [map('001B', '001C', 'restore-2')]);
+        await store.putIdMappings(ORG, []);
+        assert.equal(await store.resolveId(ORG, '001A'), '001C');
+        assert.equal(await store.resolveId(ORG, '001B'), '001C');
+        assert.equal(await store.resolveId(ORG, '001X'), '001Y');
+        assert.equal(await store.resolveId(ORG, '001C'), undefined);
+        assert.equal(await store.resolveId(OTHER_ORG, '001A'), undefined);
+      });
+
+      withStore('the audit log lists newest first', async ({ store }) => {
+        await store.appendAudit({ at: T, actor: 'admin@host', action: 'org.add', target: 'prod', details: { loginUrl: 'https://login.salesforce.com' } });
+        await store.appendAudit({ at: T + MINUTE, actor: 'admin@host', action: 'restore', target: 'run-9', details: {} });
+        await store.appendAudit({ at: T + MINUTE, actor: 'cron', action: 'backup', target: null, details: { objects: 3 } });
+        const entries = await store.listAudit();
+        assert.deepEqual(entries.map((e) => e.action), ['backup', 'restore', 'org.add']);
+        assert.deepEqual(entries[2], { at: T, actor: 'admin@host', action: 'org.add', target: 'prod', details: { loginUrl: 'https://login.salesforce.com' } });
+        assert.deepEqual((await store.listAudit({ limit: 1 })).map((e) => e.action), ['backup']);
+      });
+    });
+
+    describe('schema store', () => {
+      withStore('a describe is stored once; a new one closes the old interval', async ({ store }) => {
+        const v1 = { name: 'Account', fields: [{ name: 'Id', type: 'id' }, { name: 'Name', type: 'string', length: 255 }] };
+        const v2 = { ...v1, fields: [...v1.fields, { name: 'Tier__c', type: 'picklist' }] };
+        const first = await store.putSchema(ORG, 'Account', v1, T);
+        assert.equal(first.changed, true);
+        const same = await store.putSchema(ORG, 'Account', { fields: v1.fields.map((f) => ({ ...f })), name: 'Account' }, T + MINUTE);
+        assert.deepEqual(same, { schemaId: first.schemaId, changed: false });
+        assert.deepEqual(await store.getSchema(ORG, first.schemaId), v1);
+        const second = await store.putSchema(ORG, 'Account', v2, T + 2 * MINUTE);
+        assert.equal(second.changed, true);
+        assert.notEqual(second.schemaId, first.schemaId);
+        const back = await store.putSchema(ORG, 'Account', v1, T + 3 * MINUTE);
+        assert.deepEqual(back, { schemaId: first.schemaId, changed: true });
+        assert.deepEqual(await store.schemaHistory(ORG, 'Account'), [
+          { schemaId: first.schemaId, objectName: 'Account', validFrom: T, validTo: T + 2 * MINUTE },
+          { schemaId: second.schemaId, objectName: 'Account', validFrom: T + 2 * MINUTE, validTo: T + 3 * MINUTE },
+          { schemaId: first.schemaId, objectName: 'Account', validFrom: T + 3 * MINUTE, validTo: null },
+        ]);
+        assert.deepEqual(await store.schemaHistory(ORG, 'Contact'), []);
+        assert.equal(await store.getSchema(ORG, 'f'.repeat(64)), undefined);
+      });
+    });
+
+    describe('file catalog', () => {
+      withStore('files of a record, and every address referred to', async ({ store }) => {
+        const file = {
+          objectName: 'ContentVersion',
+          recordId: '068000000000001AAA',
+          field: 'VersionData',
+          systemModstamp: T,
+          address: 'b'.repeat(64),
+          size: 1234,
+          fileName: 'Q3 plan.pdf',
+          contentType: 'application/pdf',
+        };
+        await store.putFile(ORG, file);
+        await store.putFile(ORG, { ...file, systemModstamp: T + MINUTE, address: 'a'.repeat(64), fileName: 'Q3 plan v2.pdf' });
+        await store.putFile(ORG, { ...file, recordId: '068000000000002AAA', address: 'a'.repeat(64), contentType: null, fileName: null });
+        await store.putFile(ORG, { ...file, size: 1235 });
+        assert.deepEqual(await store.filesOf(ORG, file.recordId), [
+          { ...file, systemModstamp: T + MINUTE, address: 'a'.repeat(64), fileName: 'Q3 plan v2.pdf' },
+          { ...file, size: 1235 },
+        ]);
+        assert.deepEqual(await store.filesOf(OTHER_ORG, file.recordId), []);
+        assert.deepEqual(await collect(store.referencedAddresses()), ['a'.repeat(64), 'b'.repeat(64)]);
+      });
+    });
+
+    describe('locks', () => {
+      withStore('one writer per org: held, released, taken over when stale', async ({ store }) => {
+        const first = await store.acquireOrgLock(ORG, 'backup-1');
+        assert.equal(first.owner, 'backup-1');
+        await assert.rejects(store.acquireOrgLock(ORG, 'backup-2'), (error: unknown) => error instanceof LockHeldError && error.orgId === ORG && error.holder.includes('backup-1'));
+        const other = await store.acquireOrgLock(OTHER_ORG, 'backup-3');
+        await first.heartbeat();
+        await first.release();
+        const second = await store.acquireOrgLock(ORG, 'backup-2');
+
+        // A holder that stopped heartbeating is taken over; it learns so at its next heartbeat.
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        const third = await store.acquireOrgLock(ORG, 'backup-4', { staleAfterMs: 20 });
+        await assert.rejects(second.heartbeat(), LockHeldError);
+        await second.release();
+        await assert.rejects(store.acquireOrgLock(ORG, 'backup-5'), LockHeldError);
+        await third.release();
+        await other.release();
+        await (await store.acquireOrgLock(ORG, 'backup-6')).release();
+      });
+    });
+
+    describe('pack reader', () => {
+      const write = async (store: VaultStore, n: number): Promise<string[]> => {
+        const ids = Array.from({ length: n }, (_, i) => `001${String(i).padStart(12, '0')}AAA`);
+        await store.writeVersions(batch(ids.map((id, i) => version(id, T + i, 'created', { Name: `Account ${i}`, Description: 'x'.repeat(i % 50) }))));
+        return ids;
+      };
+
+      withStore('lists packs in deterministic slices and checks every payload', async ({ store }) => {
+        await write(store, 700);
+        const all = await collect(store.listPacks());
+        assert.ok(all.length >= 1);
+        assert.equal(await storedPayloads(store), 700);
+        const slices = await Promise.all([1, 2, 3].map((n) => collect(store.listPacks({ n, m: 3 }))));
+        assert.deepEqual(slices.flat().sort(), [...all].sort());
+        assert.deepEqual(await Promise.all([1, 2, 3].map((n) => collect(store.listPacks({ n, m: 3 })))), slices);
+        assert.equal(await store.danglingVersions(), 0);
+        await assert.rejects(store.checkPack('no-such-pack'), IntegrityError);
+      });
+
+      withStore('a flipped byte in a pack is reported as an IntegrityError naming the pack', async (opened) => {
+        if (!opened.tamperPack) return;
+        const ids = await write(opened.store, 300);
+        const packs = await collect(opened.store.listPacks());
+        const victim = packs[0]!;
+        await opened.tamperPack(victim);
+        await assert.rejects(opened.store.checkPack(victim), (error: unknown) => error instanceof IntegrityError && error.message.includes(victim));
+        for (const other of packs.slice(1)) await opened.store.checkPack(other);
+        const store = await opened.reopen();
+        await assert.rejects(store.versionAsOf(ORG, 'Account', ids[0]!, T + 1000), IntegrityError);
+      });
+    });
+
+    describe('keys', () => {
+      withStore('another keyring cannot read versions or describes, and changes nothing', async (opened) => {
+        const A = '001000000000001AAA';
+        await opened.store.writeVersions(batch([version(A, T, 'created', { Name: 'Acme' })]));
+        const { schemaId } = await opened.store.putSchema(ORG, 'Account', { name: 'Account' }, T);
+        await opened.store.createRun({ runId: 'r1', orgId: ORG, kind: 'backup', status: 'Running', startedAt: T, endedAt: null, counters: {}, message: null, parameters: { a: 1 } });
+        let store = await opened.reopen({ keyring: newKeyring() });
+        await assert.rejects(store.versionAsOf(ORG, 'Account', A, T), IntegrityError);
+        await assert.rejects(store.getSchema(ORG, schemaId), IntegrityError);
+        await assert.rejects(store.getRun('r1'), IntegrityError);
+        for await (const packId of store.listPacks()) await assert.rejects(store.checkPack(packId), IntegrityError);
+        assert.deepEqual(await store.countVersions(ORG), { records: 1, versions: 1 });
+        store = await opened.reopen();
+        assert.equal((await store.versionAsOf(ORG, 'Account', A, T))?.fields.Name, 'Acme');
+        assert.deepEqual(await store.getSchema(ORG, schemaId), { name: 'Account' });
+        assert.equal((await store.getRun('r1'))?.parameters.a, 1);
+      });
+    });
+  });
+}
