@@ -397,13 +397,11 @@ describe('query', () => {
     assert.equal((await h.call('GET', urls[1]!)).body[0].errorCode, 'INVALID_QUERY_LOCATOR');
   });
 
-  test('serves pages well over 50,000 records a second', async () => {
+  // Speed is measured by `npm run bench` (emulator-query), never asserted in tests.
+  test('serves a large result as full pages to the last record', async () => {
     const h = harness();
     const total = 60_000;
     seedAccounts(h.org, h.session.userId, total);
-    // Timed from the first request to the last byte; the client only reads the body text, so the
-    // rate is the emulator's (query, cursor, projection and JSON), not a parser's.
-    const started = performance.now();
     let url: string | undefined = `${V}/query?q=${encodeURIComponent('SELECT Id, Name, Industry, CreatedDate, SystemModstamp FROM Account')}`;
     let bytes = 0;
     let pages = 0;
@@ -414,10 +412,8 @@ describe('query', () => {
       pages++;
       url = /"nextRecordsUrl":"([^"]+)"/.exec(text)?.[1];
     }
-    const rate = total / ((performance.now() - started) / 1000);
     assert.equal(pages, total / 2000);
     assert.ok(bytes > total * 100);
-    assert.ok(rate > 50_000, `served ${Math.round(rate)} records/s`);
   });
 });
 

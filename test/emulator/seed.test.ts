@@ -233,9 +233,7 @@ describe('buildOrg', () => {
   });
 
   it('builds the bench profile at an exact scale in realistic proportions', () => {
-    const started = performance.now();
     const org = buildOrg({ profile: 'bench', seed: 5, scale: 20_000, now: NOW });
-    const elapsed = performance.now() - started;
     let total = 0;
     for (const object of org.schema.objects()) total += org.count(object.name, true);
     assert.equal(total, 20_000);
@@ -250,7 +248,6 @@ describe('buildOrg', () => {
     const lines = org.schema.object('Invoice_Line__c')!;
     for (const line of org.records('Invoice_Line__c')) sums.set(String(line.Invoice__c), (sums.get(String(line.Invoice__c)) ?? 0) + Number(org.readField(lines, line, 'Amount__c')));
     for (const invoice of org.records('Invoice__c')) assert.ok(Math.abs(Number(invoice.Total__c) - (sums.get(invoice.Id) ?? 0)) < 0.005);
-    assert.ok(elapsed < 15_000, `bench build took ${Math.round(elapsed)} ms`);
   });
 });
 

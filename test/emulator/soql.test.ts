@@ -824,33 +824,24 @@ describe('a million rows', () => {
     };
   })();
 
-  test('keyset page on (SystemModstamp, Id) with LIMIT 2000', (t) => {
+  test('keyset page on (SystemModstamp, Id) with LIMIT 2000', () => {
     const { src, ids, stamps } = big();
     const at = 600_001;
-    const start = performance.now();
     const result = run(
       src,
       `SELECT Id, SystemModstamp FROM Contact WHERE SystemModstamp > ${stamps[at]} OR (SystemModstamp = ${stamps[at]} AND Id > '${ids[at]}') ORDER BY SystemModstamp, Id LIMIT 2000`,
     );
-    const elapsed = performance.now() - start;
     assert.equal(result.totalSize, 2000);
     assert.deepEqual(
       result.rows.map((r) => r.Id),
       ids.slice(at + 1, at + 2001),
     );
-    t.diagnostic(`keyset page over 1,000,000 rows: ${elapsed.toFixed(0)} ms`);
-    // Generous bounds: they catch an accidental per-row AST walk or full sort, not a slow machine.
-    assert.ok(elapsed < 2000, `keyset page took ${elapsed.toFixed(0)} ms`);
   });
 
-  test('a range filter with a full sort of many rows', (t) => {
+  test('a range filter with a full sort of many rows', () => {
     const { src, stamps } = big();
-    const start = performance.now();
     const result = run(src, `SELECT Id FROM Contact WHERE SystemModstamp >= ${stamps[0]} AND SystemModstamp <= ${stamps[999_999]} ORDER BY SystemModstamp DESC, Id DESC`);
-    const elapsed = performance.now() - start;
     assert.equal(result.totalSize, 1_000_000);
     assert.equal(result.rows[0].Id, big().ids[999_999]);
-    t.diagnostic(`range filter and full sort of 1,000,000 rows: ${elapsed.toFixed(0)} ms`);
-    assert.ok(elapsed < 4000, `range sort took ${elapsed.toFixed(0)} ms`);
   });
 });
