@@ -7,7 +7,7 @@ const useCases = ['backup', 'restore', 'compare', 'export', 'schedule', 'verify'
 const adapters = ['./src/store/sqlite', './src/store/postgres', './src/store/fs', './src/store/s3'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'test-artifacts/**', '.orgvault/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'test-artifacts/**', '.orgvault/**', '**/.scratch/**'] },
   ...tseslint.configs.recommended,
   {
     plugins: { import: importPlugin },

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Random } from '../emulator/seed/random.ts';
@@ -213,6 +214,7 @@ export async function vaultBench(options: { scale: number }): Promise<BenchSecti
   const path = join(dir, 'catalog.db');
   const keyring = deriveKeyring(randomBytes(32), 'bench-vault');
   const random = new Random('vault-bench');
+  const loadStart = loadavg()[0]!;
   try {
     let store = await openSqliteVaultStore({ path, keyring });
     const current: Record<string, unknown>[] = new Array<Record<string, unknown>>(records);
@@ -301,7 +303,11 @@ export async function vaultBench(options: { scale: number }): Promise<BenchSecti
         { name: 'point read latency p50 / p99', value: `${percentile(latencies, 50).toFixed(2)} ms / ${percentile(latencies, 99).toFixed(2)} ms` },
         { name: 'latestVersions stream', value: rate(streamed, streamSeconds) },
       ],
-      notes: [`Raw JSON: ${mib(rawBytes)} over ${written.toLocaleString('en-US')} versions; the catalog holds packs, version rows, heads and indexes.`],
+      notes: [
+        `Raw JSON: ${mib(rawBytes)} over ${written.toLocaleString('en-US')} versions; the catalog holds packs, version rows, heads and indexes.`,
+        'Hashing and pack compression run on a worker thread; canonical JSON and SQL on the main thread, whose CPU per version bounds the write rate on an idle machine.',
+        `Load average (1 min) at the start and the end of the run: ${loadStart.toFixed(1)} and ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores; other work on the machine slows every figure.`,
+      ],
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -10,6 +10,8 @@ import type { Hono } from 'hono';
 import { OAuthSessions } from './auth/sessions.ts';
 import type { Org } from './org/org.ts';
 import { ApiUsage } from './rest/limits.ts';
+import { installDemoBehaviours } from './behaviours/demo.ts';
+import { enableDemoChangeDataCapture } from './streaming/change-events.ts';
 import { buildOrg } from './seed/index.ts';
 import { loadOrgState, saveOrgState } from './seed/state-file.ts';
 import { createEmulatorApp } from './server/app.ts';
@@ -58,6 +60,12 @@ export interface RunningEmulator extends InProcessEmulator {
 export function createEmulator(options: EmulatorOptions = {}, instanceUrl = 'http://127.0.0.1'): InProcessEmulator {
   const org = buildOrg({ profile: options.profile ?? 'empty', seed: options.seed ?? 1, scale: options.scale });
   if (options.statePath && existsSync(options.statePath)) loadOrgState(org, options.statePath);
+  if ((options.profile ?? 'empty') === 'demo') {
+    // The demo org behaves like a lived-in one: validation rules, locks, triggers and duplicate
+    // rules that real restores run into, and Change Data Capture on its main objects.
+    installDemoBehaviours(org);
+    enableDemoChangeDataCapture(org);
+  }
   if (options.sessionTimeoutSeconds !== undefined) org.settings.sessionTimeoutSeconds = options.sessionTimeoutSeconds;
   if (options.dailyApiRequests !== undefined) org.settings.dailyApiRequests = options.dailyApiRequests;
   let url = instanceUrl;

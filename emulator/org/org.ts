@@ -39,6 +39,27 @@ export interface WriteOptions {
   allowDuplicates?: boolean;
 }
 
+/** What a behaviour sees of a write. `record` is the record as it will be (or was, for delete). */
+export interface WriteContext {
+  org: Org;
+  object: ObjectSchema;
+  operation: 'create' | 'update' | 'delete' | 'undelete';
+  record: StoredRecord;
+  previous: StoredRecord | undefined;
+  /** The fields the caller set, after type coercion. */
+  input: Record<string, unknown>;
+  options: WriteOptions;
+}
+
+/** An org behaviour hooked into the write pipeline (see `Org.behaviours`). */
+export interface WriteBehaviour {
+  name: string;
+  /** Errors that reject the write, reported with Salesforce's status codes. */
+  validate?(ctx: WriteContext): SalesforceError[] | undefined;
+  /** Runs once the record is stored, inside the transaction: triggers, related records. Throwing rolls back. */
+  afterSave?(ctx: WriteContext): void;
+}
+
 /** A deleted record's place in the Recycle Bin; children deleted with it come back with it. */
 export interface RecycleEntry {
   id: string;
@@ -259,6 +280,42 @@ export class Org {
     }
   }
 
+  // ---------------------------------------------------------------- behaviours
+
+  /**
+   * Org behaviour beyond the platform's own rules: validation rules, lookup filters, approval
+   * locks, duplicate rules, triggers, the files content model. Each runs on every write through
+   * the API (not on seeding, which writes in system mode), inside the write's transaction.
+   */
+  readonly behaviours: WriteBehaviour[] = [];
+
+  /** Adds a behaviour, replacing one of the same name. */
+  addBehaviour(behaviour: WriteBehaviour): void {
+    const at = this.behaviours.findIndex((b) => b.name === behaviour.name);
+    if (at >= 0) this.behaviours[at] = behaviour;
+    else this.behaviours.push(behaviour);
+  }
+
+  removeBehaviour(name: string): void {
+    const at = this.behaviours.findIndex((b) => b.name === name);
+    if (at >= 0) this.behaviours.splice(at, 1);
+  }
+
+  private runValidations(ctx: WriteContext): void {
+    if (ctx.options.system || !this.behaviours.length) return;
+    const errors: SalesforceError[] = [];
+    for (const behaviour of this.behaviours) {
+      const found = behaviour.validate?.(ctx);
+      if (found?.length) errors.push(...found);
+    }
+    if (errors.length) throw new RecordWriteError(errors);
+  }
+
+  private runAfterSave(ctx: WriteContext): void {
+    if (ctx.options.system) return;
+    for (const behaviour of this.behaviours) behaviour.afterSave?.(ctx);
+  }
+
   // ---------------------------------------------------------------- change feed
 
   /** Listens to committed changes (Change Data Capture, statistics). Returns an unsubscribe. */
@@ -328,10 +385,12 @@ export class Org {
       this.applyRollupDefaults(fullObject, record);
       this.checkRequired(fullObject, record, values, 'create');
       this.checkUnique(fullObject, record, undefined);
+      this.runValidations({ org: this, object: fullObject, operation: 'create', record, previous: undefined, input: values, options });
       this.put(fullObject.name, record);
       this.emit({ object: fullObject.name, changeType: 'CREATE', recordId: record.Id, changedFields: Object.keys(record), record, stampMs, userId: options.userId });
       this.recomputeRollups(fullObject.name, [record], stampMs);
-      return record;
+      this.runAfterSave({ org: this, object: fullObject, operation: 'create', record, previous: undefined, input: values, options });
+      return this.tables.get(fullObject.name)!.get(record.Id)!;
     });
   }
 
@@ -348,6 +407,7 @@ export class Org {
       const next: StoredRecord = { ...current, ...values, Id: current.Id };
       this.checkRequired(fullObject, next, values, 'update');
       this.checkUnique(fullObject, next, current.Id);
+      this.runValidations({ org: this, object: fullObject, operation: 'update', record: next, previous: current, input: values, options });
       const changed = Object.keys(values).filter((k) => current[k] !== values[k]);
       const stampMs = options.stampMs ?? this.clock.stampMs();
       const stamp = formatDatetime(stampMs);
@@ -359,7 +419,8 @@ export class Org {
       this.put(fullObject.name, next, current);
       this.emit({ object: fullObject.name, changeType: 'UPDATE', recordId: next.Id, changedFields: changed, record: next, stampMs, userId: options.userId });
       this.recomputeRollups(fullObject.name, [current, next], stampMs);
-      return next;
+      this.runAfterSave({ org: this, object: fullObject, operation: 'update', record: next, previous: current, input: values, options });
+      return this.tables.get(fullObject.name)!.get(next.Id)!;
     });
   }
 
@@ -392,7 +453,9 @@ export class Org {
       }
       const stampMs = options.stampMs ?? this.clock.stampMs();
       this.checkRestrictedDelete(object, record);
+      this.runValidations({ org: this, object, operation: 'delete', record, previous: record, input: {}, options });
       this.deleteCascade(object, record, record.Id, stampMs, options.userId);
+      this.runAfterSave({ org: this, object, operation: 'delete', record: this.tables.get(object.name)?.get(record.Id) ?? record, previous: record, input: {}, options });
     });
   }
 
@@ -450,8 +513,11 @@ export class Org {
         }
       }
       const stampMs = options.stampMs ?? this.clock.stampMs();
+      this.runValidations({ org: this, object, operation: 'undelete', record, previous: record, input: {}, options });
       const group = [...this.recycleBin.values()].filter((e) => e.rootId === id18 || e.id === id18);
       for (const entry of group) this.restoreOne(entry, stampMs, options.userId);
+      const restored = this.tables.get(object.name)!.get(id18)!;
+      this.runAfterSave({ org: this, object, operation: 'undelete', record: restored, previous: record, input: {}, options });
       return this.tables.get(object.name)!.get(id18)!;
     });
   }

@@ -6,6 +6,7 @@ import { describeGlobal, describeSObject } from '../org/describe.ts';
 import type { Org } from '../org/org.ts';
 import type { FieldDef, ObjectSchema, Schema, StoredRecord } from '../org/schema.ts';
 import { formatDatetime, parseDatetime } from '../org/values.ts';
+import { bodyBytes, bodyContentType } from '../files/blob.ts';
 import {
   errorBody,
   mountRoutes,
@@ -265,9 +266,11 @@ function getRelated(org: Org, req: RestRequest, object: ObjectSchema): RestResul
   const name = req.params.b!;
   const blob = object.field(name);
   if (blob?.type === 'base64') {
-    const value = record[blob.name];
-    if (typeof value !== 'string') return notFoundResult();
-    return { status: 200, body: new Uint8Array(Buffer.from(value, 'base64')), headers: { 'content-type': 'application/octet-stream' } };
+    // Over HTTP the files routes stream bodies before this runs; Composite, which refuses binary
+    // responses, still lands here.
+    const bytes = bodyBytes(record, blob.name);
+    if (!bytes) return notFoundResult();
+    return { status: 200, body: bytes, headers: { 'content-type': bodyContentType(object.name, record) } };
   }
   const lookup = object.relationship(name);
   if (lookup) {

@@ -4,12 +4,13 @@
  * records owned by people who left, files, an encrypted field, a project hierarchy with a cycle,
  * a big object, objects without SystemModstamp, and a Recycle Bin filled by real cascading deletes.
  */
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import type { Org } from '../org/org.ts';
 import { parseDatetime } from '../org/values.ts';
 import { BusinessSeeder } from './business.ts';
 import { DAY_MS } from './context.ts';
 import type { SeedContext } from './context.ts';
+import type { Random } from './random.ts';
 import { NOTE_BODIES, NOTE_TITLES, PROJECT_NAMES } from './vocabulary.ts';
 
 const HOUR_MS = 3_600_000;
@@ -130,35 +131,100 @@ function notes(ctx: SeedContext, b: BusinessSeeder): void {
 }
 
 const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+const KIB = 1024;
+const MIB = 1024 * KIB;
 
+/** A file of the demo: its name, MIME type and bytes. */
 interface FileSeed {
   name: string;
   contentType: string;
-  body: string;
+  bytes: Buffer;
 }
 
 function textFile(name: string, text: string): FileSeed {
-  return { name, contentType: name.endsWith('.csv') ? 'text/csv' : 'text/plain', body: Buffer.from(text, 'utf8').toString('base64') };
+  return { name, contentType: name.endsWith('.csv') ? 'text/csv' : 'text/plain', bytes: Buffer.from(text, 'utf8') };
 }
 
-const FILES: readonly FileSeed[] = [
+const SMALL_FILES: readonly FileSeed[] = [
   textFile('site-survey.txt', 'Site survey\nCompressor room: 4 units, no Wi-Fi.\nBoiler house: gateway on north wall.\n'),
   textFile('sensor-readings.csv', 'timestamp,sensor,value\n2025-01-01T00:00:00Z,VS-3-17,0.42\n2025-01-01T00:05:00Z,VS-3-17,0.44\n'),
-  { name: 'logo.png', contentType: 'image/png', body: PNG_1X1 },
+  { name: 'logo.png', contentType: 'image/png', bytes: Buffer.from(PNG_1X1, 'base64') },
   textFile('purchase-order.txt', 'PO 4500123987\nQty 24 Vibration Sensor VS-3\nNet 30\n'),
-  { name: 'firmware-notes.bin', contentType: 'application/octet-stream', body: Buffer.from([0, 1, 2, 3, 250, 251, 252, 253, 254, 255, 10, 13]).toString('base64') },
+  { name: 'firmware-notes.bin', contentType: 'application/octet-stream', bytes: Buffer.from([0, 1, 2, 3, 250, 251, 252, 253, 254, 255, 10, 13]) },
   textFile('meeting-minutes.txt', 'Attendees: plant manager, reliability lead.\nNext: pilot on line 3.\n'),
   textFile('quote-Q-1042.txt', 'Quote Q-1042\nInsight Cloud Enterprise, 3 years\nValid 30 days\n'),
 ];
 
-/** A few Attachments, Documents (in folders) and Files (versions, documents, links). */
+/** The first bytes of each binary format, so that file type sniffers recognise the demo's files. */
+const MAGIC = {
+  pdf: Buffer.from('%PDF-1.7\n'),
+  png: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  jpg: Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
+  zip: Buffer.from([0x50, 0x4b, 0x03, 0x04]),
+  mp4: Buffer.from([0, 0, 0, 0x20, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d]),
+} as const;
+
+/**
+ * A binary file of `size` bytes: its format's magic number, then an AES-CTR keystream keyed by the
+ * seed's key and the file's name. Megabytes of it cost milliseconds, and the same seed gives the
+ * same bytes.
+ */
+function binaryFile(key: string, name: string, contentType: string, size: number, magic: Buffer): FileSeed {
+  const digest = createHash('sha256').update(`${key}:${name}`).digest();
+  const cipher = createCipheriv('aes-128-ctr', digest.subarray(0, 16), digest.subarray(16, 32));
+  const head = magic.subarray(0, size);
+  return { name, contentType, bytes: Buffer.concat([head, cipher.update(Buffer.alloc(size - head.length))]) };
+}
+
+/** A few thousand sensor readings: a text file of a few hundred kilobytes. */
+function sensorExport(r: Random, name: string, rows: number): FileSeed {
+  const lines = ['timestamp,sensor,rms_mm_s,temperature_c'];
+  let at = Date.UTC(2025, 0, 1);
+  for (let i = 0; i < rows; i++) {
+    at += 300_000;
+    lines.push(`${new Date(at).toISOString()},VS-3-${10 + r.int(40)},${(r.next() * 4).toFixed(3)},${(20 + r.next() * 45).toFixed(1)}`);
+  }
+  return textFile(name, `${lines.join('\n')}\n`);
+}
+
+/** Version `n` of a file: text gains a revision note; binary content changes and grows a little. */
+function revision(key: string, file: FileSeed, n: number): FileSeed {
+  if (n === 1) return file;
+  if (file.contentType.startsWith('text/')) {
+    return { ...file, bytes: Buffer.concat([file.bytes, Buffer.from(`\nRevision ${n}: updated after customer feedback.\n`)]) };
+  }
+  const size = Math.round(file.bytes.length * (1 + 0.04 * (n - 1)));
+  return binaryFile(key, `${file.name}#${n}`, file.contentType, size, file.bytes.subarray(0, 16));
+}
+
+/** Files with a version history: how many versions each has (one for the rest). */
+const VERSION_CHAINS: Readonly<Record<string, number>> = {
+  'site-survey.txt': 3,
+  'master-services-agreement.docx': 3,
+  'purchase-order.txt': 2,
+  'quote-Q-1042.txt': 2,
+  'pricing-2025.xlsx': 2,
+  'installation-guide.pdf': 2,
+};
+
+/**
+ * Attachments, Documents (in folders) and Files, from a few bytes to several megabytes. Files
+ * have up to three versions and are linked to their owner and to the account, opportunity or case
+ * they were published to; some are shared with a second account.
+ */
 function files(ctx: SeedContext, b: BusinessSeeder): void {
-  const r = ctx.rng;
+  const r = ctx.rng.fork('files');
+  const key = String(r.int(2 ** 32));
   const owners = ctx.users.salesIds;
   const attachment = ctx.shape('Attachment');
-  if (attachment) {
-    for (let i = 0; i < 12 && b.accountIds.length; i++) {
-      const file = FILES[i % FILES.length]!;
+  if (attachment && b.accountIds.length) {
+    const extra = [
+      binaryFile(key, 'site-photo.jpg', 'image/jpeg', Math.round(2.2 * MIB), MAGIC.jpg),
+      binaryFile(key, 'signed-contract.pdf', 'application/pdf', 800 * KIB, MAGIC.pdf),
+      sensorExport(r, 'calibration-log.csv', 900),
+    ];
+    for (let i = 0; i < 12 + extra.length; i++) {
+      const file = i < 12 ? SMALL_FILES[i % SMALL_FILES.length]! : extra[i - 12]!;
       const parent = i % 3 === 0 && b.opportunityIds.length ? b.opportunityIds[r.int(b.opportunityIds.length)]! : i % 3 === 1 && b.caseIds.length ? b.caseIds[r.int(b.caseIds.length)]! : b.accountIds[r.int(b.accountIds.length)]!;
       const createdMs = Math.min(parseDatetime(String(ctx.org.get(parent)!.CreatedDate)) + r.int(30) * DAY_MS, ctx.endMs);
       const owner = r.pick(owners);
@@ -167,8 +233,7 @@ function files(ctx: SeedContext, b: BusinessSeeder): void {
         Name: file.name,
         IsPrivate: false,
         ContentType: file.contentType,
-        BodyLength: Buffer.from(file.body, 'base64').length,
-        Body: file.body,
+        Body: file.bytes.toString('base64'),
         Description: i % 4 === 0 ? 'Uploaded from e-mail' : null,
       }, owner, owner, createdMs, owner, createdMs, createdMs);
     }
@@ -184,82 +249,100 @@ function files(ctx: SeedContext, b: BusinessSeeder): void {
       const at = ctx.startMs + (10 + i) * DAY_MS;
       folderIds.push(ctx.load(folder, { Name: name, DeveloperName: name.replace(/\s+/g, '_'), AccessType: 'Public', Type: 'Document', IsReadonly: false }, admin, admin, at, admin, at, at));
     }
-    for (let i = 0; i < 6; i++) {
-      const file = FILES[(i + 2) % FILES.length]!;
-      const at = ctx.timeAt((i + 0.5) / 6);
+    const documents = [
+      ...Array.from({ length: 6 }, (_, i) => SMALL_FILES[(i + 2) % SMALL_FILES.length]!),
+      binaryFile(key, 'brochure-2025.pdf', 'application/pdf', Math.round(1.2 * MIB), MAGIC.pdf),
+      binaryFile(key, 'product-sheet.png', 'image/png', 250 * KIB, MAGIC.png),
+    ];
+    documents.forEach((file, i) => {
+      const at = ctx.timeAt((i + 0.5) / documents.length);
       const author = i === 5 ? ctx.users.apiUserId : admin;
       ctx.load(documentShape, {
         // One document lives in its author's personal folder, whose ID is the user's.
         FolderId: folderIds.length && i !== 5 ? folderIds[i % folderIds.length] : author,
-        Name: file.name.replace(/\.[a-z]+$/, ''),
+        Name: file.name.replace(/\.[a-z0-9]+$/, ''),
         DeveloperName: `${file.name.replace(/[^A-Za-z0-9]+/g, '_')}_${i}`,
         ContentType: file.contentType,
         Type: file.name.split('.').pop(),
         IsPublic: i % 2 === 0,
-        BodyLength: Buffer.from(file.body, 'base64').length,
-        Body: file.body,
+        Body: file.bytes.toString('base64'),
         Description: 'Shared sales material',
         Keywords: 'sensors, monitoring',
         IsInternalUseOnly: i % 3 === 0,
         AuthorId: author,
       }, null, author, at, author, at, at);
-    }
+    });
   }
 
   const version = ctx.shape('ContentVersion');
   const documentFile = ctx.shape('ContentDocument');
   const link = ctx.shape('ContentDocumentLink');
-  if (!version || !documentFile || !b.accountIds.length) return;
-  for (let i = 0; i < 8; i++) {
-    const file = FILES[i % FILES.length]!;
-    const target = i % 2 === 0 ? b.accountIds[r.int(b.accountIds.length)]! : (b.opportunityIds[r.int(b.opportunityIds.length)] ?? b.accountIds[0]!);
-    const createdMs = Math.min(parseDatetime(String(ctx.org.get(target)!.CreatedDate)) + r.int(40) * DAY_MS, ctx.endMs - 2 * DAY_MS);
-    const owner = r.pick(owners);
-    const documentId = ctx.org.ids.next(documentFile.object.def.keyPrefix);
-    // Every third file has a second version uploaded later.
-    const versions = i % 3 === 0 ? 2 : 1;
-    let latestId = '';
-    let latestMs = createdMs;
-    for (let v = 1; v <= versions; v++) {
-      const at = v === 1 ? createdMs : Math.min(createdMs + (1 + r.int(20)) * DAY_MS, ctx.endMs - DAY_MS);
-      const body = v === 1 ? file.body : Buffer.concat([Buffer.from(file.body, 'base64'), Buffer.from('\nrevised\n')]).toString('base64');
-      const stamp = ctx.formatMs(at);
-      latestId = ctx.load(version, {
-        ContentDocumentId: documentId,
-        IsLatest: v === versions,
-        VersionNumber: String(v),
-        Title: file.name.replace(/\.[a-z]+$/, ''),
-        Description: v === 2 ? 'Updated after customer feedback' : null,
-        ReasonForChange: v === 2 ? 'Customer feedback' : null,
+  const pools = [b.accountIds, b.opportunityIds, b.caseIds].filter((p) => p.length);
+  if (version && documentFile && pools.length) {
+    const contentFiles = [
+      ...SMALL_FILES,
+      sensorExport(r, 'sensor-export-2025.csv', 7000),
+      binaryFile(key, 'pricing-2025.xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 85 * KIB, MAGIC.zip),
+      binaryFile(key, 'master-services-agreement.docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 48 * KIB, MAGIC.zip),
+      binaryFile(key, 'network-diagram.png', 'image/png', 420 * KIB, MAGIC.png),
+      binaryFile(key, 'installation-guide.pdf', 'application/pdf', Math.round(1.5 * MIB), MAGIC.pdf),
+      binaryFile(key, 'vibration-dataset.zip', 'application/zip', 3 * MIB, MAGIC.zip),
+      binaryFile(key, 'plant-walkthrough.mp4', 'video/mp4', 6 * MIB, MAGIC.mp4),
+    ];
+    contentFiles.forEach((file, i) => {
+      const pool = pools[i % pools.length]!;
+      const target = pool[r.int(pool.length)]!;
+      const versions = VERSION_CHAINS[file.name] ?? 1;
+      const createdMs = Math.min(parseDatetime(String(ctx.org.get(target)!.CreatedDate)) + r.int(40) * DAY_MS, ctx.endMs - 2 * DAY_MS);
+      const owner = r.pick(owners);
+      const documentId = ctx.org.ids.next(documentFile.object.def.keyPrefix);
+      const title = file.name.replace(/\.[a-z0-9]+$/, '');
+      let latestId = '';
+      let latestMs = createdMs;
+      for (let v = 1; v <= versions; v++) {
+        const at = v === 1 ? createdMs : Math.max(latestMs + 60_000, Math.min(latestMs + (1 + r.int(20)) * DAY_MS, ctx.endMs - (versions - v + 1) * HOUR_MS));
+        const bytes = revision(key, file, v).bytes;
+        latestId = ctx.load(version, {
+          ContentDocumentId: documentId,
+          IsLatest: v === versions,
+          VersionNumber: String(v),
+          Title: title,
+          Description: v > 1 ? 'Updated after customer feedback' : null,
+          ReasonForChange: v > 1 ? `Revision ${v}` : null,
+          SharingOption: 'A',
+          SharingPrivacy: 'N',
+          PathOnClient: file.name,
+          ContentModifiedDate: ctx.formatMs(at),
+          ContentModifiedById: owner,
+          PublishStatus: 'P',
+          VersionData: bytes.toString('base64'),
+          FirstPublishLocationId: target,
+          Origin: 'C',
+          ContentLocation: 'S',
+          Checksum: createHash('md5').update(bytes).digest('hex'),
+          IsMajorVersion: true,
+        }, owner, owner, at, owner, at, at);
+        latestMs = at;
+      }
+      ctx.load(documentFile, {
+        Id: documentId,
+        Title: title,
+        PublishStatus: 'P',
+        LatestPublishedVersionId: latestId,
         SharingOption: 'A',
         SharingPrivacy: 'N',
-        PathOnClient: file.name,
-        ContentModifiedDate: stamp,
-        ContentModifiedById: owner,
-        PublishStatus: 'P',
-        VersionData: body,
-        FirstPublishLocationId: target,
-        Origin: 'C',
-        ContentLocation: 'S',
-        Checksum: createHash('md5').update(Buffer.from(body, 'base64')).digest('hex'),
-        IsMajorVersion: true,
-      }, owner, owner, at, owner, at, at);
-      latestMs = at;
-    }
-    ctx.load(documentFile, {
-      Id: documentId,
-      Title: file.name.replace(/\.[a-z]+$/, ''),
-      PublishStatus: 'P',
-      LatestPublishedVersionId: latestId,
-      SharingOption: 'A',
-      SharingPrivacy: 'N',
-      ContentModifiedDate: ctx.formatMs(latestMs),
-      IsArchived: false,
-    }, owner, owner, createdMs, owner, latestMs, latestMs);
-    if (!link) continue;
-    for (const [entity, shareType] of [[owner, 'I'], [target, 'V']] as const) {
-      ctx.load(link, { LinkedEntityId: entity, ContentDocumentId: documentId, ShareType: shareType, Visibility: 'AllUsers' }, null, owner, createdMs, owner, createdMs, createdMs);
-    }
+        ContentModifiedDate: ctx.formatMs(latestMs),
+        IsArchived: false,
+      }, owner, owner, createdMs, owner, latestMs, latestMs);
+      if (!link) return;
+      const linked: [string, 'I' | 'V'][] = [[owner, 'I'], [target, 'V']];
+      // Every fourth file is also shared with a second account.
+      const second = b.accountIds[r.int(b.accountIds.length)];
+      if (i % 4 === 3 && second && second !== target) linked.push([second, 'V']);
+      for (const [entity, shareType] of linked) {
+        ctx.load(link, { LinkedEntityId: entity, ContentDocumentId: documentId, ShareType: shareType, Visibility: 'AllUsers' }, null, owner, createdMs, owner, createdMs, createdMs);
+      }
+    });
   }
 }
 

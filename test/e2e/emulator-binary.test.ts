@@ -85,7 +85,7 @@ describe('orgvault-emulator', () => {
       cwd: home,
       env: { ...process.env, HOME: home, SF_USE_GENERIC_UNIX_KEYCHAIN: 'true', SFDX_USE_GENERIC_UNIX_KEYCHAIN: 'true', SF_DISABLE_TELEMETRY: 'true', SF_AUTOUPDATE_DISABLE: 'true', SF_LOG_LEVEL: 'fatal' },
       encoding: 'utf8',
-      timeout: 120_000,
+      timeout: 300_000,
     });
     assert.equal(result.status, 0, result.stderr);
     const session = JSON.parse(result.stdout.trim().split('\n').pop()!) as {

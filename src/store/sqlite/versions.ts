@@ -10,7 +10,7 @@
  * watermark commit together, and the watermark is never moved past the batch's own data.
  */
 import { randomBytes, createHash } from 'node:crypto';
-import { OrgvaultError } from '../../core/errors.ts';
+import { OrgvaultError, UsageError } from '../../core/errors.ts';
 import type { ChangeType, RecordVersion, VersionInput, Watermark } from '../../core/vault.ts';
 import { IntegrityError } from '../../crypto/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
@@ -355,7 +355,7 @@ export class SqliteVersions implements VersionPorts {
    * lookups then walk the same B-tree pages, measured at half the CPU of the batch's own order.
    */
   private loadHeads(db: Db, objectKey: number, versions: readonly VersionInput[]): Map<string, HeadState> {
-    const ids = [...new Set(versions.map((v) => v.recordId))].sort(process.env.NOSORT ? () => 0 : byBytes);
+    const ids = [...new Set(versions.map((v) => v.recordId))].sort(byBytes);
     const heads = new Map<string, HeadState>();
     const full = statement(db, `SELECT ${HEAD_COLUMNS} FROM record_heads WHERE object_key = ? AND record_id IN (${Array(ROWS_PER_INSERT).fill('?').join(', ')})`);
     for (let i = 0; i < ids.length; i += ROWS_PER_INSERT) {
@@ -392,7 +392,7 @@ export class SqliteVersions implements VersionPorts {
   }
 
   private writeHeads(db: Db, objectKey: number, heads: Map<string, HeadState>): void {
-    const changed = [...heads].filter(([, h]) => h.dirty).sort(([a], [b]) => (process.env.NOSORT ? 0 : byBytes(a, b)));
+    const changed = [...heads].filter(([, h]) => h.dirty).sort(([a], [b]) => byBytes(a, b));
     const upsert = (chunk: [string, HeadState][]): void => {
       const params: unknown[] = [];
       for (const [id, h] of chunk) params.push(objectKey, id, h.seq, h.modstamp, h.isDeleted ? 1 : 0, h.packKey, h.slot, h.hash);
@@ -651,7 +651,7 @@ export class SqliteVersions implements VersionPorts {
 
   async *listPacks(slice?: { n: number; m: number }): AsyncIterable<string> {
     if (slice && !(Number.isInteger(slice.n) && Number.isInteger(slice.m) && slice.n >= 1 && slice.n <= slice.m)) {
-      throw new OrgvaultError('USAGE', `A slice is n/m with 1 ≤ n ≤ m, not ${slice.n}/${slice.m}.`);
+      throw new UsageError(`A slice is n/m with 1 ≤ n ≤ m, not ${slice.n}/${slice.m}.`);
     }
     let after = 0;
     for (;;) {
