@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { BenchSection } from './harness.ts';
 import { renderMarkdown } from './harness.ts';
 import { emulatorQueryBench } from './emulator-query.ts';
+import { emulatorFilesBench } from './emulator-files.ts';
 import { emulatorBulkBench } from './emulator-bulk.ts';
 import { vaultBench } from './vault.ts';
 
@@ -17,6 +18,7 @@ export interface BenchOptions {
 
 const benches: Record<string, (options: BenchOptions) => Promise<BenchSection>> = {
   'emulator-query': emulatorQueryBench,
+  'emulator-files': emulatorFilesBench,
   'emulator-bulk': emulatorBulkBench,
   vault: vaultBench,
 };

@@ -80,7 +80,7 @@ export function resource(app: Hono<AppEnv>, path: string, handlers: Partial<Reco
   const paths = [path, `${path}/`];
   const allowed = Object.keys(handlers);
   for (const [method, handler] of Object.entries(handlers)) app.on(method, paths, handler);
-  app.on(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'].filter((m) => !allowed.includes(m)), paths, (c) =>
+  app.on(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !allowed.includes(m)), paths, (c) =>
     bulkError(c, 405, 'METHOD_NOT_ALLOWED', `HTTP Method '${c.req.method}' not allowed. Allowed are ${allowed.join(',')}`),
   );
 }

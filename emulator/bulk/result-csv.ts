@@ -135,7 +135,7 @@ function generatedWriter(object: ObjectSchema, fields: FieldDef[], source: Query
     }
   });
   // Only field names that are plain identifiers, as JSON string literals, and array indexes become code.
-  const make = new Function('readers', 'cells', 'out', `const a = new Array(${fields.length}).fill(""); return function csvRow(r) { let v; ${cellsCode.map((c, k) => `a[${k}] = ${c};`).join('\n')} return a.join(${JSON.stringify(delimiter)}); };`) as (
+  const make = new Function('readers', 'cells', 'out', `return function csvRow(r) { let v; return [${cellsCode.join(',\n')}].join(${JSON.stringify(delimiter)}); };`) as (
     readers: ((record: StoredRecord) => unknown)[],
     cells: CellWriter[],
     out: typeof outputValue,

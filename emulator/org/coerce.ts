@@ -22,7 +22,9 @@ export function coerceFieldValue(field: FieldDef, raw: unknown): unknown {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
       if (!Number.isFinite(n)) throw parserError(field.type === 'int' ? 'int' : 'double', raw);
       if (field.type === 'int' && !Number.isInteger(n)) throw parserError('int', raw);
-      return field.scale !== undefined && field.type !== 'int' ? roundTo(n, field.scale) : n;
+      const value = field.scale !== undefined && field.type !== 'int' ? roundTo(n, field.scale) : n;
+      // Salesforce numbers have no negative zero; JSON would silently turn one into 0 anyway.
+      return value === 0 ? 0 : value;
     }
     case 'date': {
       if (typeof raw !== 'string') throw parserError('date', raw);

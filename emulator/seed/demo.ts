@@ -362,7 +362,8 @@ function interactions(ctx: SeedContext, b: BusinessSeeder): void {
       Interaction_Date__c: ctx.formatMs(at),
       Channel__c: r.pick(channels),
       Agent__c: agent,
-      Sentiment_Score__c: Math.round((r.next() * 2 - 1) * 100) / 100,
+      // `|| 0`: a score rounded from just below zero would be -0, which no org stores.
+      Sentiment_Score__c: Math.round((r.next() * 2 - 1) * 100) / 100 || 0,
       Summary__c: r.pick(['Asked about renewal pricing.', 'Reported a gateway outage.', 'Requested training for new staff.', 'Positive feedback on dashboards.', 'Escalated billing question.']),
     }, null, ctx.users.apiUserId, at, ctx.users.apiUserId, at, at);
   }

@@ -1,9 +1,10 @@
 /**
  * The CPU work of a batch write besides SQL: each version's fields as canonical JSON, its keyed
  * hash, and the compression of packs. Canonical JSON is made on the calling thread, where the
- * fields objects live; hashing and compression (about half of a write's CPU, measured) run on a
- * worker thread for large batches, overlapping with canonicalizing the next chunk and with the SQL
- * inserts on this one. Small batches are not worth a message round trip and stay inline.
+ * fields objects live; hashing and compression (about a third of a write's CPU, measured with
+ * bench/vault.ts) run on a worker thread for large batches, overlapping with canonicalizing the
+ * next chunk and with the SQL inserts on this one. Small batches are not worth a message round
+ * trip and stay inline.
  *
  * The worker is plain JavaScript evaluated from a string so that it needs no TypeScript loader,
  * whichever way orgvault was started. It only ever sees payload bytes and the addressing key,
