@@ -3,8 +3,9 @@
 import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 
-const useCases = ['backup', 'restore', 'compare', 'export', 'schedule', 'verify'];
-const adapters = ['./src/store/sqlite', './src/store/postgres', './src/store/fs', './src/store/s3'];
+const useCases = ['backup', 'restore', 'compare', 'export', 'schedule', 'verify', 'orgs'];
+// Adapters: the vault's engines, and src/salesforce, which implements the org port (src/core/org-client.ts).
+const adapters = ['./src/store/sqlite', './src/store/postgres', './src/store/fs', './src/store/s3', './src/salesforce'];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'test-artifacts/**', '.orgvault/**', '**/.scratch/**'] },

@@ -59,13 +59,15 @@ export interface RunningEmulator extends InProcessEmulator {
 /** Builds an emulated org and its HTTP app without listening. */
 export function createEmulator(options: EmulatorOptions = {}, instanceUrl = 'http://127.0.0.1'): InProcessEmulator {
   const org = buildOrg({ profile: options.profile ?? 'empty', seed: options.seed ?? 1, scale: options.scale });
-  if (options.statePath && existsSync(options.statePath)) loadOrgState(org, options.statePath);
   if ((options.profile ?? 'empty') === 'demo') {
     // The demo org behaves like a lived-in one: validation rules, locks, triggers and duplicate
     // rules that real restores run into, and Change Data Capture on its main objects.
     installDemoBehaviours(org);
     enableDemoChangeDataCapture(org);
   }
+  // After the demo's behaviours: a state file holds the behaviours and metadata as they were
+  // saved (demo ones changed or removed since included), and replaces them.
+  if (options.statePath && existsSync(options.statePath)) loadOrgState(org, options.statePath);
   if (options.sessionTimeoutSeconds !== undefined) org.settings.sessionTimeoutSeconds = options.sessionTimeoutSeconds;
   if (options.dailyApiRequests !== undefined) org.settings.dailyApiRequests = options.dailyApiRequests;
   let url = instanceUrl;

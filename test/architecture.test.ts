@@ -32,8 +32,18 @@ test('a port cannot import a shell', async () => {
 });
 
 test('core cannot import outer layers', async () => {
-  const found = await violations('src/core/probe.ts', "export * from '../salesforce/connection.ts';\n");
+  const found = await violations('src/core/probe.ts', "export * from '../salesforce/index.ts';\n");
   assert.equal(found.length, 1);
+});
+
+test('a use case cannot import an adapter: the vault engines or the Salesforce client', async () => {
+  const store = await violations('src/backup/probe.ts', "export * from '../store/sqlite/index.ts';\n");
+  assert.equal(store.length, 1);
+  assert.match(store[0]!, /never on a concrete adapter/);
+  const salesforce = await violations('src/backup/probe.ts', "export * from '../salesforce/index.ts';\n");
+  assert.equal(salesforce.length, 1);
+  const ports = await violations('src/backup/probe.ts', "export type * from '../store/port.ts';\nexport type * from '../core/org-client.ts';\n");
+  assert.deepEqual(ports, []);
 });
 
 test('a shell may import core and use cases', async () => {

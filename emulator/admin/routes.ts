@@ -7,11 +7,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { OrgState } from '../org/org.ts';
+import type { Org, OrgState } from '../org/org.ts';
 import { defaultPermissions } from '../org/access.ts';
 import type { UserPermissions } from '../org/access.ts';
 import { toId18 } from '../org/ids.ts';
 import type { AppEnv, EmulatorContext } from '../server/context.ts';
+import { installDemoBehaviours } from '../behaviours/demo.ts';
+import { clearFaults } from '../behaviours/faults.ts';
+import { clearBehaviours } from '../behaviours/registry.ts';
+import { resetBulkUsage } from '../bulk/jobs.ts';
+import { changeDataCapture, DEMO_CDC_OBJECTS } from '../streaming/change-events.ts';
 import { applyActivity } from '../seed/activity.ts';
 import { buildOrg, SEED_PROFILES } from '../seed/build-org.ts';
 import type { SeedProfile } from '../seed/build-org.ts';
@@ -82,6 +87,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
       settings: { ...org.settings },
       permissions: org.access.exportState(),
     });
+    seedAutomation(org, profile as SeedProfile);
     return { profile, seed, scale: scale ?? null, records: recordCounts(ctx).total, elapsedMs: Math.round(performance.now() - started) };
   });
 
@@ -90,18 +96,23 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
     // OrgClock), so the initial state is brought in at the current time.
     org.importState({ ...snapshot(initial), nowMs: Math.max(org.clock.nowMs(), initial.nowMs) });
     ctx.usage.reset();
+    resetBulkUsage(org);
     return { reset: true, records: recordCounts(ctx).total };
   });
 
   route('get', '/limits', [], () => limits(ctx));
-  route('post', '/limits', ['dailyApiRequests', 'sessionTimeoutSeconds'], (_c, body) => {
+  route('post', '/limits', ['dailyApiRequests', 'sessionTimeoutSeconds', 'queryCursorsPerUser'], (_c, body) => {
     const daily = optionalInteger(body, 'dailyApiRequests', 0, Number.MAX_SAFE_INTEGER);
     const timeout = optionalInteger(body, 'sessionTimeoutSeconds', 1, 31_536_000);
-    if (daily === undefined && timeout === undefined) {
-      throw badField('dailyApiRequests', 'Give "dailyApiRequests" and/or "sessionTimeoutSeconds".');
+    // 0 lifts the limit (Salesforce's behaviour since API version 56.0).
+    const cursors = optionalInteger(body, 'queryCursorsPerUser', 0, 1_000_000);
+    if (daily === undefined && timeout === undefined && cursors === undefined) {
+      throw badField('dailyApiRequests', 'Give "dailyApiRequests", "sessionTimeoutSeconds" and/or "queryCursorsPerUser".');
     }
     if (daily !== undefined) org.settings.dailyApiRequests = daily;
     if (timeout !== undefined) org.settings.sessionTimeoutSeconds = timeout;
+    if (cursors === 0) delete org.settings.queryCursorsPerUser;
+    else if (cursors !== undefined) org.settings.queryCursorsPerUser = cursors;
     return limits(ctx);
   });
 
@@ -136,6 +147,21 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
     return { clientId: app.clientId, clientSecret: app.clientSecret, certificatePem: app.certificatePem, privateKeyPem: app.privateKeyPem };
   });
 
+  route('post', '/oauth/refresh-token', ['username'], (_c, body) => {
+    const app = org.connectedApp;
+    if (!app) throw new AdminError(404, 'NOT_FOUND', 'This org has no connected app.');
+    if (body.username !== undefined && (typeof body.username !== 'string' || !body.username)) throw badField('username', '"username" must be a username.');
+    const wanted = typeof body.username === 'string' ? body.username.toLowerCase() : undefined;
+    const user = wanted === undefined
+      ? org.get(org.apiUserId)
+      : [...org.records('User')].find((u) => typeof u.Username === 'string' && u.Username.toLowerCase() === wanted);
+    if (!user || user.IsDeleted) throw badField('username', `No user "${String(body.username ?? '')}" in this org.`);
+    if (user.IsActive === false) throw badField('username', `${String(user.Username)} is inactive.`);
+    // What the web-server flow would grant the user: a refresh token for the connected app.
+    const refreshToken = ctx.sessions.grant(user.Id, app.clientId);
+    return { refreshToken, clientId: app.clientId, clientSecret: app.clientSecret, loginUrl: ctx.instanceUrl() };
+  });
+
   route('post', '/sessions/revoke', [], () => {
     ctx.sessions.revokeAll();
     return { revoked: true };
@@ -163,6 +189,19 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
     org.purge(id);
     return { purged: id };
   });
+}
+
+/**
+ * The automation a freshly seeded org has, as `createEmulator` sets it up: the demo's behaviours
+ * (validation rules, triggers, locks, duplicate rules) and Change Data Capture selection for the
+ * demo profile, none for the others, and no injected faults. Validation rules deployed through
+ * the Metadata API are configuration, not seeded data, and stay.
+ */
+function seedAutomation(org: Org, profile: SeedProfile): void {
+  clearBehaviours(org);
+  clearFaults(org);
+  if (profile === 'demo') installDemoBehaviours(org);
+  changeDataCapture(org).select(profile === 'demo' ? DEMO_CDC_OBJECTS : []);
 }
 
 /** Constant-time comparison of the bearer token; hashing first makes the lengths equal. */
@@ -251,6 +290,8 @@ function limits(ctx: EmulatorContext): Body {
   return {
     dailyApiRequests: { max, used, remaining: Math.max(0, max - used) },
     sessionTimeoutSeconds: ctx.org.settings.sessionTimeoutSeconds,
+    // null: no limit, as in Salesforce since API version 56.0.
+    queryCursorsPerUser: ctx.org.settings.queryCursorsPerUser ?? null,
   };
 }
 

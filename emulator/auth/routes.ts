@@ -10,6 +10,7 @@ import type { StoredRecord } from '../org/schema.ts';
 import { parseDatetime } from '../org/values.ts';
 import { accessTokenOf } from './middleware.ts';
 import type { OAuthSessions } from './sessions.ts';
+import { authorizationCodes, grantsRefreshToken, pkceChallenge, registerWebServerFlow } from './web-server-flow.ts';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Login hosts a JWT assertion may name as its audience, besides the emulator itself. */
@@ -36,6 +37,13 @@ const invalidAssertion = (): OAuthError => new OAuthError('invalid_grant', 'inva
  */
 export function registerOAuthRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void {
   const sessions = ctx.sessions;
+
+  // The authorize endpoint's login form checks credentials as the password grant does.
+  registerWebServerFlow(app, ctx, (username, password) => {
+    const user = userByUsername(ctx, username);
+    if (!user || user.IsActive === false || !passwordMatches(ctx, String(user.Username), password)) return undefined;
+    return { userId: user.Id };
+  });
 
   app.post('/services/oauth2/token', async (c) => {
     noStore(c);
@@ -97,6 +105,8 @@ async function grantToken(ctx: EmulatorContext, sessions: OAuthSessions, params:
       const token = tokenFields(ctx, session, app);
       return { access_token: token.access_token, instance_url: token.instance_url, id: token.id, token_type: 'Bearer', issued_at: token.issued_at, signature: token.signature };
     }
+    case 'authorization_code':
+      return redeemCode(ctx, sessions, checkClient(connectedApp, params, c, true), params);
     case 'refresh_token': {
       const app = checkClient(connectedApp, params, c, false);
       const grant = sessions.refreshGrant(params.refresh_token ?? '');
@@ -104,7 +114,7 @@ async function grantToken(ctx: EmulatorContext, sessions: OAuthSessions, params:
       if (ctx.org.get(grant.userId)?.IsActive === false) throw inactiveUser();
       const session = sessions.issue(grant.userId, app.clientId, { refreshToken: params.refresh_token });
       const token = tokenFields(ctx, session, app);
-      return { access_token: token.access_token, signature: token.signature, scope: 'refresh_token api', instance_url: token.instance_url, id: token.id, token_type: 'Bearer', issued_at: token.issued_at };
+      return { access_token: token.access_token, signature: token.signature, scope: grant.scopes.join(' '), instance_url: token.instance_url, id: token.id, token_type: 'Bearer', issued_at: token.issued_at };
     }
     case 'client_credentials': {
       const app = checkClient(connectedApp, params, c, true);
@@ -128,6 +138,38 @@ async function grantToken(ctx: EmulatorContext, sessions: OAuthSessions, params:
     default:
       throw new OAuthError('unsupported_grant_type', 'grant type not supported');
   }
+}
+
+/**
+ * The web-server flow's second step: an authorization code (single use, 15 minutes on the org
+ * clock) for an access token and, when the scopes allow, a refresh token. The redirect URI must be
+ * the one the code was issued for, and a PKCE challenge must be answered by its code verifier.
+ */
+function redeemCode(ctx: EmulatorContext, sessions: OAuthSessions, app: ConnectedApp, params: Params): object {
+  const grant = authorizationCodes(ctx.org).redeem(params.code ?? '');
+  if (!grant || grant.clientId !== app.clientId) throw new OAuthError('invalid_grant', 'invalid authorization code');
+  if (grant.expiresMs <= ctx.org.clock.nowMs()) throw new OAuthError('invalid_grant', 'expired authorization code');
+  if (params.redirect_uri !== grant.redirectUri) throw new OAuthError('redirect_uri_mismatch', 'redirect_uri must match configuration');
+  // A challenge without a verifier is invalid_grant; a verifier that does not match, invalid_request.
+  const verifier = params.code_verifier;
+  if (grant.codeChallenge !== undefined && !verifier) throw new OAuthError('invalid_grant', 'invalid code verifier');
+  if (verifier !== undefined && (grant.codeChallenge === undefined || !sameSecret(pkceChallenge(verifier), grant.codeChallenge))) {
+    throw new OAuthError('invalid_request', 'invalid code verifier');
+  }
+  if (ctx.org.get(grant.userId)?.IsActive === false) throw inactiveUser();
+  const refresh = grantsRefreshToken(grant.scopes);
+  const session = sessions.issue(grant.userId, app.clientId, { refreshToken: refresh, scopes: grant.scopes });
+  const token = tokenFields(ctx, session, app);
+  return {
+    access_token: token.access_token,
+    ...(refresh ? { refresh_token: session.refreshToken } : {}),
+    signature: token.signature,
+    scope: grant.scopes.join(' '),
+    instance_url: token.instance_url,
+    id: token.id,
+    token_type: 'Bearer',
+    issued_at: token.issued_at,
+  };
 }
 
 /** Checks the client ID and, when given or required, the secret (form fields or HTTP Basic). */

@@ -10,9 +10,14 @@ const SWEEP_EVERY = 256;
 interface RefreshGrant {
   userId: string;
   clientId: string;
+  /** The OAuth scopes granted, which refreshed tokens carry too. */
+  scopes: string[];
   /** Access tokens minted from this grant; revoking the refresh token ends them too. */
   accessTokens: Set<string>;
 }
+
+/** Scopes of refresh tokens minted without a scope request (the admin API, tests). */
+const DEFAULT_GRANT_SCOPES = ['refresh_token', 'api'];
 
 /** What `revoke` found: Salesforce answers 200, `invalid_token` or `unsupported_token_type`. */
 export type RevokeOutcome = 'revoked' | 'invalid' | 'unsupported';
@@ -35,7 +40,7 @@ export class OAuthSessions implements SessionStore {
    * web-server flow grants; the admin API and tests use it to hand one out); with a string, the
    * session belongs to that existing grant (the refresh_token flow).
    */
-  issue(userId: string, clientId: string, options: { refreshToken?: boolean | string } = {}): Session {
+  issue(userId: string, clientId: string, options: { refreshToken?: boolean | string; scopes?: string[] } = {}): Session {
     if (++this.issuedSinceSweep >= SWEEP_EVERY) this.sweep();
     const now = this.org.clock.nowMs();
     const session: Session = {
@@ -48,10 +53,7 @@ export class OAuthSessions implements SessionStore {
     };
     let refreshToken: string | undefined;
     if (typeof options.refreshToken === 'string') refreshToken = options.refreshToken;
-    else if (options.refreshToken) {
-      refreshToken = newRefreshToken();
-      this.grants.set(refreshToken, { userId, clientId, accessTokens: new Set() });
-    }
+    else if (options.refreshToken) refreshToken = this.grant(userId, clientId, options.scopes);
     const grant = refreshToken ? this.grants.get(refreshToken) : undefined;
     if (grant && refreshToken) {
       session.refreshToken = refreshToken;
@@ -73,10 +75,17 @@ export class OAuthSessions implements SessionStore {
     return session;
   }
 
+  /** Mints a refresh token without opening a session (the admin API hands these out). */
+  grant(userId: string, clientId: string, scopes: string[] = DEFAULT_GRANT_SCOPES): string {
+    const refreshToken = newRefreshToken();
+    this.grants.set(refreshToken, { userId, clientId, scopes: [...scopes], accessTokens: new Set() });
+    return refreshToken;
+  }
+
   /** The grant behind a refresh token, or undefined when it is unknown or was revoked. */
-  refreshGrant(refreshToken: string): { userId: string; clientId: string } | undefined {
+  refreshGrant(refreshToken: string): { userId: string; clientId: string; scopes: string[] } | undefined {
     const grant = this.grants.get(refreshToken);
-    return grant && { userId: grant.userId, clientId: grant.clientId };
+    return grant && { userId: grant.userId, clientId: grant.clientId, scopes: [...grant.scopes] };
   }
 
   /**

@@ -2,9 +2,16 @@
  * The behaviours configured on each org, and the one write behaviour that runs them in
  * Salesforce's order of execution. Configuration lives here, per org, not in the org's state: a
  * reseed or reset changes the data, not the org's automation.
+ *
+ * Validation rules are the exception: they are metadata, stored with the org's other validation
+ * rules (emulator/metadata) so that the Metadata API and the write pipeline see one set. A
+ * `validationRule` behaviour is kept here only as a reference to its stored rule, for the admin
+ * API's listing order and for removal.
  */
 import type { SalesforceError } from '../org/errors.ts';
 import type { Org, WriteContext } from '../org/org.ts';
+import { findValidationRule, putValidationRule, removeValidationRule } from '../metadata/model.ts';
+import type { ValidationRuleMetadata } from '../metadata/model.ts';
 import { duplicateRule } from './duplicates.ts';
 import {
   approvalLock,
@@ -25,8 +32,19 @@ import { SpecError } from './spec.ts';
 import type { Spec } from './spec.ts';
 import { TriggerStack, trigger } from './triggers.ts';
 import type { Trigger } from './triggers.ts';
+import { checkValidationRules, primeCompiledRule } from './validation-rules.ts';
 
-type Behaviour = Rule | Trigger;
+/** A validation rule added as a behaviour: where it is stored, and the spec it was added with. */
+interface RuleReference {
+  readonly kind: 'validationRule';
+  readonly name: string;
+  readonly object: string;
+  /** The stored rule as this behaviour left it; a later metadata change replaces the object. */
+  readonly stored: ValidationRuleMetadata;
+  readonly spec: Spec;
+}
+
+type Behaviour = Rule | Trigger | RuleReference;
 
 const KINDS: Record<string, (org: Org, spec: Spec) => Behaviour> = {
   validationRule,
@@ -58,6 +76,15 @@ interface State {
 
 const states = new WeakMap<Org, State>();
 
+/**
+ * Hooks the behaviours, and the org's validation rules, into its write pipeline (once). Everything
+ * that can add a validation rule calls it: an org whose rules were never enforced need not pay for
+ * the hook on its writes.
+ */
+export function enableBehaviours(org: Org): void {
+  stateOf(org);
+}
+
 function stateOf(org: Org): State {
   let state = states.get(org);
   if (!state) {
@@ -76,13 +103,19 @@ function stateOf(org: Org): State {
 function validate(ctx: WriteContext, state: State): SalesforceError[] | undefined {
   const selfReference = state.stack.selfReference(ctx);
   if (selfReference) return [selfReference];
-  const rules = [...state.behaviours.values()];
-  const phase = (p: Phase): SalesforceError[] => rules.flatMap((r) => (r.kind !== 'trigger' && (r as Rule).phase === p ? ((r as Rule).check(ctx) ?? []) : []));
+  const all = [...state.behaviours.values()];
+  const rules = all.filter((b): b is Rule => b.kind !== 'trigger' && !isReference(b));
+  const phase = (p: Phase): SalesforceError[] => {
+    const errors = rules.flatMap((r) => (r.phase === p ? (r.check(ctx) ?? []) : []));
+    // Custom validation rules, wherever they were defined, are one set in the metadata store.
+    if (p === 'validation') errors.push(...checkValidationRules(ctx));
+    return errors;
+  };
   for (const p of PHASES_BEFORE_TRIGGERS) {
     const errors = phase(p);
     if (errors.length) return errors;
   }
-  for (const r of rules) if (r.kind === 'trigger' && (r as Trigger).timing === 'before') (r as Trigger).fire(ctx, state.stack);
+  for (const r of all) if (r.kind === 'trigger' && (r as Trigger).timing === 'before') (r as Trigger).fire(ctx, state.stack);
   for (const p of PHASES_AFTER_TRIGGERS) {
     const errors = phase(p);
     if (errors.length) return errors;
@@ -114,12 +147,43 @@ export function addBehaviours(org: Org, specs: unknown): Spec[] {
     names.add(b.name);
   }
   const state = stateOf(org);
+  const added: Behaviour[] = [];
   for (const b of parsed) {
     // Re-adding moves a behaviour to the end, as it was just defined.
+    forget(org, state.behaviours.get(b.name));
     state.behaviours.delete(b.name);
-    state.behaviours.set(b.name, b);
+    const behaviour = b.kind === 'validationRule' ? storeRule(org, b as ValidationRule) : b;
+    state.behaviours.set(b.name, behaviour);
+    added.push(behaviour);
   }
-  return parsed.map((b) => listing(b));
+  return added.map((b) => listing(org, b)).filter((s): s is Spec => s !== undefined);
+}
+
+function isReference(b: Behaviour): b is RuleReference {
+  return b.kind === 'validationRule';
+}
+
+/** Puts a validation rule behaviour into the org's rule store and returns the reference kept here. */
+function storeRule(org: Org, rule: ValidationRule): RuleReference {
+  const { object, fullName, ...rest } = rule.info;
+  const stored = putValidationRule(org, {
+    ...rest,
+    object,
+    fullName: fullName.slice(object.length + 1),
+    ...(rule.description !== undefined ? { description: rule.description } : {}),
+  });
+  primeCompiledRule(org, stored, rule.expr);
+  return { kind: 'validationRule', name: rule.name, object, stored, spec: rule.spec };
+}
+
+/** Removes what a behaviour put into the rule store when the behaviour goes. */
+function forget(org: Org, b: Behaviour | undefined): void {
+  if (b && isReference(b)) removeValidationRule(org, b.object, b.stored.fullName);
+}
+
+/** The current rule behind a reference: undefined once deleted through the Metadata API. */
+function currentRule(org: Org, ref: RuleReference): ValidationRuleMetadata | undefined {
+  return findValidationRule(org, ref.object, ref.stored.fullName);
 }
 
 function parseBehaviour(org: Org, raw: unknown): Behaviour {
@@ -130,31 +194,83 @@ function parseBehaviour(org: Org, raw: unknown): Behaviour {
   return make(org, spec);
 }
 
-function listing(b: Behaviour): Spec {
-  return { ...b.spec, kind: b.kind, name: b.name };
+/**
+ * A behaviour as the admin API lists it. A validation rule changed through the Metadata API since
+ * is listed as it is now (its formula text); one deleted there is not listed.
+ */
+function listing(org: Org, b: Behaviour): Spec | undefined {
+  if (!isReference(b)) return { ...b.spec, kind: b.kind, name: b.name };
+  const rule = currentRule(org, b);
+  if (!rule) return undefined;
+  if (rule === b.stored) return { ...b.spec, kind: b.kind, name: b.name };
+  return {
+    kind: b.kind,
+    name: b.name,
+    object: rule.object,
+    formula: rule.errorConditionFormula,
+    message: rule.errorMessage,
+    ...(rule.errorDisplayField ? { errorField: rule.errorDisplayField } : {}),
+    active: rule.active,
+    ...(rule.description !== undefined ? { description: rule.description } : {}),
+  };
 }
 
 /** The org's behaviours as the admin API lists them, in the order they run within a phase. */
 export function listBehaviours(org: Org): Spec[] {
-  return [...(states.get(org)?.behaviours.values() ?? [])].map(listing);
+  return [...(states.get(org)?.behaviours.values() ?? [])].map((b) => listing(org, b)).filter((s): s is Spec => s !== undefined);
 }
 
-/** Removes a behaviour by name; false when there is none. */
+/** Removes a behaviour by name (a validation rule leaves the org's rules); false when there is none. */
 export function removeBehaviour(org: Org, name: string): boolean {
-  return states.get(org)?.behaviours.delete(name) ?? false;
-}
-
-export function clearBehaviours(org: Org): void {
-  states.get(org)?.behaviours.clear();
+  const state = states.get(org);
+  const b = state?.behaviours.get(name);
+  if (!state || !b || (isReference(b) && !currentRule(org, b))) {
+    state?.behaviours.delete(name);
+    return false;
+  }
+  forget(org, b);
+  return state.behaviours.delete(name);
 }
 
 /**
- * The org's validation rules as the Metadata API describes them (`ValidationRule`): `fullName` is
- * `Object.RuleName`, `errorConditionFormula` formula text (JSON conditions are rendered as the
- * equivalent formula), `errorDisplayField` absent for a record-level error.
+ * Replaces the org's behaviours with saved specs (a state file), leaving the org's validation rules
+ * as they are: the saved metadata put them back already, and the specs of validation rules
+ * describe those same rules.
+ */
+export function restoreBehaviours(org: Org, specs: Spec[]): void {
+  stateOf(org).behaviours.clear();
+  addBehaviours(org, specs);
+}
+
+/** Removes every behaviour, and the validation rules added as behaviours. */
+export function clearBehaviours(org: Org): void {
+  const state = states.get(org);
+  if (!state) return;
+  for (const b of state.behaviours.values()) forget(org, b);
+  state.behaviours.clear();
+}
+
+/**
+ * The validation rules added as behaviours, as the Metadata API describes them
+ * (`ValidationRule`): `fullName` is `Object.RuleName`, `errorConditionFormula` formula text (JSON
+ * conditions are rendered as the equivalent formula), `errorDisplayField` absent for a record-level
+ * error. Every rule of the org, however defined, is in `validationRules(org)` (emulator/metadata).
  */
 export function listValidationRules(org: Org): ValidationRuleInfo[] {
-  return [...(states.get(org)?.behaviours.values() ?? [])]
-    .filter((b): b is ValidationRule => b.kind === 'validationRule')
-    .map((b) => ({ ...b.info }));
+  const out: ValidationRuleInfo[] = [];
+  for (const b of states.get(org)?.behaviours.values() ?? []) {
+    if (!isReference(b)) continue;
+    const rule = currentRule(org, b);
+    if (!rule) continue;
+    const info: ValidationRuleInfo = {
+      object: rule.object,
+      fullName: `${rule.object}.${rule.fullName}`,
+      active: rule.active,
+      errorConditionFormula: rule.errorConditionFormula,
+      errorMessage: rule.errorMessage,
+    };
+    if (rule.errorDisplayField) info.errorDisplayField = rule.errorDisplayField;
+    out.push(info);
+  }
+  return out;
 }

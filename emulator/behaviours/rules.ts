@@ -59,6 +59,9 @@ export interface ValidationRuleInfo {
 
 export interface ValidationRule extends Rule {
   readonly info: ValidationRuleInfo;
+  /** The compiled condition, handed to the rule store so it is not parsed again. */
+  readonly expr: Expr;
+  readonly description?: string;
 }
 
 const API_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -100,11 +103,14 @@ export function validationRule(org: Org, spec: Spec): ValidationRule {
     errorMessage: message,
   };
   if (errorField) info.errorDisplayField = errorField;
+  const description = optionalString(spec, 'description');
   return {
     name,
     kind: 'validationRule',
     phase: 'validation',
     info,
+    expr,
+    ...(description !== undefined ? { description } : {}),
     spec: { ...spec, object: object.name, active, ...(errorField ? { errorField } : {}) },
     check(ctx) {
       // Validation rules run on insert and update (upsert included), never on delete or undelete.

@@ -90,6 +90,9 @@ const DAY_MS = 86_400_000;
 const JOB_LIFETIME_MS = 7 * DAY_MS;
 const DAILY_QUERY_JOBS = 10_000;
 const DAILY_BULK_BATCHES = 15_000;
+/** DailyBulkV2QueryFileStorageMB: the megabytes of query results an org may produce in 24 hours. */
+const DAILY_QUERY_STORAGE_MB = 976_562;
+const MB = 1 << 20;
 /** Get All Jobs cursors kept at once; a client that stops paging leaves one behind. */
 const MAX_LIST_CURSORS = 50;
 /** Salesforce splits ingest data into internal batches of this many records. */
@@ -101,6 +104,8 @@ class BulkState {
   readonly queryJobStarts: number[] = [];
   /** Org-clock times and batch counts of processed ingest jobs, for DailyBulkApiBatches. */
   readonly ingestBatches: { ms: number; count: number }[] = [];
+  /** Org-clock times and sizes of completed query results, for DailyBulkV2QueryFileStorageMB. */
+  readonly queryResultBytes: { ms: number; bytes: number }[] = [];
   /** `Get Information About All Jobs` cursors: a snapshot of job IDs by locator key. */
   readonly listCursors = new Map<string, string[]>();
   readonly settings: BulkSettings = { ...DEFAULT_SETTINGS };
@@ -123,19 +128,45 @@ export function configureBulk(org: Org, settings: Partial<BulkSettings>): void {
   Object.assign(bulkState(org).settings, settings);
 }
 
+/** One allocation: its size and what the rolling 24 hours have used of it. */
+export interface BulkAllocation {
+  max: number;
+  used: number;
+}
+
 /**
  * Bulk usage over the rolling 24 hours ending at the org's current time, for `/limits`:
  * DailyBulkV2QueryJobs counts query jobs created; DailyBulkApiBatches counts the 10,000-record
- * batches Salesforce splits ingest data into.
+ * batches Salesforce splits ingest data into; DailyBulkV2QueryFileStorageMB the megabytes of
+ * query results produced (rounded up as a whole).
  */
-export function bulkUsage(org: Org): { queryJobs: { max: number; used: number }; ingestBatches: { max: number; used: number } } {
+export function bulkUsage(org: Org): { queryJobs: BulkAllocation; ingestBatches: BulkAllocation; queryStorageMB: BulkAllocation } {
   const state = bulkState(org);
   const since = org.clock.nowMs() - DAY_MS;
   let queryJobs = 0;
   for (const ms of state.queryJobStarts) if (ms > since) queryJobs++;
   let batches = 0;
   for (const b of state.ingestBatches) if (b.ms > since) batches += b.count;
-  return { queryJobs: { max: DAILY_QUERY_JOBS, used: queryJobs }, ingestBatches: { max: DAILY_BULK_BATCHES, used: batches } };
+  let bytes = 0;
+  for (const r of state.queryResultBytes) if (r.ms > since) bytes += r.bytes;
+  return {
+    queryJobs: { max: DAILY_QUERY_JOBS, used: queryJobs },
+    ingestBatches: { max: DAILY_BULK_BATCHES, used: batches },
+    queryStorageMB: { max: DAILY_QUERY_STORAGE_MB, used: Math.ceil(bytes / MB) },
+  };
+}
+
+/** Records the size of a completed query job's result against DailyBulkV2QueryFileStorageMB. */
+export function countQueryResult(org: Org, bytes: number): void {
+  bulkState(org).queryResultBytes.push({ ms: org.clock.nowMs(), bytes });
+}
+
+/** Forgets the Bulk allocations used (the admin API's reset): jobs stay, the counters restart. */
+export function resetBulkUsage(org: Org): void {
+  const state = bulkState(org);
+  state.queryJobStarts.length = 0;
+  state.ingestBatches.length = 0;
+  state.queryResultBytes.length = 0;
 }
 
 /** A job of one kind by ID, or undefined (unknown, deleted, expired or of the other kind). */
@@ -154,6 +185,7 @@ export function expireJobs(org: Org, state: BulkState = bulkState(org)): void {
   const since = org.clock.nowMs() - DAY_MS;
   while (state.queryJobStarts.length && state.queryJobStarts[0]! <= since) state.queryJobStarts.shift();
   while (state.ingestBatches.length && state.ingestBatches[0]!.ms <= since) state.ingestBatches.shift();
+  while (state.queryResultBytes.length && state.queryResultBytes[0]!.ms <= since) state.queryResultBytes.shift();
 }
 
 /** Adds a new job, stamped with the org's time (whole seconds, as Salesforce shows them). */

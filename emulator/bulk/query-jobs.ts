@@ -21,13 +21,14 @@ import {
   addJob,
   bulkState,
   bulkUsage,
+  countQueryResult,
   deleteJob,
   findJob,
   isLive,
   later,
   setJobState,
 } from './jobs.ts';
-import type { QueryJob } from './jobs.ts';
+import type { QueryJob, QueryResult } from './jobs.ts';
 
 /** Rows formatted per chunk of a streamed result page: big enough to amortise, small enough to interleave. */
 const CHUNK_ROWS = 2_000;
@@ -110,6 +111,20 @@ async function createQueryJob(c: Context<AppEnv>, org: Org): Promise<Response> {
   return jsonResponse(c, 200, jobInfo(job, 'created'));
 }
 
+/** Rows measured to size a result: enough for a stable average, cheap for a million-row result. */
+const SIZE_SAMPLE_ROWS = 1_000;
+
+/**
+ * The size of a result's CSV, for DailyBulkV2QueryFileStorageMB: measured exactly up to the sample
+ * size, extrapolated from its first rows beyond (results are written page by page on demand).
+ */
+function resultBytes(result: QueryResult): number {
+  const sampled = Math.min(result.size, SIZE_SAMPLE_ROWS);
+  const header = Buffer.byteLength(result.header);
+  if (!sampled) return header;
+  return header + Math.round((result.rows(0, sampled).byteLength * result.size) / sampled);
+}
+
 /** Runs the query and keeps its rows: the result set is the org as it was at this moment. */
 function runQueryJob(org: Org, job: QueryJob): void {
   if (job.state !== 'InProgress' || !isLive(org, job)) return;
@@ -119,6 +134,7 @@ function runQueryJob(org: Org, job: QueryJob): void {
     const plan = executeSoql(source, job.query, { includeDeleted: job.operation === 'queryAll', context: 'bulk' });
     job.result = queryResultSet(plan, job.query, source, COLUMN_DELIMITERS[job.columnDelimiter], LINE_ENDINGS[job.lineEnding]);
     job.numberRecordsProcessed = plan.rows.length;
+    countQueryResult(org, resultBytes(job.result));
     setJobState(org, job, 'JobComplete');
   } catch (error) {
     // The schema or permissions changed since the job was accepted.

@@ -7,7 +7,9 @@
  * POST takes one op per request:
  * - `{"op":"addField","object","field":{CustomField}}` adds or replaces a custom field;
  * - `{"op":"setPicklistValues","object","field","values":[…],"restricted"?}`;
- * - `{"op":"upsertValidationRule","object","rule":{fullName,active,errorConditionFormula,errorMessage,errorDisplayField?,description?}}`;
+ * - `{"op":"upsertValidationRule","object","rule":{fullName,active,errorConditionFormula,errorMessage,errorDisplayField?,description?}}`
+ *   (enforced on writes at once: see behaviours/validation-rules.ts);
+ * - `{"op":"deleteValidationRule","object","name"}`;
  * - `{"op":"upsertApexClass","name","body","apiVersion"?,"status"?}`;
  * - `{"op":"upsertApexTrigger","name","object","body","apiVersion"?,"status"?}`.
  * It answers with the components whose version moved. GET lists every component with its version.
@@ -19,7 +21,10 @@ import type { FieldDef } from '../org/schema.ts';
 import { API_VERSIONS } from '../server/context.ts';
 import type { AppEnv, EmulatorContext } from '../server/context.ts';
 import { fieldDefFromMetadata, MetadataInputError, picklistValuesFromInput } from './field-types.ts';
-import { metadataState, ruleKey } from './model.ts';
+import { enableBehaviours } from '../behaviours/registry.ts';
+import { SpecError } from '../behaviours/spec.ts';
+import { compileRuleFormula } from '../behaviours/validation-rules.ts';
+import { findValidationRule, metadataState, putValidationRule, removeValidationRule } from './model.ts';
 import type { ValidationRuleMetadata } from './model.ts';
 import { IMPLEMENTED, isImplemented } from './types.ts';
 import { metadataAdmin, syncVersions, versionKey } from './versions.ts';
@@ -30,9 +35,21 @@ const OPS: Record<string, { fields: string[]; apply: (org: Org, body: Body) => v
   addField: { fields: ['object', 'field'], apply: addField },
   setPicklistValues: { fields: ['object', 'field', 'values', 'restricted'], apply: setPicklistValues },
   upsertValidationRule: { fields: ['object', 'rule'], apply: upsertValidationRule },
+  deleteValidationRule: { fields: ['object', 'name'], apply: deleteValidationRule },
   upsertApexClass: { fields: ['name', 'body', 'apiVersion', 'status'], apply: (org, body) => upsertApex(org, body, 'class') },
   upsertApexTrigger: { fields: ['name', 'object', 'body', 'apiVersion', 'status'], apply: (org, body) => upsertApex(org, body, 'trigger') },
 };
+
+/** Ops that change the org's schema (objects are rebuilt from the profile on start, so these are replayed). */
+const SCHEMA_OPS = new Set(['addField', 'setPicklistValues']);
+
+/** Makes a recorded schema change again (loading a state file); throws MetadataInputError if it no longer applies. */
+export function replaySchemaChange(org: Org, change: Record<string, unknown>): void {
+  const op = typeof change.op === 'string' && SCHEMA_OPS.has(change.op) ? OPS[change.op] : undefined;
+  if (!op) throw new MetadataInputError('op', `"${String(change.op)}" is not a schema change.`);
+  op.apply(org, change);
+  metadataState(org).schemaChanges.push(structuredClone(change));
+}
 
 /** Registers `GET` and `POST /__emulator/metadata`. Mount it after `registerAdminRoutes`. */
 export function registerMetadataAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void {
@@ -70,6 +87,8 @@ export function registerMetadataAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorCont
       // Changes made elsewhere are dated now, before this op's own changes are measured.
       const before = new Map(syncVersions(org).map(({ component, version }) => [versionKey(component.type, component.fullName), version.version]));
       op.apply(org, body);
+      // Schema changes are kept as they were asked for, so a restarted org can make them again.
+      if (SCHEMA_OPS.has(String(body.op))) metadataState(org).schemaChanges.push(structuredClone(body));
       const changed = syncVersions(org, IMPLEMENTED, metadataAdmin(org))
         .filter(({ component, version }) => before.get(versionKey(component.type, component.fullName)) !== version.version)
         .map(({ component, version }) => ({ type: component.type, fullName: component.fullName, id: component.id, version: version.version, lastModifiedDate: new Date(version.lastModifiedMs).toISOString() }));
@@ -158,9 +177,7 @@ function upsertValidationRule(org: Org, body: Body): void {
   const displayField = text('errorDisplayField', false, 255);
   const shown = displayField === undefined ? undefined : object.field(displayField);
   if (displayField !== undefined && !shown) throw new MetadataInputError('rule.errorDisplayField', `No field "${displayField}" on ${object.name}.`);
-  const state = metadataState(org);
-  const key = ruleKey(object.name, fullName);
-  const previous = state.rules.get(key);
+  const previous = findValidationRule(org, object.name, fullName);
   const next: ValidationRuleMetadata = {
     object: object.name,
     fullName,
@@ -171,7 +188,20 @@ function upsertValidationRule(org: Org, body: Body): void {
   const description = text('description', false, 255);
   if (description !== undefined) next.description = description;
   if (shown) next.errorDisplayField = shown.name;
-  state.rules.set(key, next);
+  try {
+    compileRuleFormula(org, object, next.errorConditionFormula);
+  } catch (error) {
+    if (error instanceof SpecError) throw new MetadataInputError('rule.errorConditionFormula', error.message);
+    throw error;
+  }
+  putValidationRule(org, next);
+  enableBehaviours(org);
+}
+
+function deleteValidationRule(org: Org, body: Body): void {
+  const object = requireObject(org, body);
+  if (typeof body.name !== 'string' || !body.name) throw new MetadataInputError('name', '"name" (the rule name, without the object) is required.');
+  if (!removeValidationRule(org, object.name, body.name)) throw new MetadataInputError('name', `No validation rule "${body.name}" on ${object.name}.`);
 }
 
 function upsertApex(org: Org, body: Body, kind: 'class' | 'trigger'): void {

@@ -7,7 +7,6 @@
  * Profiles follow the rule a backup must know about: a retrieved profile only carries the
  * permissions on components retrieved with it (objects, fields, layouts, record types, classes).
  */
-import { listValidationRules } from '../behaviours/registry.ts';
 import { CUSTOMER_INTERACTION_INDEX } from '../org/catalog/index.ts';
 import { describeSObject } from '../org/describe.ts';
 import type { Org } from '../org/org.ts';
@@ -107,24 +106,14 @@ function knownDates(record: StoredRecord | undefined): KnownDates | undefined {
   return { createdMs: created, createdById: String(record.CreatedById), lastModifiedMs: modified, lastModifiedById: String(record.LastModifiedById) };
 }
 
-/**
- * The org's validation rules: those stored as metadata, and those the behaviours admin API
- * configured (enforced there, so a retrieve shows what the org enforces). A metadata rule wins a
- * name clash.
- */
-function allRules(org: Org, state: MetadataState): ValidationRuleMetadata[] {
-  const rules = new Map([...state.rules].map(([key, rule]) => [key, rule]));
-  for (const info of listValidationRules(org)) {
-    const name = info.fullName.startsWith(`${info.object}.`) ? info.fullName.slice(info.object.length + 1) : info.fullName;
-    const key = `${info.object}.${name}`.toLowerCase();
-    if (!rules.has(key)) rules.set(key, { ...info, fullName: name });
-  }
-  return [...rules.values()];
+/** The org's validation rules: one store, whether deployed, seeded or added as behaviours. */
+function allRules(state: MetadataState): ValidationRuleMetadata[] {
+  return [...state.rules.values()];
 }
 
 function rulesOf(org: Org, state: MetadataState, objectName: string): ValidationRuleMetadata[] {
   const key = lower(objectName);
-  return allRules(org, state).filter((r) => lower(r.object) === key).sort((a, b) => (a.fullName < b.fullName ? -1 : 1));
+  return allRules(state).filter((r) => lower(r.object) === key).sort((a, b) => (a.fullName < b.fullName ? -1 : 1));
 }
 
 function ruleRecord(rule: ValidationRuleMetadata, fullName = rule.fullName): XmlRecord {
@@ -478,7 +467,7 @@ function generate(org: Org, state: MetadataState, type: ImplementedType): Compon
           }),
       );
     case 'ValidationRule':
-      return allRules(org, state)
+      return allRules(state)
         .filter((r) => org.schema.object(r.object))
         .map((r) => {
           const fullName = `${r.object}.${r.fullName}`;

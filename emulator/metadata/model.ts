@@ -69,6 +69,8 @@ export class MetadataState {
   readonly versions = new Map<string, ComponentVersion>();
   readonly componentIds = new Map<string, string>();
   readonly jobs = new Map<string, RetrieveJob>();
+  /** Schema changes made through the admin API (`addField`, `setPicklistValues`), in order, as asked. */
+  readonly schemaChanges: Record<string, unknown>[] = [];
   /** Until the first full sync, components are dated back into the org's history. */
   initialized = false;
 
@@ -96,9 +98,10 @@ export function metadataState(org: Org): MetadataState {
 }
 
 /**
- * Every validation rule of the org, active or not, ordered by object then name. The objects are
- * copies: changing a rule goes through the admin API (`upsertValidationRule`), which also moves
- * the rule's version.
+ * Every validation rule of the org, active or not, ordered by object then name: those deployed
+ * through the Metadata API or the metadata admin API, the seeded ones, and those added as
+ * behaviours. This store is the only one; the write pipeline enforces what it holds. The objects
+ * are copies: changes go through `putValidationRule` and `removeValidationRule`.
  */
 export function validationRules(org: Org): ValidationRuleMetadata[] {
   return [...metadataState(org).rules.values()]
@@ -108,6 +111,27 @@ export function validationRules(org: Org): ValidationRuleMetadata[] {
 
 export function ruleKey(object: string, name: string): string {
   return `${object}.${name}`.toLowerCase();
+}
+
+/** A rule by object and name (case-insensitive), as stored; undefined when there is none. */
+export function findValidationRule(org: Org, object: string, name: string): ValidationRuleMetadata | undefined {
+  return metadataState(org).rules.get(ruleKey(object, name));
+}
+
+/**
+ * Adds or replaces a validation rule. The stored object is a new one each time, so whatever was
+ * compiled from the previous definition (see behaviours/validation-rules.ts) is not reused.
+ * Callers check the rule (object, fields, formula) first.
+ */
+export function putValidationRule(org: Org, rule: ValidationRuleMetadata): ValidationRuleMetadata {
+  const stored = { ...rule };
+  metadataState(org).rules.set(ruleKey(rule.object, rule.fullName), stored);
+  return stored;
+}
+
+/** Deletes a validation rule; false when there was none. */
+export function removeValidationRule(org: Org, object: string, name: string): boolean {
+  return metadataState(org).rules.delete(ruleKey(object, name));
 }
 
 function seededState(org: Org): MetadataState {

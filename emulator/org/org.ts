@@ -86,6 +86,8 @@ export interface ConnectedApp {
   certificatePem: string;
   /** Kept so tests and the demo can sign assertions; a real org never has it. */
   privateKeyPem: string;
+  /** Callback URLs of the web-server flow; absent means the emulator's defaults (see auth/web-server-flow.ts). */
+  callbackUrls?: string[];
 }
 
 export interface OrgState {
@@ -108,6 +110,11 @@ export interface OrgState {
 export interface OrgSettings {
   sessionTimeoutSeconds: number;
   dailyApiRequests: number;
+  /**
+   * Open query cursors per user, opening one more releasing the oldest. Absent (the default) is
+   * no limit, as in Salesforce since API version 56.0; 10 is the limit orgs had before.
+   */
+  queryCursorsPerUser?: number;
 }
 
 /**

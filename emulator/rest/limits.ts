@@ -3,6 +3,7 @@ import { routePath } from 'hono/route';
 import type { ApiUsageLedger, AppEnv, EmulatorContext } from '../server/context.ts';
 import { errorResponse } from '../server/respond.ts';
 import type { Org } from '../org/org.ts';
+import { bulkUsage } from '../bulk/jobs.ts';
 
 const MINUTE_MS = 60_000;
 const WINDOW_MINUTES = 24 * 60;
@@ -149,9 +150,12 @@ function perApp(limit: Limit): Limit {
   return limit;
 }
 
+const left = (a: { max: number; used: number }): Limit => ({ Max: a.max, Remaining: Math.max(0, a.max - a.used) });
+
 /**
  * The `/limits` body: the set an Enterprise Edition org (not a Dev Hub) reports, in Salesforce's
- * order. Only DailyApiRequests and storage move; the emulator does not meter the others.
+ * order. DailyApiRequests, the Bulk API allocations and data storage move; the emulator does not
+ * meter the others.
  */
 function orgLimits(ctx: EmulatorContext): Record<string, Limit> {
   const org = ctx.org;
@@ -160,6 +164,7 @@ function orgLimits(ctx: EmulatorContext): Record<string, Limit> {
   let records = 0;
   for (const object of org.schema.objects()) records += org.count(object.name, true);
   const dataUsedMB = Math.ceil((records * RECORD_KB) / 1024);
+  const bulk = bulkUsage(org);
   return {
     AnalyticsExternalDataSizeMB: full(40_960),
     ConcurrentAsyncGetReportInstances: full(200),
@@ -172,9 +177,9 @@ function orgLimits(ctx: EmulatorContext): Record<string, Limit> {
     DailyApiRequests: perApp({ Max: max, Remaining: Math.max(0, max - used) }),
     DailyAsyncApexExecutions: full(250_000),
     DailyAsyncApexTests: full(500),
-    DailyBulkApiBatches: perApp(full(15_000)),
-    DailyBulkV2QueryFileStorageMB: full(976_562),
-    DailyBulkV2QueryJobs: full(10_000),
+    DailyBulkApiBatches: perApp(left(bulk.ingestBatches)),
+    DailyBulkV2QueryFileStorageMB: left(bulk.queryStorageMB),
+    DailyBulkV2QueryJobs: left(bulk.queryJobs),
     DailyDeliveredPlatformEvents: full(50_000),
     DailyDurableGenericStreamingApiEvents: full(1_000_000),
     DailyDurableStreamingApiEvents: full(1_000_000),

@@ -10,10 +10,13 @@ import type { RestRequest, RestResult, RestRoute } from './records.ts';
 
 const DEFAULT_BATCH_SIZE = 2000;
 const MIN_BATCH_SIZE = 200;
-/** Cursors close after this long without a fetch (org clock). */
-const CURSOR_IDLE_MS = 15 * 60_000;
-/** Open cursors per user; opening another releases the oldest. */
-const MAX_CURSORS_PER_USER = 10;
+/**
+ * A cursor and its results are available for two days after the query ran (org clock). Since API
+ * version 56.0 Salesforce keeps no per-user limit on open cursors, for every API version; before,
+ * a user had at most ten and each expired after 15 idle minutes. `settings.queryCursorsPerUser`
+ * brings such a limit back for tests that need an evicted cursor.
+ */
+const CURSOR_LIFETIME_MS = 2 * 86_400_000;
 
 /** Registers `/query` and `/queryAll` with their `nextRecordsUrl` continuations. */
 export function registerQueryRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void {
@@ -39,7 +42,7 @@ type QueryPlan = Pick<QueryPlanResult, 'count' | 'totalSize' | 'rows' | 'project
 interface Cursor {
   userId: string;
   plan: QueryPlan;
-  lastUsedMs: number;
+  openedMs: number;
 }
 
 /**
@@ -49,13 +52,16 @@ interface Cursor {
 class CursorStore {
   private readonly cursors = new Map<string, Cursor>();
 
-  open(userId: string, plan: QueryPlan, nowMs: number): string {
+  /** Opens a cursor; with a per-user limit, opening one past it releases the user's oldest. */
+  open(userId: string, plan: QueryPlan, nowMs: number, perUser: number | undefined): string {
     this.expire(nowMs);
-    const mine = [...this.cursors].filter(([, c]) => c.userId === userId);
-    // Map order is opening order, so the first ones are the oldest.
-    for (let i = 0; i <= mine.length - MAX_CURSORS_PER_USER; i++) this.cursors.delete(mine[i]![0]);
+    if (perUser) {
+      const mine = [...this.cursors].filter(([, c]) => c.userId === userId);
+      // Map order is opening order, so the first ones are the oldest.
+      for (let i = 0; i <= mine.length - perUser; i++) this.cursors.delete(mine[i]![0]);
+    }
     const key = newLocatorKey();
-    this.cursors.set(key, { userId, plan, lastUsedMs: nowMs });
+    this.cursors.set(key, { userId, plan, openedMs: nowMs });
     return key;
   }
 
@@ -63,7 +69,6 @@ class CursorStore {
     this.expire(nowMs);
     const cursor = this.cursors.get(key);
     if (!cursor || cursor.userId !== userId) throw invalidLocator();
-    cursor.lastUsedMs = nowMs;
     return cursor;
   }
 
@@ -72,7 +77,7 @@ class CursorStore {
   }
 
   private expire(nowMs: number): void {
-    for (const [key, cursor] of this.cursors) if (nowMs - cursor.lastUsedMs > CURSOR_IDLE_MS) this.cursors.delete(key);
+    for (const [key, cursor] of this.cursors) if (nowMs - cursor.openedMs > CURSOR_LIFETIME_MS) this.cursors.delete(key);
   }
 }
 
@@ -116,7 +121,7 @@ function startQuery(org: Org, req: RestRequest, includeDeleted: boolean): RestRe
   if (plan.count !== undefined) return { status: 200, body: { totalSize: plan.count, done: true, records: [] } };
   const size = batchSize(req);
   if (plan.rows.length <= size) return page(req, plan, 0, plan.rows.length, undefined);
-  const key = storeFor(org).open(req.session.userId, plan, org.clock.nowMs());
+  const key = storeFor(org).open(req.session.userId, plan, org.clock.nowMs(), org.settings.queryCursorsPerUser);
   return page(req, plan, 0, size, key);
 }
 
@@ -130,7 +135,7 @@ function continueQuery(org: Org, req: RestRequest): RestResult {
   if (offset > cursor.plan.rows.length) throw invalidLocator();
   const end = Math.min(cursor.plan.rows.length, offset + batchSize(req));
   if (end >= cursor.plan.rows.length) {
-    // The last page releases the cursor, so finished queries do not count against the ten.
+    // The last page releases the cursor: finished queries hold no memory (nor count toward a limit).
     store.close(key);
     return page(req, cursor.plan, offset, end, undefined);
   }

@@ -1,6 +1,6 @@
 /**
  * The emulator's `--state FILE`: the whole org (records, Recycle Bin, deletion log, ID counters,
- * permissions, connected app) as one JSON document.
+ * permissions, connected app, its metadata and its behaviours) as one JSON document.
  *
  * A million-record org is several hundred megabytes of JSON, more than V8 can hold in one string,
  * so the file is laid out one record per line and written and read line by line; it stays a valid
@@ -8,8 +8,15 @@
  * crash mid-write leaves the previous state intact.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { enableBehaviours, listBehaviours, restoreBehaviours } from '../behaviours/registry.ts';
+import type { Spec } from '../behaviours/spec.ts';
+import { exportMetadata, importMetadata } from '../metadata/persistence.ts';
+import type { MetadataSnapshot } from '../metadata/persistence.ts';
 import type { Org, OrgState } from '../org/org.ts';
 import type { StoredRecord } from '../org/schema.ts';
+
+/** The header line: the org's state without its tables, and its configuration beside the data. */
+type Header = Omit<OrgState, 'tables'> & { metadata?: MetadataSnapshot; behaviours?: Spec[] };
 
 const FORMAT = 'orgvault-emulator-state';
 const WRITE_CHUNK = 1 << 20;
@@ -18,7 +25,8 @@ const READ_CHUNK = 4 << 20;
 /** Writes the org's state to `file` atomically. */
 export function saveOrgState(org: Org, file: string): void {
   const state = org.exportState();
-  const { tables, ...header } = state;
+  const { tables, ...orgHeader } = state;
+  const header: Header = { ...orgHeader, metadata: exportMetadata(org), behaviours: listBehaviours(org) };
   const temp = `${file}.${process.pid}.tmp`;
   const fd = openSync(temp, 'w');
   try {
@@ -58,7 +66,7 @@ export function saveOrgState(org: Org, file: string): void {
  */
 export function loadOrgState(org: Org, file: string): boolean {
   if (!existsSync(file)) return false;
-  let header: Omit<OrgState, 'tables'> | undefined;
+  let header: Header | undefined;
   const tables: Record<string, StoredRecord[]> = {};
   let table: StoredRecord[] | undefined;
   let lineNumber = 0;
@@ -79,7 +87,7 @@ export function loadOrgState(org: Org, file: string): boolean {
       return;
     }
     if (line.startsWith('"header":')) {
-      header = JSON.parse(line.slice('"header":'.length, line.endsWith(',') ? -1 : undefined)) as Omit<OrgState, 'tables'>;
+      header = JSON.parse(line.slice('"header":'.length, line.endsWith(',') ? -1 : undefined)) as Header;
       return;
     }
     if (line === '"tables":{') return;
@@ -129,6 +137,11 @@ export function loadOrgState(org: Org, file: string): boolean {
   if (!done || !header) fail('truncated');
   // Time in an org never runs backwards: a state saved with an advanced clock keeps it, and one
   // saved long ago resumes at the present.
-  org.importState({ ...header!, nowMs: Math.max(header!.nowMs, org.clock.nowMs()), tables });
+  const { metadata, behaviours, ...orgHeader } = header!;
+  org.importState({ ...orgHeader, nowMs: Math.max(orgHeader.nowMs, org.clock.nowMs()), tables });
+  // Files written before metadata and behaviours were saved leave the org's configuration as built.
+  if (metadata) importMetadata(org, metadata);
+  if (behaviours) restoreBehaviours(org, behaviours);
+  if (metadata?.rules.some((r) => r.active)) enableBehaviours(org);
   return true;
 }

@@ -15,6 +15,9 @@ const PARTNER_FAULT_NS = 'urn:fault.partner.soap.sforce.com';
 
 export type SoapApi = 'partner' | 'metadata';
 
+/** The key under which a parsed record keeps its `xsi:type` attribute; no element can be named so. */
+export const XSI_TYPE = '@xsi:type';
+
 /** A parsed request element: text, or child elements by local name (repeated ones as arrays). */
 export type SoapValue = string | { [name: string]: SoapValue | SoapValue[] };
 
@@ -51,11 +54,16 @@ function clean(value: unknown): SoapValue | SoapValue[] {
   if (typeof value !== 'object') return String(value);
   const out: Record<string, SoapValue | SoapValue[]> = {};
   let text: string | undefined;
+  let type: string | undefined;
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
     if (key === '#text') text = String(v);
+    else if (key === '@_type') type = String(v);
     else if (!key.startsWith('@_')) out[key] = clean(v);
   }
-  return Object.keys(out).length === 0 && text !== undefined ? text : out;
+  if (Object.keys(out).length === 0 && text !== undefined) return text;
+  // `xsi:type` says which Metadata type a createMetadata/updateMetadata record is.
+  if (type !== undefined) out[XSI_TYPE] = type;
+  return out;
 }
 
 export function parseEnvelope(text: string): SoapRequest {

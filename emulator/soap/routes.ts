@@ -8,6 +8,7 @@ import type { AppEnv, EmulatorContext } from '../server/context.ts';
 import { faultEnvelope, PARTNER_NS, parseEnvelope, responseEnvelope, SoapFault } from './envelope.ts';
 import type { SoapApi } from './envelope.ts';
 import * as metadata from './metadata.ts';
+import { deleteMetadata, saveMetadata } from './metadata-crud.ts';
 import type { MetadataCall } from './metadata.ts';
 import * as partner from './partner.ts';
 import type { PartnerCall } from './partner.ts';
@@ -27,6 +28,10 @@ const METADATA_CALLS: Record<string, (call: MetadataCall) => XmlNode[] | Promise
   retrieve: metadata.retrieve,
   checkRetrieveStatus: metadata.checkRetrieveStatus,
   checkStatus: metadata.checkStatus,
+  createMetadata: (call) => saveMetadata(call, 'create'),
+  updateMetadata: (call) => saveMetadata(call, 'update'),
+  upsertMetadata: (call) => saveMetadata(call, 'upsert'),
+  deleteMetadata,
 };
 
 /**

@@ -5,9 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, OrgvaultError } from '../core/errors.ts';
+import { registerBackupCommand } from './backup/index.ts';
 import { registerDemoCommand } from './demo/index.ts';
+import { registerHistoryCommand } from './history/index.ts';
 import { registerInitCommand } from './init/index.ts';
 import { registerKeyCommand } from './key/index.ts';
+import { registerLogsCommand } from './logs/index.ts';
+import { registerOrgCommand } from './org/index.ts';
+import { registerStatusCommand } from './status/index.ts';
 import { registerVerifyCommand } from './verify/index.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,7 +29,12 @@ const program = new Command('orgvault')
 registerDemoCommand(program);
 registerInitCommand(program);
 registerKeyCommand(program);
+registerOrgCommand(program);
 registerVerifyCommand(program);
+registerBackupCommand(program);
+registerStatusCommand(program);
+registerHistoryCommand(program);
+registerLogsCommand(program);
 
 try {
   await program.parseAsync();

@@ -74,6 +74,8 @@ export interface ObjectState {
   /** Why the object is excluded, unsupported or not visible, or the last error. */
   reason: string | null;
   statusCode: string | null;
+  /** The capture's bookkeeping for the object (JSON-compatible); `{}` when none. */
+  details?: Record<string, unknown>;
 }
 
 export type RunKind = 'backup' | 'restore' | 'export' | 'compare' | 'verify' | 'archive' | 'purge' | 'metadata';

@@ -82,6 +82,17 @@ export interface VersionStore {
   /** Versions matching a query, in (SystemModstamp, seq) order: "what changed between T1 and T2". */
   findVersions(query: VersionQuery): AsyncIterable<RecordVersion>;
   countVersions(orgId: string, objectName?: string): Promise<{ records: number; versions: number }>;
+  /**
+   * The latest stored version's SystemModstamp and deletion state of each given record that the
+   * vault holds: what a capture needs to tell an update from an undelete, without reading payloads.
+   */
+  headsOf(orgId: string, objectName: string, recordIds: readonly string[]): Promise<Map<string, RecordHead>>;
+}
+
+/** The latest stored version of a record, without its fields. */
+export interface RecordHead {
+  systemModstamp: number;
+  isDeleted: boolean;
 }
 
 export interface SchemaStore {
@@ -94,6 +105,8 @@ export interface SchemaStore {
 export interface FileCatalog {
   putFile(orgId: string, file: FileRef): Promise<void>;
   filesOf(orgId: string, recordId: string): Promise<FileRef[]>;
+  /** How many file versions an org's records hold and their total size (shared bodies counted each time). */
+  countFiles(orgId: string): Promise<{ files: number; bytes: number }>;
   /** Every blob address the catalog refers to, for verify and prune. */
   referencedAddresses(): AsyncIterable<string>;
   /** The files that refer to one address, so that a missing or damaged blob names its records. */

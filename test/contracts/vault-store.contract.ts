@@ -126,6 +126,19 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
         assert.equal(await store.versionAsOf(OTHER_ORG, 'Account', A, T + 1000 * MINUTE), undefined);
       });
 
+      withStore('headsOf gives the latest stamp and deletion state of the records it holds', async ({ store }) => {
+        assert.deepEqual(await store.headsOf(ORG, 'Account', [A]), new Map());
+        await store.writeVersions(batch([version(A, T + 1 * MINUTE, 'created', { Name: 'Acme' }), version(B, T + 1 * MINUTE, 'created', { Name: 'Globex' })]));
+        await store.writeVersions(batch([version(B, T + 5 * MINUTE, 'deleted', { Name: 'Globex', IsDeleted: true })]));
+        const heads = await store.headsOf(ORG, 'Account', [A, B, '001000000000009AAA', A]);
+        assert.deepEqual(heads, new Map([[A, { systemModstamp: T + 1 * MINUTE, isDeleted: false }], [B, { systemModstamp: T + 5 * MINUTE, isDeleted: true }]]));
+        assert.deepEqual(await store.headsOf(ORG, 'Contact', [A]), new Map());
+        assert.deepEqual(await store.headsOf(OTHER_ORG, 'Account', [A]), new Map());
+        // More IDs than one statement takes.
+        const many = Array.from({ length: 120 }, (_, i) => `001${String(i).padStart(15, '0')}`);
+        assert.equal((await store.headsOf(ORG, 'Account', [...many, B])).size, 1);
+      });
+
       withStore('versionsOf lists a record newest first; counts follow the data', async ({ store }) => {
         await history(store);
         const versions = await store.versionsOf(ORG, A);
@@ -280,6 +293,7 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
           lastBackupAt: T + 5 * MINUTE,
           reason: null,
           statusCode: null,
+          details: { windowCount: 3, api: 'bulk', deletedCheckedAt: T },
         };
         await store.putObjectState(ORG, put);
         assert.deepEqual(await store.getObjectState(ORG, 'Account'), { ...put, watermark: { systemModstamp: T + 2 * MINUTE, recordId: B }, recordCount: 2, versionCount: 2 });
@@ -341,6 +355,7 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
           lastBackupAt: null,
           reason: status === 'NotVisible' ? 'The API user cannot see it' : null,
           statusCode: status === 'NotVisible' ? 'NOT_VISIBLE' : null,
+          details: {},
         });
         await store.putObjectState(ORG, state('Contact', 'Backfilling'));
         await store.putObjectState(ORG, state('Secret__c', 'NotVisible'));
@@ -421,6 +436,8 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
         ]);
         assert.deepEqual(await store.filesOf(OTHER_ORG, file.recordId), []);
         assert.deepEqual(await collect(store.referencedAddresses()), ['a'.repeat(64), 'b'.repeat(64)]);
+        assert.deepEqual(await store.countFiles(ORG), { files: 3, bytes: 1234 + 1235 + 1234 });
+        assert.deepEqual(await store.countFiles(OTHER_ORG), { files: 0, bytes: 0 });
       });
     });
 

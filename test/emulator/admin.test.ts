@@ -6,6 +6,10 @@ import { registerAdminRoutes } from '../../emulator/admin/routes.ts';
 import type { Org } from '../../emulator/org/org.ts';
 import type { AppEnv, ApiUsageLedger, EmulatorContext, SessionStore } from '../../emulator/server/context.ts';
 import { buildOrg } from '../../emulator/seed/index.ts';
+import { addBehaviours, listBehaviours } from '../../emulator/behaviours/registry.ts';
+import { addFaults, listFaults } from '../../emulator/behaviours/faults.ts';
+import { DEMO_BEHAVIOURS } from '../../emulator/behaviours/demo.ts';
+import { changeDataCapture, DEMO_CDC_OBJECTS } from '../../emulator/streaming/change-events.ts';
 
 const TOKEN = 'admin-token-for-tests';
 const NOW = new Date('2026-11-01T00:00:00.000Z');
@@ -103,11 +107,16 @@ describe('admin routes', () => {
 
   it('reads and sets the limits', async () => {
     const before = await h.call('GET', '/limits');
-    assert.deepEqual(before.json, { dailyApiRequests: { max: 100_000, used: 7, remaining: 99_993 }, sessionTimeoutSeconds: 7200 });
+    assert.deepEqual(before.json, { dailyApiRequests: { max: 100_000, used: 7, remaining: 99_993 }, sessionTimeoutSeconds: 7200, queryCursorsPerUser: null });
     const { status, json } = await h.call('POST', '/limits', { dailyApiRequests: 10, sessionTimeoutSeconds: 60 });
     assert.equal(status, 200);
-    assert.deepEqual(json, { dailyApiRequests: { max: 10, used: 7, remaining: 3 }, sessionTimeoutSeconds: 60 });
+    assert.deepEqual(json, { dailyApiRequests: { max: 10, used: 7, remaining: 3 }, sessionTimeoutSeconds: 60, queryCursorsPerUser: null });
     assert.equal(h.org.settings.dailyApiRequests, 10);
+    const capped = await h.call('POST', '/limits', { queryCursorsPerUser: 10 });
+    assert.equal(capped.json.queryCursorsPerUser, 10);
+    assert.equal(h.org.settings.queryCursorsPerUser, 10);
+    assert.equal((await h.call('POST', '/limits', { queryCursorsPerUser: 0 })).json.queryCursorsPerUser, null);
+    assert.equal((await h.call('POST', '/limits', { queryCursorsPerUser: -1 })).json.field, 'queryCursorsPerUser');
   });
 
   it('moves the clock forward', async () => {
@@ -224,5 +233,23 @@ describe('admin routes on an empty org', () => {
     assert.equal(seeded.status, 200);
     assert.ok(Number(seeded.json.records) > 9000);
     assert.ok(org.connectedApp, 'the seeded org brings its connected app when there was none');
+  });
+});
+
+describe('POST /seed and the org\'s automation', () => {
+  it('installs the demo behaviours and CDC selection for the demo profile, and clears them for the others', async () => {
+    const org = buildOrg({ profile: 'empty', seed: 1, now: NOW });
+    const h = harness(org);
+    addBehaviours(org, { kind: 'approvalLock', object: 'Account', name: 'Test_Lock', recordIds: [], condition: { field: 'Rating', equals: 'Hot' } });
+    addFaults(org, { kind: 'latency', match: '/services/data/**', ms: 1, name: 'Slow' });
+    assert.equal((await h.call('POST', '/seed', { profile: 'demo', seed: 4 })).status, 200);
+    assert.deepEqual(listBehaviours(org).map((b) => b.kind), DEMO_BEHAVIOURS.map((b) => b.kind));
+    assert.ok(!listBehaviours(org).some((b) => b.name === 'Test_Lock'));
+    assert.deepEqual(listFaults(org), []);
+    assert.deepEqual(changeDataCapture(org).selected(), DEMO_CDC_OBJECTS);
+
+    assert.equal((await h.call('POST', '/seed', { profile: 'empty' })).status, 200);
+    assert.deepEqual(listBehaviours(org), []);
+    assert.deepEqual(changeDataCapture(org).selected(), []);
   });
 });

@@ -12,6 +12,8 @@ import { apiVersionGuard, registerVersionRoutes } from '../../emulator/rest/vers
 import { Org } from '../../emulator/org/org.ts';
 import { standardCatalog } from '../../emulator/org/catalog/index.ts';
 import type { AppEnv, EmulatorContext } from '../../emulator/server/context.ts';
+import { createEmulator } from '../../emulator/index.ts';
+import { configureBulk } from '../../emulator/bulk/routes.ts';
 
 const DAY_SECONDS = 86_400;
 const CLIENT_ID = '3MVG9limitsTestClient';
@@ -184,5 +186,69 @@ describe('limits routes', () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+/** A parsed API answer; tests read it field by field. */
+type ApiJson = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('Bulk API allocations in /limits', () => {
+  test('query jobs, query result storage and ingest batches count, roll off after 24 hours and reset', async () => {
+    const emu = createEmulator({ profile: 'empty' });
+    configureBulk(emu.org, { stepDelayMs: 0 });
+    const admin = (path: string) => emu.app.request(`/__emulator${path}`, { method: 'POST', headers: { authorization: `Bearer ${emu.context.adminToken}` } });
+    const grant = (await (await admin('/oauth/refresh-token')).json()) as { refreshToken: string; clientId: string; clientSecret: string };
+    const logIn = async (): Promise<string> => {
+      const tokenResponse = await emu.app.request('/services/oauth2/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: grant.refreshToken, client_id: grant.clientId, client_secret: grant.clientSecret }).toString(),
+      });
+      return ((await tokenResponse.json()) as { access_token: string }).access_token;
+    };
+    let token = await logIn();
+    const api = async (method: string, path: string, body?: unknown): Promise<ApiJson> => {
+      const response = await emu.app.request(`/services/data/v62.0${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': typeof body === 'string' ? 'text/csv' : 'application/json' },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return text ? (JSON.parse(text) as ApiJson) : {};
+    };
+    const waitFor = async (kind: string, id: string): Promise<void> => {
+      while (!['JobComplete', 'Failed', 'Aborted'].includes((await api('GET', `/jobs/${kind}/${id}`)).state)) await new Promise((resolve) => setTimeout(resolve, 2));
+    };
+    const bulkLimits = async () => {
+      const limits = await api('GET', '/limits');
+      return {
+        jobs: limits.DailyBulkV2QueryJobs,
+        storage: limits.DailyBulkV2QueryFileStorageMB,
+        batches: { Max: limits.DailyBulkApiBatches.Max, Remaining: limits.DailyBulkApiBatches.Remaining },
+      };
+    };
+    const fresh = { jobs: { Max: 10_000, Remaining: 10_000 }, storage: { Max: 976_562, Remaining: 976_562 }, batches: { Max: 15_000, Remaining: 15_000 } };
+    assert.deepEqual(await bulkLimits(), fresh);
+
+    for (let i = 0; i < 2; i++) {
+      const job = await api('POST', '/jobs/query', { operation: 'query', query: 'SELECT Id, Name FROM User' });
+      await waitFor('query', job.id);
+    }
+    const ingest = await api('POST', '/jobs/ingest', { object: 'Account', operation: 'insert' });
+    await api('PUT', `/jobs/ingest/${ingest.id}/batches`, 'Name\nOne\nTwo\n');
+    await api('PATCH', `/jobs/ingest/${ingest.id}`, { state: 'UploadComplete' });
+    await waitFor('ingest', ingest.id);
+    // Two jobs; a few hundred bytes of results, which count as a whole megabyte; one batch.
+    assert.deepEqual(await bulkLimits(), { jobs: { Max: 10_000, Remaining: 9_998 }, storage: { Max: 976_562, Remaining: 976_561 }, batches: { Max: 15_000, Remaining: 14_999 } });
+
+    emu.org.clock.advance(24 * 3600 + 1);
+    token = await logIn();
+    assert.deepEqual(await bulkLimits(), fresh);
+
+    const again = await api('POST', '/jobs/query', { operation: 'query', query: 'SELECT Id FROM User' });
+    await waitFor('query', again.id);
+    assert.equal((await bulkLimits()).jobs.Remaining, 9_999);
+    assert.equal((await admin('/reset')).status, 200);
+    assert.deepEqual(await bulkLimits(), fresh);
   });
 });

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { SignJWT, importPKCS8 } from 'jose';
-import { Connection } from '@jsforce/jsforce-node';
+import { Connection, OAuth2 } from '@jsforce/jsforce-node';
+import { createEmulator } from '../../emulator/index.ts';
 import { OAuthSessions } from '../../emulator/auth/sessions.ts';
 import { registerOAuthRoutes } from '../../emulator/auth/routes.ts';
 import { requireSession } from '../../emulator/auth/middleware.ts';
@@ -119,7 +120,9 @@ describe('token endpoint', () => {
       [{ grant_type: 'password', client_id: CLIENT_ID, client_secret: CLIENT_SECRET, username: INACTIVE_USERNAME, password: PASSWORD }, 'invalid_grant', 'inactive user'],
       [{ grant_type: 'password', client_id: 'nope', client_secret: CLIENT_SECRET, username: API_USERNAME, password: PASSWORD }, 'invalid_client_id', 'client identifier invalid'],
       [{ grant_type: 'password', client_id: CLIENT_ID, client_secret: 'nope', username: API_USERNAME, password: PASSWORD }, 'invalid_client', 'invalid client credentials'],
-      [{ grant_type: 'authorization_code', code: 'x' }, 'unsupported_grant_type', 'grant type not supported'],
+      [{ grant_type: 'authorization_code', code: 'x' }, 'invalid_client_id', 'client identifier invalid'],
+      [{ grant_type: 'authorization_code', code: 'x', client_id: CLIENT_ID, client_secret: CLIENT_SECRET }, 'invalid_grant', 'invalid authorization code'],
+      [{ grant_type: 'implicit', client_id: CLIENT_ID }, 'unsupported_grant_type', 'grant type not supported'],
       [{ client_id: CLIENT_ID }, 'unsupported_grant_type', 'grant type not supported'],
       [{ grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: '5Aep861notAToken' }, 'invalid_grant', 'expired access/refresh token'],
     ];
@@ -465,5 +468,189 @@ describe('unmodified jsforce against the emulator', () => {
       assert.equal(error.message, 'Session expired or invalid');
       return true;
     });
+  });
+});
+
+describe('web-server flow (authorization code)', () => {
+  const CALLBACK = 'http://localhost:1717/OauthRedirect';
+  const authorizeQuery = (extra: Record<string, string> = {}): string =>
+    new URLSearchParams({ response_type: 'code', client_id: CLIENT_ID, redirect_uri: CALLBACK, state: 'xyz', ...extra }).toString();
+
+  /** Logs in through the form and returns the redirect's query parameters. */
+  async function logIn(app: Hono<AppEnv>, extra: Record<string, string> = {}, credentials = { username: API_USERNAME, pw: PASSWORD }): Promise<URLSearchParams> {
+    const res = await app.request(`/services/oauth2/authorize?${authorizeQuery(extra)}`, form(credentials));
+    assert.equal(res.status, 302, await res.clone().text());
+    const location = new URL(res.headers.get('location')!);
+    assert.equal(`${location.origin}${location.pathname}`, CALLBACK);
+    return location.searchParams;
+  }
+
+  const exchange = (app: Hono<AppEnv>, code: string, extra: Record<string, string> = {}) =>
+    app.request('/services/oauth2/token', form({ grant_type: 'authorization_code', code, client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uri: CALLBACK, ...extra }));
+
+  test('GET authorize answers a login form carrying the request in hidden fields', async () => {
+    const app = buildApp(buildFixture().ctx);
+    const res = await app.request(`/services/oauth2/authorize?${authorizeQuery({ scope: 'api refresh_token' })}`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    const html = await res.text();
+    assert.match(html, /<form[^>]+method="post"[^>]+action="\/services\/oauth2\/authorize"/);
+    assert.match(html, /name="username"/);
+    assert.match(html, /name="pw" type="password"/);
+    assert.match(html, /<input type="hidden" name="state" value="xyz">/);
+    assert.match(html, /<input type="hidden" name="scope" value="api refresh_token">/);
+  });
+
+  test('a correct login redirects with a code and the state; the code buys tokens in Salesforce shape', async () => {
+    const fixture = buildFixture();
+    const app = buildApp(fixture.ctx);
+    const params = await logIn(app);
+    assert.equal(params.get('state'), 'xyz');
+    const code = params.get('code')!;
+    assert.match(code, /^aPrx[A-Za-z0-9+/]+=*$/);
+    const res = await exchange(app, code);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as Record<string, string>;
+    assert.deepEqual(Object.keys(body), ['access_token', 'refresh_token', 'signature', 'scope', 'instance_url', 'id', 'token_type', 'issued_at']);
+    assert.match(body.access_token!, /^00D5g00000EmUL8!AQ/);
+    assert.match(body.refresh_token!, /^5Aep861/);
+    assert.equal(body.scope, 'refresh_token api');
+    assert.equal(body.token_type, 'Bearer');
+    assert.equal(body.id, `http://127.0.0.1:9/id/${fixture.org.orgId}/${fixture.apiUserId}`);
+    assert.equal(body.signature, createHmac('sha256', CLIENT_SECRET).update(body.id! + body.issued_at!).digest('base64'));
+    const me = await app.request('/services/data/v59.0/sobjects', { headers: { Authorization: `Bearer ${body.access_token!}` } });
+    assert.equal(((await me.json()) as { user: string }).user, fixture.apiUserId);
+
+    // Single use.
+    const again = await exchange(app, code);
+    assert.equal(again.status, 400);
+    assert.deepEqual(await again.json(), { error: 'invalid_grant', error_description: 'invalid authorization code' });
+
+    // The refresh token works with the refresh_token grant and keeps the scopes.
+    const refreshed = await app.request('/services/oauth2/token', form({ grant_type: 'refresh_token', refresh_token: body.refresh_token!, client_id: CLIENT_ID, client_secret: CLIENT_SECRET }));
+    assert.equal(refreshed.status, 200);
+    assert.equal(((await refreshed.json()) as { scope: string }).scope, 'refresh_token api');
+  });
+
+  test('scopes without refresh_token give no refresh token; unknown scopes redirect with invalid_scope', async () => {
+    const app = buildApp(buildFixture().ctx);
+    const code = (await logIn(app, { scope: 'api web' })).get('code')!;
+    const body = (await (await exchange(app, code)).json()) as Record<string, string>;
+    assert.equal(body.scope, 'api web');
+    assert.equal(body.refresh_token, undefined);
+    const bad = await logIn(app, { scope: 'api chatter_api' });
+    assert.deepEqual(Object.fromEntries(bad), { error: 'invalid_scope', error_description: 'the requested scope is not allowed', state: 'xyz' });
+  });
+
+  test('an unknown client or callback URL gets the error page; a bad login shows the form again', async () => {
+    const app = buildApp(buildFixture().ctx);
+    const badClient = await app.request(`/services/oauth2/authorize?${authorizeQuery({ client_id: 'nope' })}`);
+    assert.equal(badClient.status, 400);
+    assert.match(await badClient.text(), /error=invalid_client_id&amp;error_description=client identifier invalid/);
+    const badRedirect = await app.request(`/services/oauth2/authorize?${authorizeQuery({ redirect_uri: 'https://evil.example/cb' })}`);
+    assert.equal(badRedirect.status, 400);
+    assert.match(await badRedirect.text(), /error=redirect_uri_mismatch&amp;error_description=redirect_uri must match configuration/);
+    const badType = await app.request(`/services/oauth2/authorize?${authorizeQuery({ response_type: 'token' })}`);
+    assert.equal(badType.status, 302);
+    assert.match(badType.headers.get('location')!, /error=unsupported_response_type/);
+
+    for (const credentials of [{ username: API_USERNAME, pw: 'wrong' }, { username: 'nobody@acme.example', pw: PASSWORD }, { username: INACTIVE_USERNAME, pw: PASSWORD }]) {
+      const res = await app.request(`/services/oauth2/authorize?${authorizeQuery()}`, form(credentials));
+      assert.equal(res.status, 200);
+      const html = await res.text();
+      assert.match(html, /Please check your username and password/);
+      assert.match(html, /<form/);
+    }
+  });
+
+  test('token requests check the secret, the redirect URI and the code expiry on the org clock', async () => {
+    const fixture = buildFixture();
+    const app = buildApp(fixture.ctx);
+    const noSecret = await app.request('/services/oauth2/token', form({ grant_type: 'authorization_code', code: (await logIn(app)).get('code')!, client_id: CLIENT_ID, redirect_uri: CALLBACK }));
+    assert.deepEqual(await noSecret.json(), { error: 'invalid_client', error_description: 'invalid client credentials' });
+    const wrongRedirect = await exchange(app, (await logIn(app)).get('code')!, { redirect_uri: 'https://login.salesforce.com/services/oauth2/success' });
+    assert.deepEqual(await wrongRedirect.json(), { error: 'redirect_uri_mismatch', error_description: 'redirect_uri must match configuration' });
+    const wrongClient = await exchange(app, (await logIn(app)).get('code')!, { client_id: 'someone-else' });
+    assert.deepEqual(await wrongClient.json(), { error: 'invalid_client_id', error_description: 'client identifier invalid' });
+
+    const late = (await logIn(app)).get('code')!;
+    fixture.org.clock.advance(14 * 60);
+    assert.equal((await exchange(app, (await logIn(app)).get('code')!)).status, 200);
+    fixture.org.clock.advance(60);
+    assert.deepEqual(await (await exchange(app, late)).json(), { error: 'invalid_grant', error_description: 'expired authorization code' });
+  });
+
+  test('PKCE: the verifier must hash to the challenge', async () => {
+    const app = buildApp(buildFixture().ctx);
+    const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const pkce = { code_challenge: challenge, code_challenge_method: 'S256' };
+    const missing = await exchange(app, (await logIn(app, pkce)).get('code')!);
+    assert.deepEqual(await missing.json(), { error: 'invalid_grant', error_description: 'invalid code verifier' });
+    const wrong = await exchange(app, (await logIn(app, pkce)).get('code')!, { code_verifier: `${verifier}x` });
+    assert.deepEqual(await wrong.json(), { error: 'invalid_request', error_description: 'invalid code verifier' });
+    const right = await exchange(app, (await logIn(app, pkce)).get('code')!, { code_verifier: verifier });
+    assert.equal(right.status, 200);
+    const plain = await logIn(app, { code_challenge: challenge, code_challenge_method: 'plain' });
+    assert.equal(plain.get('error'), 'invalid_request');
+  });
+
+  test('jsforce: getAuthorizationUrl, conn.authorize(code) and OAuth2.refreshToken', async () => {
+    const fixture = buildFixture(() => url);
+    let url = '';
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: buildApp(fixture.ctx).fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const oauth2 = new OAuth2({ loginUrl: url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri: CALLBACK });
+      const verifier = 'x'.repeat(43);
+      const authorizeUrl = oauth2.getAuthorizationUrl({ scope: 'api refresh_token', state: 's1', code_challenge: createHash('sha256').update(verifier).digest('base64url') });
+      const page = await fetch(authorizeUrl);
+      assert.equal(page.status, 200);
+      const posted = await fetch(authorizeUrl, { ...form({ username: API_USERNAME, pw: PASSWORD }), redirect: 'manual' });
+      assert.equal(posted.status, 302);
+      const code = new URL(posted.headers.get('location')!).searchParams.get('code')!;
+
+      const conn = new Connection({ oauth2, version: '59.0' });
+      const info = await conn.authorize(code, { code_verifier: verifier });
+      assert.equal(info.id, fixture.apiUserId);
+      assert.equal(conn.instanceUrl, url);
+      assert.match(conn.refreshToken ?? '', /^5Aep861/);
+      assert.equal((await conn.request<{ user: string }>('/sobjects')).user, fixture.apiUserId);
+
+      const refreshed = await oauth2.refreshToken(conn.refreshToken!);
+      assert.match(refreshed.access_token, /^00D5g00000EmUL8!AQ/);
+      assert.notEqual(refreshed.access_token, conn.accessToken);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('POST /__emulator/oauth/refresh-token', () => {
+  test('hands out a refresh token for the API user or a named active user', async () => {
+    const emu = createEmulator({ profile: 'empty' }, 'http://emulator.test');
+    const admin = (body: unknown, token = emu.context.adminToken) =>
+      emu.app.request('/__emulator/oauth/refresh-token', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal((await admin({}, 'wrong')).status, 401);
+    const res = await admin({});
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { refreshToken: string; clientId: string; clientSecret: string; loginUrl: string };
+    assert.deepEqual(Object.keys(body), ['refreshToken', 'clientId', 'clientSecret', 'loginUrl']);
+    assert.equal(body.clientId, emu.org.connectedApp!.clientId);
+    assert.equal(body.loginUrl, 'http://emulator.test');
+    const token = await emu.app.request('/services/oauth2/token', form({ grant_type: 'refresh_token', refresh_token: body.refreshToken, client_id: body.clientId, client_secret: body.clientSecret }));
+    assert.equal(token.status, 200);
+    const { access_token: accessToken, id } = (await token.json()) as { access_token: string; id: string };
+    assert.ok(id.endsWith(`/${emu.org.apiUserId}`));
+    assert.equal((await emu.app.request('/services/data/v59.0/limits', { headers: { Authorization: `Bearer ${accessToken}` } })).status, 200);
+
+    const inactive = [...emu.org.records('User')].find((u) => u.IsActive === false)!;
+    const refused = await admin({ username: inactive.Username });
+    assert.equal(refused.status, 400);
+    assert.equal(((await refused.json()) as { field: string }).field, 'username');
+    assert.equal((await admin({ username: 'nobody@nowhere.example' })).status, 400);
+    assert.equal((await admin({ user: 'x' })).status, 400);
   });
 });

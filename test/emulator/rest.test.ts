@@ -378,23 +378,38 @@ describe('query', () => {
     assert.deepEqual(noLocator.body, [{ message: 'invalid query locator', errorCode: 'INVALID_QUERY_LOCATOR' }]);
   });
 
-  test('cursors expire after 15 idle minutes and at most 10 stay open per user', async () => {
+  test('cursors last two days after the query, with no per-user limit in any API version', async () => {
     const h = harness();
     seedAccounts(h.org, h.session.userId, 2500);
+    const open = async (version = '59.0'): Promise<string> =>
+      (await h.call('GET', `/services/data/v${version}/query?q=${encodeURIComponent('SELECT Id FROM Account')}`)).body.nextRecordsUrl;
+
+    // Salesforce removed cursor limits with API version 56.0, for every version: 15 cursors from
+    // an old client and a new one all stay open, however long they sit idle within two days.
+    const urls: string[] = [];
+    for (let i = 0; i < 15; i++) urls.push(await open(i % 2 ? '55.0' : '59.0'));
+    h.org.clock.advance(47 * 3600);
+    const first = await h.call('GET', urls[0]!);
+    assert.equal(first.status, 200);
+    assert.equal(first.body.records.length, 500);
+    // The last page closes the cursor.
+    assert.equal((await h.call('GET', urls[0]!)).body[0].errorCode, 'INVALID_QUERY_LOCATOR');
+    h.org.clock.advance(3600 + 1);
+    assert.deepEqual((await h.call('GET', urls[1]!)).body, [{ message: 'invalid query locator', errorCode: 'INVALID_QUERY_LOCATOR' }]);
+  });
+
+  test('a per-user cursor limit (the pre-56.0 ten) releases the oldest cursor', async () => {
+    const h = harness();
+    h.org.settings.queryCursorsPerUser = 10;
+    seedAccounts(h.org, h.session.userId, 2500);
     const open = async (): Promise<string> => (await h.call('GET', `/query?q=${encodeURIComponent('SELECT Id FROM Account')}`)).body.nextRecordsUrl;
-
-    const idle = await open();
-    h.org.clock.advance(16 * 60);
-    assert.equal((await h.call('GET', idle)).body[0].errorCode, 'INVALID_QUERY_LOCATOR');
-
     const urls: string[] = [];
     for (let i = 0; i < 11; i++) urls.push(await open());
-    assert.equal((await h.call('GET', urls[0]!)).body[0].errorCode, 'INVALID_QUERY_LOCATOR');
-    const ok = await h.call('GET', urls[1]!);
-    assert.equal(ok.status, 200);
-    assert.equal(ok.body.records.length, 500);
-    // The last page closes the cursor.
-    assert.equal((await h.call('GET', urls[1]!)).body[0].errorCode, 'INVALID_QUERY_LOCATOR');
+    const evicted = await h.call('GET', urls[0]!);
+    assert.equal(evicted.status, 400);
+    assert.deepEqual(evicted.body, [{ message: 'invalid query locator', errorCode: 'INVALID_QUERY_LOCATOR' }]);
+    assert.equal((await h.call('GET', urls[1]!)).status, 200);
+    assert.equal((await h.call('GET', urls[10]!)).status, 200);
   });
 
   // Speed is measured by `npm run bench` (emulator-query), never asserted in tests.

@@ -1,54 +1,123 @@
 /**
- * `orgvault demo`: starts an emulated org with the demo profile and shows what orgvault sees of
- * it. It grows as backup, restore and the dashboard land.
+ * `orgvault demo`: the main job end to end on the embedded default. Starts an emulated org with
+ * the demo profile, makes a vault, connects the org, runs the full backup, simulates a day of
+ * activity (edits, bulk updates, deletes, undeletes), runs the incremental backup, and shows the
+ * status and the last log. It grows as restore and the dashboard land.
  */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-
-const SHOWCASE_OBJECTS = ['Account', 'Contact', 'Lead', 'Opportunity', 'Case', 'Task', 'Event', 'Invoice__c', 'ContentVersion'];
+import type { BackupResult, StatusReport } from '../../backup/index.ts';
+import { OrgvaultError, UsageError } from '../../core/errors.ts';
+import { generateKeyFileContent } from '../../crypto/keys.ts';
+import { initVault, openVault } from '../../store/vault.ts';
+import { formatBytes, table } from '../format.ts';
+import { globalOptions } from '../vault-options.ts';
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('start an emulated Salesforce org with demo data and show what orgvault sees')
+    .description('back up an emulated Salesforce org with demo data, change it for a day, back it up again, and show the result')
     .option('--seed <seed>', 'seed for the emulated org', '1')
-    .action(async (options: { seed: string }) => {
-      // Loaded on use: jsforce alone would add a second to every other command's start-up.
-      const { connectWithPassword } = await import('../../salesforce/connection.ts');
+    .option('--changes <n>', 'changes made during the simulated day', '400')
+    .action(async (flags: { seed: string; changes: string }, command: Command) => {
+      const options = globalOptions(command);
+      const changes = Number(flags.changes);
+      if (!Number.isInteger(changes) || changes < 0) throw new UsageError(`--changes ${flags.changes} is not a whole number of changes.`);
+      // Loaded on use: jsforce and the backup engine would slow every other command's start-up.
       const { startEmulatorProcess } = await import('../emulator-process.ts');
-      const json = Boolean(program.opts().json);
-      const log = (line: string): void => {
+      const { runBackup, resolveSettings, statusReport, jobLog } = await import('../../backup/index.ts');
+      const { backupProgress } = await import('../progress.ts');
+      const { addOrgToVault, connectToOrg } = await import('../vault-session.ts');
+      const json = Boolean(options.json);
+      const say = (line = ''): void => {
         process.stderr.write(`${line}\n`);
       };
-      log('Starting the Salesforce org emulator (demo profile)…');
-      const emulator = await startEmulatorProcess(['--profile', 'demo', '--seed', options.seed, '--port', '0']);
+
+      say('Starting the Salesforce org emulator (demo profile)…');
+      const emulator = await startEmulatorProcess(['--profile', 'demo', '--seed', flags.seed, '--port', '0']);
       try {
         const { connection } = emulator;
-        log(`Emulated org listening at ${connection.instanceUrl}`);
-        const org = await connectWithPassword(connection);
-        const identity = await org.identity();
-        const objects = await org.describeGlobal();
-        const counts = await org.recordCounts(SHOWCASE_OBJECTS);
-        const usage = await org.apiUsage();
-        const summary = {
-          org: { id: identity.orgId, user: identity.username, instanceUrl: identity.instanceUrl },
-          objects: { visible: objects.length, queryable: objects.filter((o) => o.queryable).length, custom: objects.filter((o) => o.custom).length },
-          recordCounts: Object.fromEntries(counts),
-          apiUsage: usage,
-        };
+        say(`Emulated org ${connection.orgId} at ${connection.instanceUrl}`);
+
+        // The demo's own vault: the one named by --vault or ORGVAULT_HOME, else a fresh temporary one.
+        const dir = options.vault ?? process.env.ORGVAULT_HOME ?? (await mkdtemp(join(tmpdir(), 'orgvault-demo-')));
+        const vaultDir = resolve(dir);
+        const keyFile = Buffer.from(generateKeyFileContent());
+        const keyPath = join(vaultDir, '..', `${vaultDir.split('/').pop()}.key`);
+        await initVault(vaultDir, { keyFile });
+        const { writeFile } = await import('node:fs/promises');
+        await writeFile(keyPath, keyFile, { mode: 0o600 });
+        say(`Created a vault in ${vaultDir}, locked by the key file ${keyPath}`);
+
+        const vault = await openVault(vaultDir, { keyFile });
+        const runs: BackupResult[] = [];
+        let status: StatusReport;
+        let log;
+        try {
+          const org = await addOrgToVault(vault, 'demo', {
+            kind: 'password',
+            loginUrl: connection.loginUrl,
+            clientId: connection.clientId,
+            clientSecret: connection.clientSecret,
+            username: connection.username,
+            password: connection.password,
+          });
+          say(`Connected org "demo" as ${connection.username} (username-password OAuth; the secrets are sealed in the vault)`);
+          // Deletes are checked on every run here (by default once a day), so that the day's
+          // deletes show in the incremental run.
+          const settings = resolveSettings({ deletedCheckIntervalMs: 0 });
+          const backup = async (title: string): Promise<BackupResult> => {
+            say('');
+            say(title);
+            const client = await connectToOrg(vault, org);
+            const progress = backupProgress();
+            try {
+              const result = await runBackup({ store: vault.store, blobs: vault.blobs, client, onEvent: (e) => progress.onEvent(e) }, { org, settings, startedBy: 'demo' });
+              progress.close();
+              say(`  ${result.status}: ${result.counters.records} records read, ${result.counters.versions} new versions, ${result.counters.files} files, ${result.counters.deletes} deletes, ${result.apiCalls} API calls`);
+              return result;
+            } finally {
+              progress.close();
+            }
+          };
+          runs.push(await backup('Full backup (the first run backfills every object):'));
+
+          say('');
+          say(`Simulating a day in the org: ${changes} changes (edits, bulk updates, deletes with cascades, undeletes)…`);
+          const activity = await admin(connection, 'activity', { changes, seed: `demo-${flags.seed}` });
+          say(`  ${JSON.stringify(activity)}`);
+          runs.push(await backup('Incremental backup (only what changed since the watermark):'));
+
+          status = await statusReport(vault.store, org);
+          log = await jobLog(vault.store, runs[1]!.runId);
+        } finally {
+          await vault.close();
+        }
+
         if (json) {
-          process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ vault: vaultDir, keyFile: keyPath, runs, status, log }, null, 2)}\n`);
           return;
         }
+        const t = status.totals;
+        const env = `ORGVAULT_HOME=${vaultDir} ORGVAULT_KEY_FILE=${keyPath}`;
+        const changed = log.objects.filter((o) => (o.counters.versions ?? 0) > 0 || (o.counters.deletes ?? 0) > 0);
         const lines = [
           '',
-          `Connected as ${identity.username} (${identity.displayName}) to org ${identity.orgId}`,
-          `Objects visible to the API user: ${summary.objects.visible} (${summary.objects.queryable} queryable, ${summary.objects.custom} custom)`,
-          'Records:',
-          ...[...counts].map(([name, count]) => `  ${name.padEnd(16)} ${String(count).padStart(7)}`),
-          `API usage: ${usage.used} of ${usage.max} daily requests`,
+          `Org demo: ${status.status}. ${t.records.toLocaleString('en-US')} records, ${t.versions.toLocaleString('en-US')} versions, ${t.files} files (${formatBytes(t.fileBytes)}) in ${t.objectsBackedUp} objects.`,
           '',
-          'What to try next:',
-          '  npx orgvault-emulator --profile demo     # run the emulated org yourself; it prints its URL and credentials',
+          `Last log: run ${log.runId} ${log.status}, ${log.counters.apiCalls} API calls; objects with changes:`,
+          ...table(
+            ['Object', 'Status', 'Records read', 'New versions', 'Deletes', 'API calls'],
+            changed.map((o) => [o.name, o.status, String(o.counters.records ?? 0), String(o.counters.versions ?? 0), String(o.counters.deletes ?? 0), String(o.counters.apiCalls ?? 0)]),
+          ),
+          '',
+          'What to try next (the vault stays; the emulated org stopped with this demo):',
+          `  ${env} npx orgvault status              # the objects table`,
+          `  ${env} npx orgvault logs ${log.runId}   # the incremental run's log`,
+          `  ${env} npx orgvault history <record ID>  # every version of a record`,
+          '  npx orgvault-emulator --profile demo     # run an emulated org yourself; it prints its URL and credentials',
           '  npm test                                 # the test suite, against the emulator',
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
@@ -56,4 +125,15 @@ export function registerDemoCommand(program: Command): void {
         await emulator.stop();
       }
     });
+}
+
+/** The emulator's admin API (by URL, as for any org): moves its clock and makes activity. */
+async function admin(connection: { loginUrl: string; adminToken: string }, path: string, body: unknown): Promise<unknown> {
+  const response = await fetch(`${connection.loginUrl}/__emulator/${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${connection.adminToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new OrgvaultError('EMULATOR', `The emulator's ${path} endpoint answered ${response.status}: ${await response.text()}`);
+  return response.json();
 }

@@ -7,6 +7,7 @@ import { ExitCode, UsageError } from '../../core/errors.ts';
 import { openVault } from '../../store/vault.ts';
 import { parseReadData, verifyVault } from '../../verify/index.ts';
 import type { ReadData } from '../../verify/index.ts';
+import { formatBytes } from '../format.ts';
 import { globalOptions, printResult, resolveUnlocker, resolveVaultDir, warn } from '../vault-options.ts';
 
 export function registerVerifyCommand(program: Command): void {
@@ -48,16 +49,4 @@ function readDataOption(value: string | boolean | undefined): ReadData | undefin
     throw new UsageError(`--read-data ${value} is not a slice: give n/m with 1 ≤ n ≤ m (e.g. --read-data 1/2 and --read-data 2/2 read half each), or no value to read everything.`);
   }
   return parsed;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }

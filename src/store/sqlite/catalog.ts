@@ -204,6 +204,11 @@ export class SqliteCatalog implements CatalogPorts {
     return rows.map((r) => this.toFile(r));
   }
 
+  async countFiles(orgId: string): Promise<{ files: number; bytes: number }> {
+    const row = all(this.conns.read, builder.selectFrom('files').select((eb) => [eb.fn.countAll<number>().as('files'), eb.fn.coalesce(eb.fn.sum<number>('size'), eb.lit(0)).as('bytes')]).where('org_id', '=', orgId))[0];
+    return { files: Number(row?.files ?? 0), bytes: Number(row?.bytes ?? 0) };
+  }
+
   async *referencedAddresses(): AsyncIterable<string> {
     let after = '';
     for (;;) {
@@ -312,6 +317,7 @@ export class SqliteCatalog implements CatalogPorts {
         's.last_backup_at',
         's.reason',
         's.status_code',
+        's.details',
       ])
       .where('o.org_id', '=', orgId);
     if (objectName !== undefined) query = query.where('o.name', '=', objectName);
@@ -327,6 +333,7 @@ export class SqliteCatalog implements CatalogPorts {
       lastBackupAt: row.last_backup_at,
       reason: row.reason,
       statusCode: row.status_code,
+      details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : {},
     }));
   }
 
@@ -353,6 +360,7 @@ export class SqliteCatalog implements CatalogPorts {
         last_backup_at: state.lastBackupAt,
         reason: state.reason,
         status_code: state.statusCode,
+        details: JSON.stringify(state.details ?? {}),
       };
       const { object_key: _k, ...changes } = values;
       run(db, builder.insertInto('object_state').values(values).onConflict((oc) => oc.column('object_key').doUpdateSet(changes)));

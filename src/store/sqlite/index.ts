@@ -45,7 +45,7 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
     return out;
   };
   return {
-    ...bind(versions, ['writeVersions', 'versionAsOf', 'versionsOf', 'latestVersions', 'stateAsOf', 'findVersions', 'countVersions', 'listPacks', 'checkPack', 'danglingVersions']),
+    ...bind(versions, ['writeVersions', 'versionAsOf', 'versionsOf', 'latestVersions', 'stateAsOf', 'findVersions', 'countVersions', 'headsOf', 'listPacks', 'checkPack', 'danglingVersions']),
     ...bind(catalog, [
       'putOrg',
       'getOrg',
@@ -56,6 +56,7 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
       'schemaHistory',
       'putFile',
       'filesOf',
+      'countFiles',
       'referencedAddresses',
       'filesReferencing',
       'createRun',

@@ -200,6 +200,13 @@ CREATE TABLE locks (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'object state details',
+    // The capture's own bookkeeping per object (when deletes were last checked, which API reads
+    // it), as JSON: it changes with the engine, the schema should not have to.
+    sql: `ALTER TABLE object_state ADD COLUMN details TEXT NOT NULL DEFAULT '{}';`,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -32,6 +32,8 @@ export interface ObjectStateTable {
   last_backup_at: number | null;
   reason: string | null;
   status_code: string | null;
+  /** JSON. */
+  details: string;
 }
 
 export interface PacksTable {

@@ -16,7 +16,7 @@ import { IntegrityError } from '../../crypto/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
 import type { OpenedPack } from '../packs.ts';
 import { PackBuilder, PackCache, openPack, packHeader, payloadHash, sealPackBody } from '../packs.ts';
-import type { PackReader, VersionBatch, VersionQuery, VersionStore, WriteOutcome } from '../port.ts';
+import type { PackReader, RecordHead, VersionBatch, VersionQuery, VersionStore, WriteOutcome } from '../port.ts';
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
 import type { PayloadPipeline, PreparedPayloads } from './payload-worker.ts';
@@ -636,6 +636,22 @@ export class SqliteVersions implements VersionPorts {
     }
     matched.sort(byCapture ? (a, b) => a.captured_at - b.captured_at || a.seq - b.seq : (a, b) => a.system_modstamp - b.system_modstamp || a.seq - b.seq);
     for (let i = 0; i < matched.length; i += PAGE) yield* this.materialize(matched.slice(i, i + PAGE));
+  }
+
+  async headsOf(orgId: string, objectName: string, recordIds: readonly string[]): Promise<Map<string, RecordHead>> {
+    const heads = new Map<string, RecordHead>();
+    const object = statement(this.conns.read, 'SELECT object_key FROM objects WHERE org_id = ? AND name = ?').get(orgId, objectName) as { object_key: number } | undefined;
+    if (!object || recordIds.length === 0) return heads;
+    const ids = [...new Set(recordIds)];
+    for (let i = 0; i < ids.length; i += ROWS_PER_INSERT) {
+      const chunk = ids.slice(i, i + ROWS_PER_INSERT);
+      const rows = statement(this.conns.read, `SELECT record_id, system_modstamp, is_deleted FROM record_heads WHERE object_key = ? AND record_id IN (${chunk.map(() => '?').join(', ')})`).all(
+        object.object_key,
+        ...chunk,
+      ) as { record_id: string; system_modstamp: number; is_deleted: number }[];
+      for (const row of rows) heads.set(row.record_id, { systemModstamp: row.system_modstamp, isDeleted: row.is_deleted === 1 });
+    }
+    return heads;
   }
 
   async countVersions(orgId: string, objectName?: string): Promise<{ records: number; versions: number }> {

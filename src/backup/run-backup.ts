@@ -1,0 +1,512 @@
+/**
+ * A backup run of one org, end to end: take the org's writer lock, read the API budget, discover
+ * objects, skip the quiet ones with one composite call per 25, capture the others side by side,
+ * check deletes, and record every object's outcome in the run log and its state.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { OrgvaultError, SalesforceApiError } from '../core/errors.ts';
+import type { BatchedQueryResult, OrgClient, ObjectSummary } from '../core/org-client.ts';
+import type { ObjectRun, ObjectState, ObjectStatus, OrgRegistration, Run, RunStatus } from '../core/vault.ts';
+import { LockHeldError } from '../store/port.ts';
+import type { BlobStore, FileCatalog, LockManager, ObjectStateStore, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
+import { captureObject } from './capture-object.ts';
+import type { CaptureOutcome } from './capture-object.ts';
+import { parseSalesforceDatetime, quietCheckQuery, resumePoint } from './capture-plan.ts';
+import { checkDeletes, reconcileIds } from './deletes.ts';
+import type { BackupSettings } from './options.ts';
+import { capturedFields, decideScope, unsupportedByDescribe } from './scope.ts';
+import type { ScopeDecision } from './scope.ts';
+
+/** The vault ports a backup uses. */
+export type BackupStore = VersionStore & SchemaStore & FileCatalog & RunLog & ObjectStateStore & LockManager;
+
+export interface BackupDeps {
+  store: BackupStore;
+  blobs: BlobStore;
+  client: OrgClient;
+  now?: () => number;
+  /** Progress events, for bars on a terminal or lines in a log. */
+  onEvent?: (event: BackupEvent) => void;
+}
+
+export interface BackupRequest {
+  org: OrgRegistration;
+  settings: BackupSettings;
+  /** Only these objects (API names); all when absent. */
+  objects?: string[];
+  /** Compare every record ID with the org's this run, whatever the schedule. */
+  reconcile?: boolean;
+  /** Who started the run, for the log. */
+  startedBy?: string;
+}
+
+export type BackupEvent =
+  | { type: 'run-started'; runId: string; objects: number }
+  | { type: 'object-started'; name: string; api: 'rest' | 'bulk'; expected: number | null; backfill: boolean }
+  | { type: 'object-progress'; name: string; records: number; expected: number | null }
+  | { type: 'object-finished'; name: string; status: ObjectStatus; records: number; versions: number; message: string | null }
+  | { type: 'notice'; message: string };
+
+export interface BackupObjectResult {
+  name: string;
+  status: ObjectStatus;
+  statusCode: string | null;
+  message: string | null;
+  records: number;
+  versions: number;
+  files: number;
+  deletes: number;
+  apiCalls: number;
+  api: 'rest' | 'bulk' | null;
+}
+
+export interface BackupResult {
+  runId: string;
+  status: RunStatus;
+  message: string | null;
+  objects: BackupObjectResult[];
+  apiCalls: number;
+  counters: Record<string, number>;
+}
+
+/** A run of a given org whose holder died is taken over after this long without a heartbeat. */
+const STALE_LOCK_MS = 60_000;
+/** Queries per composite call: Salesforce takes at most five query subrequests in one. */
+const COMPOSITE_QUERIES = 5;
+
+/**
+ * Backs up one org. Never throws for an object's failure: that object ends in Error with
+ * Salesforce's status code and the others go on. Throws only when the run itself cannot proceed
+ * (the org cannot be reached at all).
+ */
+export async function runBackup(deps: BackupDeps, request: BackupRequest): Promise<BackupResult> {
+  const now = deps.now ?? Date.now;
+  const emit = deps.onEvent ?? (() => undefined);
+  const { org, settings } = request;
+  const runId = randomUUID();
+  const run: Run = {
+    runId,
+    orgId: org.orgId,
+    kind: 'backup',
+    status: 'Running',
+    startedAt: now(),
+    endedAt: null,
+    counters: {},
+    message: null,
+    parameters: { org: org.name, objects: request.objects ?? null, mode: settings.mode, startedBy: request.startedBy ?? null },
+  };
+
+  let lock;
+  try {
+    lock = await deps.store.acquireOrgLock(org.orgId, `backup ${runId} (pid ${process.pid} on ${hostname()})`, { staleAfterMs: STALE_LOCK_MS });
+  } catch (error) {
+    if (!(error instanceof LockHeldError)) throw error;
+    const message = `Skipped: another backup of ${org.name} is running (${error.holder}, since ${new Date(error.since).toISOString()}).`;
+    await deps.store.createRun({ ...run, status: 'Skipped', endedAt: now(), message });
+    return { runId, status: 'Skipped', message, objects: [], apiCalls: 0, counters: {} };
+  }
+  try {
+    await failInterruptedRuns(deps.store, org.orgId, now());
+    await deps.store.createRun(run);
+    const result = await backupWithLock(deps, request, run, emit, now);
+    await deps.store.updateRun(runId, { status: result.status, endedAt: now(), counters: result.counters, message: result.message });
+    return result;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await deps.store.updateRun(runId, { status: 'Failed', endedAt: now(), message, counters: { apiCalls: deps.client.usage().calls } }).catch(() => undefined);
+    throw error;
+  } finally {
+    // The lock heartbeats on its own while held; a crash leaves it to be taken over.
+    await lock.release();
+  }
+}
+
+/** Runs still marked Running for an org whose lock we now hold died with their process. */
+async function failInterruptedRuns(store: RunLog, orgId: string, at: number): Promise<void> {
+  for (const stale of await store.listRuns({ orgId, kind: 'backup', limit: 20 })) {
+    if (stale.status !== 'Running') continue;
+    await store.updateRun(stale.runId, {
+      status: 'Failed',
+      endedAt: at,
+      message: 'Interrupted: the process stopped before the run finished. The next run resumed from the last stored page; nothing stored was lost.',
+    });
+  }
+}
+
+class Budget {
+  private readonly limit: number;
+  private stopped: string | null = null;
+  /**
+   * Objects captured side by side each have a request in flight when the budget runs out: work
+   * stops that many requests (twice, for Bulk polling) before the share, so it never exceeds it.
+   */
+  private readonly margin: number;
+  constructor(
+    private readonly client: OrgClient,
+    max: number,
+    share: number,
+    private readonly startUsed: number,
+    concurrency: number,
+  ) {
+    this.limit = Math.floor(max * share);
+    this.margin = 2 * concurrency;
+  }
+  /** The org's usage as last reported, or our own estimate when no response said. */
+  used(): number {
+    const usage = this.client.usage();
+    return usage.orgUsed ?? this.startUsed + usage.calls;
+  }
+  mayContinue(): boolean {
+    if (this.stopped) return false;
+    if (this.used() + this.margin >= this.limit) this.stopped = `API_BUDGET_SPENT: the org has used ${this.used()} of its daily API requests; orgvault stops starting work at ${this.limit} (its share of the daily limit).`;
+    return this.stopped === null;
+  }
+  stop(reason: string): void {
+    this.stopped ??= reason;
+  }
+  get reason(): string | null {
+    return this.stopped;
+  }
+  get allowed(): number {
+    return this.limit;
+  }
+}
+
+async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run, emit: (e: BackupEvent) => void, now: () => number): Promise<BackupResult> {
+  const { client, store } = deps;
+  const { org, settings } = request;
+  const results: BackupObjectResult[] = [];
+  const previous = await store.getObjectStates(org.orgId);
+  const stateOf = new Map(previous.map((s) => [s.objectName.toLowerCase(), s]));
+
+  // The first call lists the objects; its Sforce-Limit-Info header says how much of the daily API
+  // limit the org has used, so a quiet run needs no separate /limits call.
+  const listed = await client.describeGlobal();
+  let { orgUsed, orgMax } = client.usage();
+  if (orgUsed === null || orgMax === null) {
+    const limits = await client.limits();
+    orgMax = limits.dailyApiRequests.max;
+    orgUsed = orgMax - limits.dailyApiRequests.remaining;
+  }
+  const budget = new Budget(client, orgMax, settings.apiBudgetShare, orgUsed, settings.concurrency);
+  if (!budget.mayContinue()) {
+    budget.stop(`API_BUDGET_SPENT: the org has already used ${orgUsed} of its ${orgMax} daily API requests, over orgvault's share (${budget.allowed}). Nothing was started.`);
+  }
+  const summaries = new Map(listed.map((o) => [o.name, o]));
+  const decisions = (budget.reason ? previous.map((s) => skipAsBehind(s)) : decideScope(listed, previous, settings, request.objects)).map((d) =>
+    d.action === 'capture' ? stillUnsupported(d, stateOf.get(d.name.toLowerCase()), now()) : d,
+  );
+  emit({ type: 'run-started', runId: run.runId, objects: decisions.filter((d) => d.action === 'capture').length });
+
+  // Objects reported without reading them.
+  for (const decision of decisions.filter((d) => d.action === 'skip')) {
+    const state = stateOf.get(decision.name.toLowerCase());
+    await finishObject(deps, org.orgId, run.runId, state, decision.name, {
+      status: decision.status,
+      statusCode: decision.statusCode,
+      message: decision.reason,
+      counters: {},
+      details: state?.details ?? {},
+      backfilledAt: state?.backfilledAt ?? null,
+      lastBackupAt: state?.lastBackupAt ?? null,
+    });
+    results.push({ name: decision.name, status: decision.status, statusCode: decision.statusCode, message: decision.reason, records: 0, versions: 0, files: 0, deletes: 0, apiCalls: 0, api: null });
+  }
+
+  const toCapture = decisions.filter((d) => d.action === 'capture');
+  const bulkJobsLeft = { value: Number.POSITIVE_INFINITY };
+  const quiet = await quietObjects(client, toCapture, stateOf, settings, budget);
+  const busy = toCapture.filter((d) => !quiet.has(d.name));
+  const counts = await recordCounts(client, busy, budget);
+  // With work to do, /limits once: the Bulk API job allowance decides whether Bulk may be used.
+  if (busy.length && budget.mayContinue()) {
+    const limits = await client.limits();
+    bulkJobsLeft.value = limits.dailyBulkV2QueryJobs?.remaining ?? Number.POSITIVE_INFINITY;
+  }
+
+  const queue = [...toCapture];
+  // Largest first: they set the run's length, and small objects fill in around them.
+  queue.sort((a, b) => (counts.get(b.name) ?? 0) - (counts.get(a.name) ?? 0));
+  const workers = Array.from({ length: Math.min(settings.concurrency, queue.length) }, async () => {
+    for (let decision = queue.shift(); decision; decision = queue.shift()) {
+      const state = stateOf.get(decision.name.toLowerCase());
+      const result = await backupObject(deps, request, run.runId, decision, summaries.get(decision.name), state, quiet.has(decision.name), counts.get(decision.name) ?? null, budget, bulkJobsLeft, emit, now);
+      results.push(result);
+    }
+  });
+  await Promise.all(workers);
+
+  results.sort((a, b) => a.name.localeCompare(b.name));
+  const totals = (key: 'records' | 'versions' | 'files' | 'deletes'): number => results.reduce((n, r) => n + r[key], 0);
+  const errors = results.filter((r) => isObjectError(r.status));
+  const behind = results.filter((r) => r.status === 'Behind' || (r.status === 'Backfilling' && budget.reason));
+  const counters = {
+    objects: results.filter((r) => r.api !== null).length,
+    records: totals('records'),
+    versions: totals('versions'),
+    files: totals('files'),
+    deletes: totals('deletes'),
+    errors: errors.length,
+    behind: behind.length,
+    apiCalls: client.usage().calls,
+    bulkQueryJobs: client.usage().bulkQueryJobs,
+  };
+  const status: RunStatus = errors.length || budget.reason ? 'CompletedWithErrors' : 'Succeeded';
+  const message = budget.reason
+    ? `${budget.reason} ${behind.length} object(s) left Behind; the next run continues where this one stopped.`
+    : errors.length
+      ? `${errors.length} object(s) ended in error: ${errors.map((e) => `${e.name} (${e.statusCode ?? 'error'})`).join(', ')}.`
+      : null;
+  return { runId: run.runId, status, message, objects: results, apiCalls: counters.apiCalls, counters };
+}
+
+/** An object its describe ruled out: asked again once a day (describes change rarely), not every run. */
+function stillUnsupported(decision: ScopeDecision, state: ObjectState | undefined, at: number): ScopeDecision {
+  const since = state?.details?.unsupportedSince;
+  if (state?.status !== 'Unsupported' || typeof since !== 'number' || at - since >= UNSUPPORTED_RECHECK_MS) return decision;
+  return { ...decision, action: 'skip', status: 'Unsupported', statusCode: 'UNSUPPORTED', reason: state.reason };
+}
+
+function skipAsBehind(state: ObjectState): ScopeDecision {
+  return { name: state.objectName, label: state.objectName, action: 'skip', status: state.backfilledAt ? 'Behind' : 'Backfilling', statusCode: 'API_BUDGET_SPENT', reason: 'Not started: the API budget was spent.' };
+}
+
+/**
+ * Objects with nothing new since their watermark, found with one aggregate query each, five to a
+ * composite call (which counts as one): a quiet org costs one call per five objects.
+ */
+async function quietObjects(client: OrgClient, decisions: readonly ScopeDecision[], stateOf: ReadonlyMap<string, ObjectState>, settings: BackupSettings, budget: Budget): Promise<Set<string>> {
+  const quiet = new Set<string>();
+  const candidates = decisions
+    .map((d) => ({ decision: d, state: stateOf.get(d.name.toLowerCase()) }))
+    .filter(({ state }) => state?.backfilledAt && state.watermark && state.status === 'Waiting' && typeof state.details?.windowCount === 'number');
+  for (let i = 0; i < candidates.length && budget.mayContinue(); i += COMPOSITE_QUERIES) {
+    const chunk = candidates.slice(i, i + COMPOSITE_QUERIES);
+    let answers: BatchedQueryResult[];
+    try {
+      answers = await client.queryBatch(chunk.map(({ decision, state }) => ({ soql: quietCheckQuery(decision.name, state!.watermark!.systemModstamp - settings.lookbackMs), includeDeleted: true })));
+    } catch (error) {
+      if (error instanceof SalesforceApiError && error.statusCode !== 'REQUEST_LIMIT_EXCEEDED') continue;
+      throw error;
+    }
+    chunk.forEach(({ decision, state }, k) => {
+      const answer = answers[k];
+      if (!answer?.ok) return;
+      const row = answer.records[0] ?? {};
+      const count = Number(row.n ?? 0);
+      const newest = parseSalesforceDatetime(row.m);
+      if (count === state!.details!.windowCount && (newest === undefined || newest <= state!.watermark!.systemModstamp)) quiet.add(decision.name);
+    });
+  }
+  return quiet;
+}
+
+async function recordCounts(client: OrgClient, decisions: readonly ScopeDecision[], budget: Budget): Promise<Map<string, number>> {
+  if (decisions.length === 0 || !budget.mayContinue()) return new Map();
+  try {
+    return await client.recordCounts(decisions.map((d) => d.name));
+  } catch (error) {
+    if (error instanceof SalesforceApiError && error.statusCode !== 'REQUEST_LIMIT_EXCEEDED') return new Map();
+    throw error;
+  }
+}
+
+interface ObjectFinish {
+  status: ObjectStatus;
+  statusCode: string | null;
+  message: string | null;
+  counters: Record<string, number>;
+  details: Record<string, unknown>;
+  backfilledAt: number | null;
+  lastBackupAt: number | null;
+}
+
+async function finishObject(deps: BackupDeps, orgId: string, runId: string, state: ObjectState | undefined, name: string, finish: ObjectFinish): Promise<void> {
+  const runStatus: RunStatus = isObjectError(finish.status) ? 'Failed' : finish.status === 'Behind' || finish.status === 'Backfilling' ? 'CompletedWithErrors' : 'Succeeded';
+  const objectRun: ObjectRun = { runId, objectName: name, status: runStatus, statusCode: finish.statusCode, message: finish.message, counters: finish.counters };
+  await deps.store.putObjectRun(objectRun);
+  await deps.store.putObjectState(orgId, {
+    objectName: name,
+    status: finish.status,
+    watermark: state?.watermark ?? null,
+    backfilledAt: finish.backfilledAt,
+    recordCount: state?.recordCount ?? 0,
+    versionCount: state?.versionCount ?? 0,
+    lastRunId: runId,
+    lastBackupAt: finish.lastBackupAt,
+    reason: finish.message,
+    statusCode: finish.statusCode,
+    details: finish.details,
+  });
+}
+
+async function backupObject(
+  deps: BackupDeps,
+  request: BackupRequest,
+  runId: string,
+  decision: ScopeDecision,
+  summary: ObjectSummary | undefined,
+  state: ObjectState | undefined,
+  isQuiet: boolean,
+  expected: number | null,
+  budget: Budget,
+  bulkJobsLeft: { value: number },
+  emit: (e: BackupEvent) => void,
+  now: () => number,
+): Promise<BackupObjectResult> {
+  const { org, settings } = request;
+  const client = deps.client.scoped();
+  const name = decision.name;
+  const details: Record<string, unknown> = { ...(state?.details ?? {}) };
+  const backfill = !state?.backfilledAt;
+  const result: BackupObjectResult = { name, status: 'Waiting', statusCode: null, message: null, records: 0, versions: 0, files: 0, deletes: 0, apiCalls: 0, api: null };
+  let backfilledAt = state?.backfilledAt ?? null;
+  let lastBackupAt = state?.lastBackupAt ?? null;
+  let outcome: CaptureOutcome | undefined;
+  try {
+    if (!isQuiet) {
+      if (!budget.mayContinue()) throw new BudgetStop(budget.reason!);
+      const description = await client.describeObject(name);
+      const unsupported = unsupportedByDescribe(name, description.fields);
+      if (unsupported) {
+        details.unsupportedSince = now();
+        throw new Unsupported(unsupported);
+      }
+      delete details.unsupportedSince;
+      const schema = await deps.store.putSchema(org.orgId, name, description.raw, now());
+      const { query, bodies } = capturedFields(description.fields);
+      const api = chooseApi(summary, expected, settings, details, bulkJobsLeft.value);
+      if (api === 'bulk') bulkJobsLeft.value--;
+      result.api = api;
+      emit({ type: 'object-started', name, api, expected, backfill });
+      outcome = await captureObject(
+        {
+          client,
+          versions: deps.store,
+          files: deps.store,
+          blobs: deps.blobs,
+          now,
+          mayContinue: () => budget.mayContinue(),
+          onProgress: (records) => emit({ type: 'object-progress', name, records, expected }),
+        },
+        {
+          orgId: org.orgId,
+          objectName: name,
+          runId,
+          schemaId: schema.schemaId,
+          fields: query,
+          bodies,
+          captureBodies: settings.mode === 'objects-and-files',
+          api,
+          start: resumePoint(state?.watermark ?? null, settings.lookbackMs),
+          watermark: state?.watermark ?? null,
+          lookbackMs: settings.lookbackMs,
+        },
+      );
+      result.api = outcome.api;
+      result.records = outcome.records;
+      result.versions = outcome.versions;
+      result.files = outcome.files;
+      result.deletes += outcome.deletes;
+      details.api = outcome.api;
+      if (outcome.bulkFallback) details.bulkFallback = outcome.bulkFallback;
+      else delete details.bulkFallback;
+      if (outcome.queryRestarts) emit({ type: 'notice', message: `${name}: the query cursor expired ${outcome.queryRestarts} time(s); the capture restarted from its watermark each time.` });
+      if (!outcome.complete) throw new BudgetStop(budget.reason ?? 'The run was stopped before the object was read to the end.');
+      details.windowCount = outcome.windowCount;
+      lastBackupAt = now();
+      backfilledAt ??= lastBackupAt;
+    } else {
+      lastBackupAt = now();
+    }
+    // Deletes that queries cannot show, on their own schedule.
+    const lastCheck = typeof details.deletedCheckedAt === 'number' ? details.deletedCheckedAt : null;
+    const replicateable = summary?.replicateable ?? true;
+    if (replicateable && state?.backfilledAt && (lastCheck === null || now() - lastCheck >= settings.deletedCheckIntervalMs) && budget.mayContinue()) {
+      const check = await checkDeletes(client, deps.store, { orgId: org.orgId, objectName: name, runId, schemaId: null, since: lastCheck ?? state.backfilledAt }, now());
+      details.deletedCheckedAt = check.checkedAt;
+      result.deletes += check.deleted;
+      const lastReconcile = typeof details.reconciledAt === 'number' ? details.reconciledAt : state.backfilledAt;
+      if (check.windowMissed || request.reconcile || now() - lastReconcile >= settings.reconcileIntervalMs) {
+        result.deletes += await reconcileIds(client, deps.store, { orgId: org.orgId, objectName: name, runId, schemaId: null, since: lastCheck }, now(), (expected ?? 0) >= settings.bulkThreshold);
+        details.reconciledAt = now();
+      }
+    } else if (!replicateable && request.reconcile) {
+      result.deletes += await reconcileIds(client, deps.store, { orgId: org.orgId, objectName: name, runId, schemaId: null, since: null }, now(), false);
+      details.reconciledAt = now();
+    }
+    if (!state?.backfilledAt && isQuiet) backfilledAt = now();
+    result.status = 'Waiting';
+  } catch (error) {
+    if (error instanceof Unsupported) {
+      result.status = 'Unsupported';
+      result.statusCode = 'UNSUPPORTED';
+      result.message = error.message;
+    } else if (error instanceof BudgetStop) {
+      result.status = backfilledAt ? 'Behind' : 'Backfilling';
+      result.statusCode = 'API_BUDGET_SPENT';
+      result.message = error.message;
+    } else if (error instanceof SalesforceApiError) {
+      if (error.statusCode === 'REQUEST_LIMIT_EXCEEDED') budget.stop(`REQUEST_LIMIT_EXCEEDED: Salesforce refused further requests today (${error.message}).`);
+      result.status = error.statusCode === 'REQUEST_LIMIT_EXCEEDED' ? (backfilledAt ? 'Behind' : 'Backfilling') : 'Error';
+      result.statusCode = error.statusCode;
+      result.message = error.message;
+    } else if (error instanceof OrgvaultError) {
+      result.status = 'Error';
+      result.statusCode = error.code;
+      result.message = error.message;
+    } else {
+      throw error;
+    }
+  } finally {
+    result.apiCalls = client.usage().calls;
+  }
+  if (outcome) {
+    result.records = outcome.records;
+    result.versions = outcome.versions;
+    result.files = outcome.files;
+  }
+  await finishObject(deps, org.orgId, runId, state, name, {
+    status: result.status,
+    statusCode: result.statusCode,
+    message: result.message,
+    counters: {
+      records: result.records,
+      versions: result.versions,
+      files: result.files,
+      deletes: result.deletes,
+      apiCalls: result.apiCalls,
+      ...(outcome ? { duplicates: outcome.duplicates, newRecords: outcome.newRecords, undeletes: outcome.undeletes, fileBytes: outcome.fileBytes } : {}),
+    },
+    details,
+    backfilledAt,
+    lastBackupAt,
+  });
+  emit({ type: 'object-finished', name, status: result.status, records: result.records, versions: result.versions, message: result.message });
+  return result;
+}
+
+/** Statuses the log's "Objects with Errors" tab lists: failures and lost access. */
+function isObjectError(status: ObjectStatus): boolean {
+  return status === 'Error' || status === 'NotVisible' || status === 'Unavailable';
+}
+
+/** The object was left because the run must stop starting work. */
+class BudgetStop extends Error {}
+
+/** The object's describe rules out capture. */
+class Unsupported extends Error {}
+
+const UNSUPPORTED_RECHECK_MS = 24 * 3_600_000;
+
+/**
+ * Bulk API 2.0 for large objects (one job instead of a call per 2,000 records), REST for the rest
+ * and for objects Bulk failed on last time.
+ */
+function chooseApi(summary: ObjectSummary | undefined, expected: number | null, settings: BackupSettings, details: Record<string, unknown>, bulkJobsLeft: number): 'rest' | 'bulk' {
+  if (details.bulkFallback || bulkJobsLeft < 1) return 'rest';
+  if (summary && !summary.queryable) return 'rest';
+  return expected !== null && expected >= settings.bulkThreshold ? 'bulk' : 'rest';
+}
+

@@ -1,0 +1,148 @@
+/**
+ * `orgvault backup --org NAME`: backs up every object the API user can see (or those named),
+ * with progress on stderr and the run's outcome on stdout. Exit 0 when every object is caught up,
+ * 1 when some ended in error or were left behind, 3 when the run failed.
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { runBackup, resolveSettings, BACKUP_MODES } from '../../backup/index.ts';
+import type { BackupResult } from '../../backup/index.ts';
+import { ExitCode, UsageError } from '../../core/errors.ts';
+import { backupProgress } from '../progress.ts';
+import { globalOptions, printResult } from '../vault-options.ts';
+import { connectToOrg, requireOrg, withVault } from '../vault-session.ts';
+
+interface BackupFlags {
+  org?: string;
+  object?: string[];
+  exclude?: string[];
+  mode?: string;
+  includeFeeds?: boolean;
+  includeShares?: boolean;
+  history?: boolean;
+  includeEventLogs?: boolean;
+  apiBudget?: string;
+  bulkThreshold?: string;
+  concurrency?: string;
+  reconcile?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+
+export function registerBackupCommand(program: Command): void {
+  program
+    .command('backup')
+    .description('back up an org: every object the API user can see, or those named')
+    .option('--org <name>', 'the org to back up (optional when the vault holds one org)')
+    .option('--object <name>', 'only this object (repeat, or separate with commas)', collect)
+    .option('--exclude <name>', 'never this object, in addition to the org settings (repeat, or commas)', collect)
+    .addOption(new Option('--mode <mode>', 'what to back up').choices([...BACKUP_MODES]))
+    .option('--include-feeds', 'also back up *Feed objects')
+    .option('--include-shares', 'also back up *Share objects')
+    .option('--no-history', 'skip *History (field history) objects')
+    .option('--include-event-logs', 'also back up event-log objects (EventLogFile…)')
+    .option('--api-budget <share>', "the largest share of the org's daily API requests to use, e.g. 0.5 or 50%")
+    .option('--bulk-threshold <records>', 'read objects with at least this many records through Bulk API 2.0')
+    .option('--concurrency <n>', 'objects captured side by side')
+    .option('--reconcile', 'also compare every record ID with the org, to catch deletes older than getDeleted reaches')
+    .action(async (flags: BackupFlags, command: Command) => {
+      const options = globalOptions(command);
+      const overrides = {
+        exclude: flags.exclude,
+        mode: flags.mode,
+        includeFeeds: flags.includeFeeds,
+        includeShares: flags.includeShares,
+        includeHistory: flags.history === false ? false : undefined,
+        includeEventLogs: flags.includeEventLogs,
+        apiBudgetShare: flags.apiBudget === undefined ? undefined : parseShare(flags.apiBudget),
+        bulkThreshold: flags.bulkThreshold === undefined ? undefined : parseWhole('--bulk-threshold', flags.bulkThreshold, 0),
+        concurrency: flags.concurrency === undefined ? undefined : parseWhole('--concurrency', flags.concurrency, 1),
+      };
+      const result = await withVault(command, async (vault) => {
+        const org = await requireOrg(vault, flags.org);
+        const stored = (org.settings.backup ?? {}) as Record<string, unknown>;
+        const settings = resolveSettings(stored, overrides);
+        const client = await connectToOrg(vault, org);
+        const progress = backupProgress();
+        try {
+          return await runBackup(
+            { store: vault.store, blobs: vault.blobs, client, onEvent: (e) => progress.onEvent(e) },
+            { org, settings, objects: flags.object, reconcile: flags.reconcile, startedBy: 'cli' },
+          );
+        } finally {
+          progress.close();
+        }
+      });
+      printResult(options, toJson(result), () => summaryLines(result));
+      process.exitCode = exitCodeOf(result);
+    });
+}
+
+function toJson(result: BackupResult): unknown {
+  return {
+    runId: result.runId,
+    status: result.status,
+    message: result.message,
+    apiCalls: result.apiCalls,
+    counters: result.counters,
+    objects: result.objects.map((o) => ({
+      name: o.name,
+      status: o.status,
+      statusCode: o.statusCode,
+      message: o.message,
+      records: o.records,
+      versions: o.versions,
+      files: o.files,
+      deletes: o.deletes,
+      apiCalls: o.apiCalls,
+      api: o.api,
+    })),
+  };
+}
+
+function summaryLines(result: BackupResult): string[] {
+  const captured = result.objects.filter((o) => o.api !== null || o.status === 'Waiting');
+  const skipped = result.objects.filter((o) => !captured.includes(o));
+  const c = result.counters;
+  return [
+    `Run ${result.runId}: ${result.status}`,
+    ...(result.message ? [result.message] : []),
+    `  ${c.records ?? 0} records read, ${c.versions ?? 0} new versions, ${c.files ?? 0} files, ${c.deletes ?? 0} deletes found; ${result.apiCalls} API calls`,
+    `  ${captured.length} objects checked, ${skipped.length} not backed up (${countBy(skipped.map((o) => o.status))})`,
+    ...result.objects.filter((o) => o.statusCode && o.status !== 'Excluded' && o.status !== 'Unsupported').map((o) => `  ${o.name}: ${o.status} ${o.statusCode}: ${o.message ?? ''}`),
+    'See `orgvault status` for the objects table and `orgvault logs ' + result.runId + '` for the full log.',
+  ];
+}
+
+function countBy(values: string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'none';
+}
+
+function exitCodeOf(result: BackupResult): number {
+  switch (result.status) {
+    case 'Succeeded':
+      return ExitCode.Success;
+    case 'Failed':
+      return ExitCode.Failed;
+    default:
+      return ExitCode.CompletedWithErrors;
+  }
+}
+
+function parseShare(text: string): number {
+  const percent = text.trim().endsWith('%');
+  const value = Number(percent ? text.trim().slice(0, -1) : text);
+  const share = percent ? value / 100 : value;
+  if (!Number.isFinite(share) || share <= 0 || share > 1) {
+    throw new UsageError(`--api-budget ${text} is not a share of the daily API limit: give a number above 0 and at most 1 (0.5) or a percentage (50%).`);
+  }
+  return share;
+}
+
+function parseWhole(flag: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`${flag} ${text} is not a whole number of at least ${min}.`);
+  return value;
+}

@@ -1,0 +1,73 @@
+/**
+ * `orgvault logs [RUN_ID] [--errors] [--csv FILE]`: the jobs, or one job's objects with each
+ * status code's cause and fix; the errors as CSV for a spreadsheet.
+ */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { stringify } from 'csv-stringify/sync';
+import { jobLog, listJobs } from '../../backup/index.ts';
+import { UsageError } from '../../core/errors.ts';
+import { table } from '../format.ts';
+import { globalOptions, printResult, warn } from '../vault-options.ts';
+import { requireOrg, withVault } from '../vault-session.ts';
+
+export function registerLogsCommand(program: Command): void {
+  program
+    .command('logs')
+    .description("the job log: every run, or one run's objects with status codes, causes and fixes")
+    .argument('[runId]', 'one run (default: list the runs)')
+    .option('--org <name>', 'only runs of this org')
+    .option('--errors', "only the run's objects with errors")
+    .option('--csv <file>', "write the run's objects (with --errors, only errors) as CSV")
+    .option('--limit <n>', 'how many runs to list', '20')
+    .action(async (runId: string | undefined, flags: { org?: string; errors?: boolean; csv?: string; limit: string }, command: Command) => {
+      const options = globalOptions(command);
+      const limit = Number(flags.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${flags.limit} is not a whole number of at least 1.`);
+      if (!runId && (flags.errors || flags.csv)) {
+        throw new UsageError('--errors and --csv apply to one run: give its Run ID (`orgvault logs` lists them), e.g. `orgvault logs RUN_ID --errors`.');
+      }
+      await withVault(
+        command,
+        async (vault) => {
+          if (!runId) {
+            const orgId = flags.org ? (await requireOrg(vault, flags.org)).orgId : undefined;
+            const jobs = await listJobs(vault.store, { orgId, limit });
+            printResult(options, { runs: jobs }, () =>
+              jobs.length === 0
+                ? ['No runs yet.']
+                : table(
+                    ['Run ID', 'Kind', 'Org', 'Start', 'End', 'Status'],
+                    jobs.map((j) => [j.runId, j.kind, j.org ?? '', j.startedAt, j.endedAt ?? '(running)', j.status]),
+                  ),
+            );
+            return;
+          }
+          const log = await jobLog(vault.store, runId, { errorsOnly: flags.errors });
+          if (flags.csv) {
+            const path = resolve(flags.csv);
+            const rows = log.objects.map((o) => ({ runId: log.runId, object: o.name, status: o.status, statusCode: o.statusCode ?? '', message: o.message ?? '', cause: o.cause ?? '', fix: o.fix ?? '', ...o.counters }));
+            const columns = [...new Set(['runId', 'object', 'status', 'statusCode', 'message', 'cause', 'fix', ...rows.flatMap((r) => Object.keys(r))])];
+            await writeFile(path, stringify(rows, { header: true, columns }));
+            warn(`Wrote ${rows.length} object(s) to ${path}`);
+          }
+          printResult(options, log, () => [
+            `Run ${log.runId} (${log.kind}${log.org ? ` of ${log.org}` : ''}): ${log.status}`,
+            `  started ${log.startedAt}, ended ${log.endedAt ?? '(running)'}`,
+            ...(log.message ? [`  ${log.message}`] : []),
+            `  ${Object.entries(log.counters).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+            '',
+            ...(log.objects.length === 0
+              ? [flags.errors ? 'No object ended with an error.' : 'No objects.']
+              : table(
+                  ['Object', 'Status', 'Status code', 'Records', 'Versions', 'API calls', 'Message'],
+                  log.objects.map((o) => [o.name, o.status, o.statusCode ?? '', String(o.counters.records ?? 0), String(o.counters.versions ?? 0), String(o.counters.apiCalls ?? 0), o.message ?? '']),
+                )),
+            ...log.objects.filter((o) => o.cause && o.status !== 'Succeeded').flatMap((o) => ['', `${o.name} ${o.statusCode}:`, `  cause: ${o.cause}`, `  fix:   ${o.fix}`]),
+          ]);
+        },
+        { readonly: true },
+      );
+    });
+}

@@ -1,0 +1,145 @@
+/**
+ * The port through which use cases reach a Salesforce org. `src/salesforce/` implements it on
+ * jsforce; use cases see plain data and orgvault's errors only (SalesforceApiError carries
+ * Salesforce's own status code). Records are plain objects of field values shaped as the REST API
+ * returns them (numbers, booleans, strings, null), without `attributes`, whichever API read them.
+ */
+
+/** How orgvault authenticates to an org: every flow a server-side tool uses. Sealed at rest. */
+export type OrgAuth =
+  | { kind: 'jwt'; loginUrl: string; clientId: string; username: string; privateKeyPem: string }
+  | { kind: 'client-credentials'; loginUrl: string; clientId: string; clientSecret: string }
+  | { kind: 'refresh-token'; loginUrl: string; clientId: string; clientSecret?: string; refreshToken: string }
+  | { kind: 'password'; loginUrl: string; clientId: string; clientSecret: string; username: string; password: string }
+  | { kind: 'access-token'; instanceUrl: string; accessToken: string }
+  | { kind: 'sf-cli'; alias: string };
+
+export type OrgAuthKind = OrgAuth['kind'];
+
+export interface OrgIdentity {
+  orgId: string;
+  userId: string;
+  username: string;
+  displayName: string;
+  instanceUrl: string;
+}
+
+/** An object as describeGlobal lists it. */
+export interface ObjectSummary {
+  name: string;
+  label: string;
+  custom: boolean;
+  queryable: boolean;
+  retrieveable: boolean;
+  replicateable: boolean;
+  keyPrefix: string | null;
+}
+
+/** The parts of a field's describe that backup and restore decide on. */
+export interface FieldSummary {
+  name: string;
+  type: string;
+  label: string;
+  /** Formula and roll-up fields: captured as seen, never written back. */
+  calculated: boolean;
+  /** The compound field (an address or location) this field is a component of, if any. */
+  compoundFieldName: string | null;
+  referenceTo: string[];
+  relationshipName: string | null;
+  nillable: boolean;
+  createable: boolean;
+  updateable: boolean;
+  externalId: boolean;
+  idLookup: boolean;
+}
+
+/** One object's describe: the summary fields, and the document as Salesforce returned it. */
+export interface ObjectDescription {
+  name: string;
+  label: string;
+  queryable: boolean;
+  retrieveable: boolean;
+  fields: FieldSummary[];
+  /** The describe exactly as returned, stored as the schema version. */
+  raw: unknown;
+}
+
+/** A limit from `/limits`. */
+export interface Limit {
+  max: number;
+  remaining: number;
+}
+
+export interface OrgLimits {
+  dailyApiRequests: Limit;
+  dailyBulkV2QueryJobs: Limit | null;
+  /** Every limit by its Salesforce name. */
+  all: Record<string, Limit>;
+}
+
+export type SObjectRecord = Record<string, unknown>;
+
+export interface QueryOptions {
+  /** queryAll: include soft-deleted (IsDeleted) and archived records. */
+  includeDeleted?: boolean;
+}
+
+/** A query answered inside a composite batch. */
+export type BatchedQueryResult = { ok: true; totalSize: number; records: SObjectRecord[] } | { ok: false; statusCode: string; message: string };
+
+/** What getDeleted reports for an object over a time span. */
+export interface DeletedRecords {
+  records: { id: string; deletedAt: number }[];
+  /** The oldest time Salesforce still knows deletes from (records deleted before it are gone). */
+  earliestDateAvailable: number;
+  latestDateCovered: number;
+}
+
+/** API requests this client has made, as Salesforce counts them. */
+export interface ApiUsage {
+  /** Requests counted against DailyApiRequests by this client. */
+  calls: number;
+  bulkQueryJobs: number;
+  /** The org's DailyApiRequests usage as last reported by Salesforce (`Sforce-Limit-Info`). */
+  orgUsed: number | null;
+  orgMax: number | null;
+}
+
+/** An authenticated org. Tokens are refreshed (or the login repeated) when a session expires. */
+export interface OrgClient {
+  readonly instanceUrl: string;
+  readonly apiVersion: string;
+  identity(): Promise<OrgIdentity>;
+  describeGlobal(): Promise<ObjectSummary[]>;
+  describeObject(name: string): Promise<ObjectDescription>;
+  limits(): Promise<OrgLimits>;
+  /** Record counts from `/limits/recordCount`: one cheap call for many objects. */
+  recordCounts(objects: readonly string[]): Promise<Map<string, number>>;
+  /** A SOQL query through REST, page by page, following `nextRecordsUrl`. */
+  query(soql: string, options?: QueryOptions): AsyncIterable<SObjectRecord[]>;
+  /**
+   * A SOQL query through a Bulk API 2.0 query job: created, polled to completion, its result
+   * pages streamed and parsed with the types of `fields` into the same value shapes as REST. A job
+   * that fails raises SalesforceApiError with the job's error message.
+   */
+  bulkQuery(soql: string, fields: readonly FieldSummary[], options?: QueryOptions): AsyncIterable<SObjectRecord[]>;
+  /**
+   * Several queries through composite requests, first pages only. Salesforce takes at most five
+   * query subrequests in one composite request, which counts as one API call: five queries cost
+   * one call, ten cost two. At most 25 queries.
+   */
+  queryBatch(queries: readonly { soql: string; includeDeleted?: boolean }[]): Promise<BatchedQueryResult[]>;
+  /** Records deleted (and purged) between two times, from getDeleted. */
+  getDeleted(objectName: string, startMs: number, endMs: number): Promise<DeletedRecords>;
+  /** A base64 field's body (ContentVersion.VersionData, Attachment.Body, Document.Body), streamed. */
+  downloadBody(objectName: string, recordId: string, field: string): AsyncIterable<Uint8Array>;
+  usage(): ApiUsage;
+  /**
+   * The same org and session, counting its own calls in its own usage() (and still in this
+   * client's): so that work running side by side (objects of a backup) is charged exactly.
+   */
+  scoped(): OrgClient;
+}
+
+/** The statuses Salesforce answers with that are worth retrying after a pause. */
+export const TRANSIENT_STATUS_CODES: readonly string[] = ['UNABLE_TO_LOCK_ROW', 'QUERY_TIMEOUT', 'SERVER_UNAVAILABLE', 'REQUEST_RUNNING_TOO_LONG', 'UNKNOWN_EXCEPTION'];

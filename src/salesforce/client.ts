@@ -1,0 +1,51 @@
+/** `connectOrg`: logs in with any OrgAuth flow and returns the OrgClient port. */
+import type { OrgAuth, OrgClient } from '../core/org-client.ts';
+import { logIn } from './auth.ts';
+import { DEFAULT_BULK, bulkQuery } from './bulk.ts';
+import type { BulkTuning } from './bulk.ts';
+import { downloadBody } from './files.ts';
+import { OrgHttp, SharedSession } from './http.ts';
+import * as rest from './rest.ts';
+import { retryPolicy } from './retry.ts';
+import type { RetryPolicy } from './retry.ts';
+
+export const API_VERSION = '62.0';
+
+export interface ConnectOptions {
+  /** `62.0` unless given. */
+  apiVersion?: string;
+  retry?: Partial<RetryPolicy>;
+  bulk?: Partial<BulkTuning>;
+  /** Progress and retry lines (never a secret). */
+  log?: (line: string) => void;
+}
+
+/** Logs in and returns the org; a login that fails raises AuthenticationError naming cause and fix. */
+export async function connectOrg(auth: OrgAuth, options: ConnectOptions = {}): Promise<OrgClient> {
+  const retry = retryPolicy(options.retry);
+  const log = options.log ?? (() => {});
+  const login = await logIn(auth, retry);
+  const http = new OrgHttp(new SharedSession(login, log), (options.apiVersion ?? API_VERSION).replace(/^v/, ''), retry, log);
+  return client(http, { ...DEFAULT_BULK, ...options.bulk });
+}
+
+function client(http: OrgHttp, tuning: BulkTuning): OrgClient {
+  return {
+    get instanceUrl() {
+      return http.instanceUrl;
+    },
+    apiVersion: http.apiVersion,
+    identity: () => rest.identity(http),
+    describeGlobal: () => rest.describeGlobal(http),
+    describeObject: (name) => rest.describeObject(http, name),
+    limits: () => rest.limits(http),
+    recordCounts: (objects) => rest.recordCounts(http, objects),
+    query: (soql, queryOptions) => rest.query(http, soql, queryOptions),
+    bulkQuery: (soql, fields, queryOptions) => bulkQuery(http, tuning, soql, fields, queryOptions),
+    queryBatch: (queries) => rest.queryBatch(http, queries),
+    getDeleted: (objectName, startMs, endMs) => rest.getDeleted(http, objectName, startMs, endMs),
+    downloadBody: (objectName, recordId, field) => downloadBody(http, objectName, recordId, field),
+    usage: () => http.usage(),
+    scoped: () => client(http.scoped(), tuning),
+  };
+}
