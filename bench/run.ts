@@ -11,6 +11,7 @@ import { emulatorQueryBench } from './emulator-query.ts';
 import { emulatorFilesBench } from './emulator-files.ts';
 import { emulatorBulkBench } from './emulator-bulk.ts';
 import { vaultBench } from './vault.ts';
+import { backupBench } from './backup.ts';
 
 export interface BenchOptions {
   scale: number;
@@ -21,6 +22,7 @@ const benches: Record<string, (options: BenchOptions) => Promise<BenchSection>> 
   'emulator-files': emulatorFilesBench,
   'emulator-bulk': emulatorBulkBench,
   vault: vaultBench,
+  backup: backupBench,
 };
 
 const { values, positionals } = parseArgs({ options: { scale: { type: 'string', default: '1000000' } }, allowPositionals: true });

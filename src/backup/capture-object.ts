@@ -91,7 +91,7 @@ export async function captureObject(deps: CaptureDeps, target: CaptureTarget): P
     bulkFallback: null,
     queryRestarts: 0,
   };
-  const window = new WindowCounter();
+  const window = new WindowCounter(target.lookbackMs);
   let position = target.start;
   const pending: SObjectRecord[] = [];
 
@@ -185,7 +185,10 @@ async function storeRecords(deps: CaptureDeps, target: CaptureTarget, records: S
   outcome.newRecords += result.newRecords;
 }
 
-async function captureBodies(deps: CaptureDeps, target: CaptureTarget, versions: VersionInput[], outcome: CaptureOutcome): Promise<void> {
+type BodyTarget = Pick<CaptureTarget, 'orgId' | 'objectName' | 'bodies'>;
+type BodyCounters = Pick<CaptureOutcome, 'files' | 'fileBytes'>;
+
+async function captureBodies(deps: CaptureDeps, target: BodyTarget, versions: VersionInput[], outcome: BodyCounters): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < versions.length) {
@@ -202,7 +205,29 @@ async function captureBodies(deps: CaptureDeps, target: CaptureTarget, versions:
   await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, versions.length) }, worker));
 }
 
-async function captureBody(deps: CaptureDeps, target: CaptureTarget, version: VersionInput, field: string): Promise<FileRef | undefined> {
+/**
+ * Downloads the bodies the vault lacks for the latest live version of each record captured since
+ * `from`: what a run skipped while file bodies were paused or not backed up.
+ */
+export async function captureMissingBodies(
+  deps: CaptureDeps,
+  target: BodyTarget,
+  from: number,
+): Promise<{ files: number; bytes: number }> {
+  const latest = new Map<string, VersionInput>();
+  for await (const version of deps.versions.findVersions({ orgId: target.orgId, objectName: target.objectName, from })) latest.set(version.recordId, version);
+  const missing: VersionInput[] = [];
+  for (const version of latest.values()) {
+    if (version.isDeleted) continue;
+    const stored = await deps.files.filesOf(target.orgId, version.recordId);
+    if (target.bodies.some((field) => !stored.some((f) => f.field === field.name && f.systemModstamp === version.systemModstamp))) missing.push(version);
+  }
+  const counters: BodyCounters = { files: 0, fileBytes: 0 };
+  if (missing.length) await captureBodies(deps, target, missing, counters);
+  return { files: counters.files, bytes: counters.fileBytes };
+}
+
+async function captureBody(deps: CaptureDeps, target: BodyTarget, version: VersionInput, field: string): Promise<FileRef | undefined> {
   const record = version.fields;
   const stated = statedBodySize(target.objectName, record);
   const base = {
@@ -259,17 +284,25 @@ async function* prefetched<T>(source: AsyncIterable<T>): AsyncIterable<T> {
   }
 }
 
-/** Counts distinct records by their latest SystemModstamp, for the quiet check's baseline. */
+/**
+ * Counts distinct records by their latest SystemModstamp, for the quiet check's baseline. Records
+ * arrive in SystemModstamp order, so only those within the look-back of the newest seen can fall
+ * in the final window: older ones are dropped as the capture moves on, and memory stays small
+ * whatever the object's size.
+ */
 class WindowCounter {
   private readonly latest = new Map<string, number>();
-  private floor = -Infinity;
+  private newest = Number.NEGATIVE_INFINITY;
+  private nextPrune = 10_000;
+
+  constructor(private readonly lookbackMs: number) {}
 
   see(record: SObjectRecord): void {
     const stamp = parseSalesforceDatetime(record.SystemModstamp);
-    if (stamp === undefined || stamp < this.floor) return;
+    if (stamp === undefined || stamp < this.newest - this.lookbackMs) return;
+    if (stamp > this.newest) this.newest = stamp;
     this.latest.set(String(record.Id), stamp);
-    // Keep memory bounded on a backfill: only the recent tail can fall in a look-back window.
-    if (this.latest.size > 200_000) this.prune();
+    if (this.latest.size >= this.nextPrune) this.prune();
   }
 
   countAfter(start: number): number {
@@ -279,8 +312,9 @@ class WindowCounter {
   }
 
   private prune(): void {
-    const stamps = [...this.latest.values()].sort((a, b) => a - b);
-    this.floor = stamps[Math.floor(stamps.length / 2)]!;
-    for (const [id, stamp] of this.latest) if (stamp < this.floor) this.latest.delete(id);
+    const floor = this.newest - this.lookbackMs;
+    for (const [id, stamp] of this.latest) if (stamp < floor) this.latest.delete(id);
+    // Many records inside one window (a mass update) keep the map large: prune less often then.
+    this.nextPrune = Math.max(10_000, this.latest.size * 2);
   }
 }

@@ -30,6 +30,13 @@ export interface BackupSettings {
   deletedCheckIntervalMs: number;
   /** How often every record ID is compared with the org's, to catch deletes getDeleted no longer knows. */
   reconcileIntervalMs: number;
+  /**
+   * How long a stored describe may stand in for a new one when an object has changes. 0 (the
+   * default) describes every changed object on every run, so a new field is captured with the
+   * first change that fills it; a longer age saves one call per changed object and defers new
+   * fields to the next describe.
+   */
+  describeMaxAgeMs: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<BackupSettings> = {
@@ -45,6 +52,7 @@ export const DEFAULT_SETTINGS: Readonly<BackupSettings> = {
   lookbackMs: 10 * 60_000,
   deletedCheckIntervalMs: 24 * 3_600_000,
   reconcileIntervalMs: 30 * 24 * 3_600_000,
+  describeMaxAgeMs: 0,
 };
 
 /**

@@ -15,7 +15,8 @@ export function orgStatusOf(states: readonly ObjectState[], lastRun: Run | undef
   if (!lastRun) return 'Never backed up';
   const statuses = new Set<ObjectStatus>(states.map((s) => s.status));
   if (lastRun.parameters.mode === 'paused' || (statuses.has('Paused') && ![...statuses].some((s) => s === 'Waiting' || s === 'Running'))) return 'Paused';
-  if (lastRun.status === 'Failed' || statuses.has('Error')) return 'Error';
+  // Lost access fails that object's backups until it is given back: an error, not a detail.
+  if (lastRun.status === 'Failed' || statuses.has('Error') || statuses.has('Unavailable')) return 'Error';
   if (statuses.has('Backfilling')) return 'Backfilling';
   if (statuses.has('Behind')) return 'Behind';
   return 'Running Continuously';
@@ -52,9 +53,11 @@ export async function statusReport(store: ObjectStateStore & RunLog & VersionSto
   const first = runs[runs.length - 1];
   const counted = await store.countVersions(org.orgId);
   const files = await store.countFiles(org.orgId);
+  const running = lastRun?.status === 'Running';
   const objects = states.map((s) => ({
     name: s.objectName,
-    status: s.status,
+    // An object left Running by a run that is no longer running was interrupted mid-read.
+    status: s.status === 'Running' && !running ? (s.backfilledAt ? 'Behind' : 'Backfilling') : s.status,
     recordCount: s.recordCount,
     versionCount: s.versionCount,
     lastBackupAt: iso(s.lastBackupAt),

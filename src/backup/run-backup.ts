@@ -6,11 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { OrgvaultError, SalesforceApiError } from '../core/errors.ts';
-import type { BatchedQueryResult, OrgClient, ObjectSummary } from '../core/org-client.ts';
+import { describeFromRaw } from '../core/describe.ts';
+import type { BatchedQueryResult, ObjectDescription, OrgClient, ObjectSummary } from '../core/org-client.ts';
 import type { ObjectRun, ObjectState, ObjectStatus, OrgRegistration, Run, RunStatus } from '../core/vault.ts';
 import { LockHeldError } from '../store/port.ts';
 import type { BlobStore, FileCatalog, LockManager, ObjectStateStore, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
-import { captureObject } from './capture-object.ts';
+import { captureMissingBodies, captureObject } from './capture-object.ts';
 import type { CaptureOutcome } from './capture-object.ts';
 import { parseSalesforceDatetime, quietCheckQuery, resumePoint } from './capture-plan.ts';
 import { checkDeletes, reconcileIds } from './deletes.ts';
@@ -216,9 +217,11 @@ async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run
 
   const toCapture = decisions.filter((d) => d.action === 'capture');
   const bulkJobsLeft = { value: Number.POSITIVE_INFINITY };
-  const quiet = await quietObjects(client, toCapture, stateOf, settings, budget);
+  const { quiet, changed } = await quietObjects(client, toCapture, stateOf, settings, budget);
   const busy = toCapture.filter((d) => !quiet.has(d.name));
-  const counts = await recordCounts(client, busy, budget);
+  // Changed objects already told how much changed; the others (new, backfilling) need their size.
+  const counts = await recordCounts(client, busy.filter((d) => !changed.has(d.name)), budget);
+  for (const [name, n] of changed) counts.set(name, n);
   // With work to do, /limits once: the Bulk API job allowance decides whether Bulk may be used.
   if (busy.length && budget.mayContinue()) {
     const limits = await client.limits();
@@ -261,6 +264,29 @@ async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run
   return { runId: run.runId, status, message, objects: results, apiCalls: counters.apiCalls, counters };
 }
 
+/**
+ * The object's current schema from the vault, when it was described recently enough: a changed
+ * object then costs its queries only, not a describe each run. Null when a describe is due.
+ */
+async function cachedSchema(
+  store: SchemaStore,
+  orgId: string,
+  objectName: string,
+  details: Record<string, unknown>,
+  at: number,
+  maxAgeMs: number,
+): Promise<{ schemaId: string; description: ObjectDescription } | null> {
+  const describedAt = details.describedAt;
+  if (typeof describedAt !== 'number' || at - describedAt >= maxAgeMs) return null;
+  const current = (await store.schemaHistory(orgId, objectName)).find((s) => s.validTo === null);
+  if (!current) return null;
+  try {
+    return { schemaId: current.schemaId, description: describeFromRaw(await store.getSchema(orgId, current.schemaId)) };
+  } catch {
+    return null;
+  }
+}
+
 /** An object its describe ruled out: asked again once a day (describes change rarely), not every run. */
 function stillUnsupported(decision: ScopeDecision, state: ObjectState | undefined, at: number): ScopeDecision {
   const since = state?.details?.unsupportedSince;
@@ -276,16 +302,21 @@ function skipAsBehind(state: ObjectState): ScopeDecision {
  * Objects with nothing new since their watermark, found with one aggregate query each, five to a
  * composite call (which counts as one): a quiet org costs one call per five objects.
  */
-async function quietObjects(client: OrgClient, decisions: readonly ScopeDecision[], stateOf: ReadonlyMap<string, ObjectState>, settings: BackupSettings, budget: Budget): Promise<Set<string>> {
+async function quietObjects(client: OrgClient, decisions: readonly ScopeDecision[], stateOf: ReadonlyMap<string, ObjectState>, settings: BackupSettings, budget: Budget): Promise<QuietCheck> {
   const quiet = new Set<string>();
+  const changed = new Map<string, number>();
+  // An object backed up empty has no watermark: its whole content is its window.
+  const windowStart = (state: ObjectState): number | null => (state.watermark ? state.watermark.systemModstamp - settings.lookbackMs : null);
   const candidates = decisions
     .map((d) => ({ decision: d, state: stateOf.get(d.name.toLowerCase()) }))
-    .filter(({ state }) => state?.backfilledAt && state.watermark && state.status === 'Waiting' && typeof state.details?.windowCount === 'number');
+    .filter(({ state }) => state?.backfilledAt && state.status === 'Waiting' && typeof state.details?.windowCount === 'number')
+    // Bodies waiting since files were paused make an object busy, changed or not.
+    .filter(({ state }) => !(settings.mode === 'objects-and-files' && typeof state!.details!.bodiesPendingFrom === 'number'));
   for (let i = 0; i < candidates.length && budget.mayContinue(); i += COMPOSITE_QUERIES) {
     const chunk = candidates.slice(i, i + COMPOSITE_QUERIES);
     let answers: BatchedQueryResult[];
     try {
-      answers = await client.queryBatch(chunk.map(({ decision, state }) => ({ soql: quietCheckQuery(decision.name, state!.watermark!.systemModstamp - settings.lookbackMs), includeDeleted: true })));
+      answers = await client.queryBatch(chunk.map(({ decision, state }) => ({ soql: quietCheckQuery(decision.name, windowStart(state!)), includeDeleted: true })));
     } catch (error) {
       if (error instanceof SalesforceApiError && error.statusCode !== 'REQUEST_LIMIT_EXCEEDED') continue;
       throw error;
@@ -296,10 +327,19 @@ async function quietObjects(client: OrgClient, decisions: readonly ScopeDecision
       const row = answer.records[0] ?? {};
       const count = Number(row.n ?? 0);
       const newest = parseSalesforceDatetime(row.m);
-      if (count === state!.details!.windowCount && (newest === undefined || newest <= state!.watermark!.systemModstamp)) quiet.add(decision.name);
+      const watermark = state!.watermark?.systemModstamp ?? Number.NEGATIVE_INFINITY;
+      if (count === state!.details!.windowCount && (newest === undefined || newest <= watermark)) quiet.add(decision.name);
+      // Records in the window: about what the capture will read, which decides REST or Bulk.
+      else changed.set(decision.name, count);
     });
   }
-  return quiet;
+  return { quiet, changed };
+}
+
+interface QuietCheck {
+  quiet: Set<string>;
+  /** Objects with news, and how many records their window holds. */
+  changed: Map<string, number>;
 }
 
 async function recordCounts(client: OrgClient, decisions: readonly ScopeDecision[], budget: Budget): Promise<Map<string, number>> {
@@ -367,43 +407,81 @@ async function backupObject(
   try {
     if (!isQuiet) {
       if (!budget.mayContinue()) throw new BudgetStop(budget.reason!);
-      const description = await client.describeObject(name);
-      const unsupported = unsupportedByDescribe(name, description.fields);
-      if (unsupported) {
-        details.unsupportedSince = now();
-        throw new Unsupported(unsupported);
-      }
-      delete details.unsupportedSince;
-      const schema = await deps.store.putSchema(org.orgId, name, description.raw, now());
-      const { query, bodies } = capturedFields(description.fields);
-      const api = chooseApi(summary, expected, settings, details, bulkJobsLeft.value);
-      if (api === 'bulk') bulkJobsLeft.value--;
-      result.api = api;
-      emit({ type: 'object-started', name, api, expected, backfill });
-      outcome = await captureObject(
-        {
+      const capture = async (schema: { schemaId: string; description: ObjectDescription }): Promise<CaptureOutcome> => {
+        const unsupported = unsupportedByDescribe(name, schema.description.fields);
+        if (unsupported) {
+          details.unsupportedSince = now();
+          throw new Unsupported(unsupported);
+        }
+        delete details.unsupportedSince;
+        const { query, bodies } = capturedFields(schema.description.fields);
+        const api = chooseApi(summary, expected, settings, details, bulkJobsLeft.value);
+        if (api === 'bulk') bulkJobsLeft.value--;
+        result.api = api;
+        emit({ type: 'object-started', name, api, expected, backfill });
+        // `status` shows it Running while this run reads it; the outcome replaces this at the end.
+        await deps.store.putObjectState(org.orgId, { ...(state ?? emptyState(name)), status: 'Running', lastRunId: runId, details });
+        const captureDeps = {
           client,
           versions: deps.store,
           files: deps.store,
           blobs: deps.blobs,
           now,
           mayContinue: () => budget.mayContinue(),
-          onProgress: (records) => emit({ type: 'object-progress', name, records, expected }),
-        },
-        {
-          orgId: org.orgId,
-          objectName: name,
-          runId,
-          schemaId: schema.schemaId,
-          fields: query,
-          bodies,
-          captureBodies: settings.mode === 'objects-and-files',
-          api,
-          start: resumePoint(state?.watermark ?? null, settings.lookbackMs),
-          watermark: state?.watermark ?? null,
-          lookbackMs: settings.lookbackMs,
-        },
-      );
+          onProgress: (records: number) => emit({ type: 'object-progress', name, records, expected }),
+        };
+        const captured = await captureObject(
+          {
+            client,
+            versions: deps.store,
+            files: deps.store,
+            blobs: deps.blobs,
+            now,
+            mayContinue: () => budget.mayContinue(),
+            onProgress: (records) => emit({ type: 'object-progress', name, records, expected }),
+          },
+          {
+            orgId: org.orgId,
+            objectName: name,
+            runId,
+            schemaId: schema.schemaId,
+            fields: query,
+            bodies,
+            captureBodies: settings.mode === 'objects-and-files',
+            api,
+            start: resumePoint(state?.watermark ?? null, settings.lookbackMs),
+            watermark: state?.watermark ?? null,
+            lookbackMs: settings.lookbackMs,
+          },
+        );
+        if (bodies.length) {
+          // Bodies skipped while files were paused (or not backed up) are fetched once they are
+          // wanted again: for the latest version of each record captured since the pause.
+          if (settings.mode !== 'objects-and-files') {
+            if (captured.versions > 0 && typeof details.bodiesPendingFrom !== 'number') details.bodiesPendingFrom = state?.watermark?.systemModstamp ?? 0;
+          } else if (typeof details.bodiesPendingFrom === 'number') {
+            const caught = await captureMissingBodies(captureDeps, { orgId: org.orgId, objectName: name, bodies }, details.bodiesPendingFrom);
+            captured.files += caught.files;
+            captured.fileBytes += caught.bytes;
+            delete details.bodiesPendingFrom;
+          }
+        }
+        return captured;
+      };
+      const describe = async (): Promise<{ schemaId: string; description: ObjectDescription }> => {
+        const description = await client.describeObject(name);
+        const { schemaId } = await deps.store.putSchema(org.orgId, name, description.raw, now());
+        details.describedAt = now();
+        return { schemaId, description };
+      };
+      const cached = await cachedSchema(deps.store, org.orgId, name, details, now(), settings.describeMaxAgeMs);
+      try {
+        outcome = await capture(cached ?? (await describe()));
+      } catch (error) {
+        // A field dropped since the stored describe: describe again and capture with what exists.
+        if (!cached || !(error instanceof SalesforceApiError) || error.statusCode !== 'INVALID_FIELD') throw error;
+        outcome = await capture(await describe());
+      }
       result.api = outcome.api;
       result.records = outcome.records;
       result.versions = outcome.versions;
@@ -485,6 +563,10 @@ async function backupObject(
   });
   emit({ type: 'object-finished', name, status: result.status, records: result.records, versions: result.versions, message: result.message });
   return result;
+}
+
+function emptyState(objectName: string): ObjectState {
+  return { objectName, status: 'Backfilling', watermark: null, backfilledAt: null, recordCount: 0, versionCount: 0, lastRunId: null, lastBackupAt: null, reason: null, statusCode: null, details: {} };
 }
 
 /** Statuses the log's "Objects with Errors" tab lists: failures and lost access. */

@@ -1,6 +1,7 @@
 /** The REST resources of the port: identity, describe, limits, queries, composite, getDeleted. */
+import { describeFromRaw } from '../core/describe.ts';
 import { SalesforceApiError } from '../core/errors.ts';
-import type { BatchedQueryResult, DeletedRecords, FieldSummary, Limit, ObjectDescription, ObjectSummary, OrgIdentity, OrgLimits, QueryOptions, SObjectRecord } from '../core/org-client.ts';
+import type { BatchedQueryResult, DeletedRecords, Limit, ObjectDescription, ObjectSummary, OrgIdentity, OrgLimits, QueryOptions, SObjectRecord } from '../core/org-client.ts';
 import type { OrgHttp } from './http.ts';
 import { formatIsoSeconds, parseSalesforceTime, stripAttributes } from './records.ts';
 
@@ -40,48 +41,8 @@ export async function describeGlobal(http: OrgHttp): Promise<ObjectSummary[]> {
   }));
 }
 
-interface RawField {
-  name: string;
-  type: string;
-  label: string;
-  calculated: boolean;
-  compoundFieldName?: string | null;
-  referenceTo?: string[];
-  relationshipName?: string | null;
-  nillable: boolean;
-  createable: boolean;
-  updateable: boolean;
-  externalId: boolean;
-  idLookup: boolean;
-}
-
 export async function describeObject(http: OrgHttp, name: string): Promise<ObjectDescription> {
-  const raw = await http.json<{ name: string; label: string; queryable: boolean; retrieveable: boolean; fields: RawField[] }>('GET', http.dataPath(`/sobjects/${encodeURIComponent(name)}/describe`));
-  return {
-    name: raw.name,
-    label: raw.label,
-    queryable: raw.queryable,
-    retrieveable: raw.retrieveable,
-    fields: raw.fields.map(fieldSummary),
-    raw,
-  };
-}
-
-function fieldSummary(f: RawField): FieldSummary {
-  return {
-    name: f.name,
-    type: f.type,
-    label: f.label,
-    calculated: f.calculated,
-    compoundFieldName: f.compoundFieldName ?? null,
-    referenceTo: f.referenceTo ?? [],
-    relationshipName: f.relationshipName ?? null,
-    nillable: f.nillable,
-    createable: f.createable,
-    updateable: f.updateable,
-    externalId: f.externalId,
-    idLookup: f.idLookup,
-  };
+  return describeFromRaw(await http.json<unknown>('GET', http.dataPath(`/sobjects/${encodeURIComponent(name)}/describe`)));
 }
 
 export async function limits(http: OrgHttp): Promise<OrgLimits> {
