@@ -7,7 +7,7 @@
 import type { BenchOptions } from './run.ts';
 import type { BenchSection } from './harness.ts';
 import { readFileSync } from 'node:fs';
-import { mib, rate, seconds, startEmulatorChild } from './harness.ts';
+import { login, mib, rate, seconds, startEmulatorChild } from './harness.ts';
 
 const API = '/services/data/v62.0';
 const POLL_MS = 10;
@@ -127,11 +127,4 @@ export async function emulatorBulkBench(options: BenchOptions): Promise<BenchSec
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function login(info: { loginUrl: string; username: string; password: string; clientId: string; clientSecret: string }): Promise<string> {
-  const body = new URLSearchParams({ grant_type: 'password', client_id: info.clientId, client_secret: info.clientSecret, username: info.username, password: info.password });
-  const res = await fetch(`${info.loginUrl}/services/oauth2/token`, { method: 'POST', body });
-  if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { access_token: string }).access_token;
 }

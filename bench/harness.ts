@@ -95,3 +95,11 @@ export function renderMarkdown(sections: BenchSection[], when: Date): string {
   }
   return out.join('\n');
 }
+
+/** An access token by username-password OAuth, for benchmarks that call the API directly. */
+export async function login(info: { loginUrl: string; username: string; password: string; clientId: string; clientSecret: string }): Promise<string> {
+  const body = new URLSearchParams({ grant_type: 'password', client_id: info.clientId, client_secret: info.clientSecret, username: info.username, password: info.password });
+  const res = await fetch(`${info.loginUrl}/services/oauth2/token`, { method: 'POST', body });
+  if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}

@@ -430,17 +430,7 @@ async function backupObject(
           mayContinue: () => budget.mayContinue(),
           onProgress: (records: number) => emit({ type: 'object-progress', name, records, expected }),
         };
-        const captured = await captureObject(
-          {
-            client,
-            versions: deps.store,
-            files: deps.store,
-            blobs: deps.blobs,
-            now,
-            mayContinue: () => budget.mayContinue(),
-            onProgress: (records) => emit({ type: 'object-progress', name, records, expected }),
-          },
-          {
+        const captured = await captureObject(captureDeps, {
             orgId: org.orgId,
             objectName: name,
             runId,
@@ -452,8 +442,7 @@ async function backupObject(
             start: resumePoint(state?.watermark ?? null, settings.lookbackMs),
             watermark: state?.watermark ?? null,
             lookbackMs: settings.lookbackMs,
-          },
-        );
+        });
         if (bodies.length) {
           // Bodies skipped while files were paused (or not backed up) are fetched once they are
           // wanted again: for the latest version of each record captured since the pause.
