@@ -12,6 +12,7 @@ import { registerInitCommand } from './init/index.ts';
 import { registerKeyCommand } from './key/index.ts';
 import { registerLogsCommand } from './logs/index.ts';
 import { registerOrgCommand } from './org/index.ts';
+import { registerRestoreCommand } from './restore/index.ts';
 import { registerStatusCommand } from './status/index.ts';
 import { registerVerifyCommand } from './verify/index.ts';
 
@@ -35,6 +36,7 @@ registerBackupCommand(program);
 registerStatusCommand(program);
 registerHistoryCommand(program);
 registerLogsCommand(program);
+registerRestoreCommand(program);
 
 try {
   await program.parseAsync();
