@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, OrgvaultError } from '../core/errors.ts';
 import { registerBackupCommand } from './backup/index.ts';
+import { registerCompareCommand } from './compare/index.ts';
 import { registerDemoCommand } from './demo/index.ts';
 import { registerHistoryCommand } from './history/index.ts';
 import { registerInitCommand } from './init/index.ts';
@@ -36,6 +37,7 @@ registerBackupCommand(program);
 registerStatusCommand(program);
 registerHistoryCommand(program);
 registerLogsCommand(program);
+registerCompareCommand(program);
 registerRestoreCommand(program);
 
 try {

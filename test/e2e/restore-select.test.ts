@@ -115,7 +115,7 @@ describe('choosing what to restore', () => {
     assert.deepEqual(listed.records.map((r) => r.recordId), selected.map((s) => s.recordId));
     const refused = await run(process.execPath, [BIN, 'restore', '--object', 'Account', '--from', 'yesterday', '--list'], { env }).catch((e: { code: number; stderr: string }) => e);
     assert.equal((refused as { code: number }).code, 2);
-    assert.match((refused as { stderr: string }).stderr, /--from yesterday is not a time/);
+    assert.match((refused as { stderr: string }).stderr, /--from "yesterday" is not an ISO-8601 time/);
     const write = await run(process.execPath, [BIN, 'restore', '--object', 'Account'], { env }).catch((e: { code: number; stderr: string }) => e);
     assert.equal((write as { code: number }).code, 2);
     assert.match((write as { stderr: string }).stderr, /not in this release.*--list/);

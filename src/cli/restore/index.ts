@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError } from '../../core/errors.ts';
+import { parseTime } from '../../core/time.ts';
 import { CHANGE_TYPES } from '../../core/vault.ts';
 import type { ChangeType } from '../../core/vault.ts';
 import { selectVersions } from '../../restore/index.ts';
@@ -67,7 +68,7 @@ export function registerRestoreCommand(program: Command): void {
         return t as ChangeType;
       });
       const version: SelectionRequest['version'] = flags.asOf
-        ? { kind: 'asOf', at: parseTime('--as-of', flags.asOf) }
+        ? { kind: 'asOf', at: parseTime(flags.asOf, '--as-of') }
         : flags.pick?.length
           ? { kind: 'chosen', systemModstamps: new Map(flags.pick.map(parsePick)) }
           : { kind: 'latest' };
@@ -79,8 +80,8 @@ export function registerRestoreCommand(program: Command): void {
             orgId: org.orgId,
             objectName: flags.object,
             changeTypes: changeTypes.length ? changeTypes : undefined,
-            from: flags.from === undefined ? undefined : parseTime('--from', flags.from),
-            to: flags.to === undefined ? undefined : parseTime('--to', flags.to),
+            from: flags.from === undefined ? undefined : parseTime(flags.from, '--from'),
+            to: flags.to === undefined ? undefined : parseTime(flags.to, '--to'),
             dateBy: flags.dateBy,
             recordIds: recordIds.length ? recordIds : undefined,
             lastModifiedById: flags.modifiedBy,
@@ -112,16 +113,10 @@ export function registerRestoreCommand(program: Command): void {
     });
 }
 
-function parseTime(flag: string, text: string): number {
-  const ms = /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim()) ? Date.parse(text.trim()) : Number.NaN;
-  if (Number.isNaN(ms)) throw new UsageError(`${flag} ${text} is not a time: use ISO-8601, e.g. 2026-11-01 or 2026-11-01T10:00:00Z.`);
-  return ms;
-}
-
 function parsePick(text: string): [string, number] {
   const [id, time] = text.split('=', 2);
   if (!id || !time || !RECORD_ID.test(id)) throw new UsageError(`--pick ${text} is not ID=TIME, e.g. --pick 001000000000001AAA=2026-11-01T10:00:00.000Z.`);
-  return [id, parseTime('--pick', time)];
+  return [id, parseTime(time, '--pick')];
 }
 
 async function readIds(file: string): Promise<string[]> {
