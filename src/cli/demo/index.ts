@@ -117,6 +117,8 @@ export function registerDemoCommand(program: Command): void {
           `  ${env} npx orgvault status              # the objects table`,
           `  ${env} npx orgvault logs ${log.runId}   # the incremental run's log`,
           `  ${env} npx orgvault history <record ID>  # every version of a record`,
+          `  ${env} npx orgvault restore --object Account --change-type deleted --list   # deleted accounts, ready to restore`,
+          `  ${env} npx orgvault compare --object Account --run-a ${runs[0]!.runId} --run-b ${log.runId}   # what changed between the two backups`,
           '  npx orgvault-emulator --profile demo     # run an emulated org yourself; it prints its URL and credentials',
           '  npm test                                 # the test suite, against the emulator',
         ];
