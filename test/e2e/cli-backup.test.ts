@@ -3,28 +3,22 @@
 // progress lines on stderr, the exit codes scripts rely on (0 clean, 1 object errors or skipped,
 // 2 bad usage), and no secret in any output.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jsonOf, runCli } from './fixtures/cli-runner.ts';
+import type { CliResult } from './fixtures/cli-runner.ts';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { startEmulator } from '../../emulator/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import type { OrgChange } from '../../emulator/org/org.ts';
 import { openVault } from '../../src/store/vault.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/orgvault.js');
 const PASSPHRASE = 'e2e backup passphrase 5d2e';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 interface BackupJson {
   runId: string;
@@ -78,27 +72,14 @@ describe('orgvault backup, status, history, logs', () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  /** Not spawnSync: the emulator answers from this process. */
   function run(args: string[]): Promise<Result> {
-    const env: NodeJS.ProcessEnv = { ...process.env, ORGVAULT_TEST_SCRYPT: 'fast', ORGVAULT_PASSPHRASE: PASSPHRASE, ORGVAULT_HOME: vault };
-    for (const name of ['ORGVAULT_KEY_FILE', 'ORGVAULT_RECOVERY_KEY', 'ORGVAULT_CLIENT_SECRET', 'ORGVAULT_SF_PASSWORD', 'ORGVAULT_REFRESH_TOKEN', 'ORGVAULT_ACCESS_TOKEN', 'NODE_TEST_CONTEXT']) delete env[name];
-    return new Promise((resolve) => {
-      const child = execFile(process.execPath, [bin, ...args], { cwd: scratch, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-        outputs.push(stdout, stderr);
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
-      child.stdin?.end();
-    });
+    return runCli(args, { vault, cwd: scratch, passphrase: PASSPHRASE, onOutput: (stdout, stderr) => outputs.push(stdout, stderr) });
   }
 
-  /** The one JSON document on stdout, or a failure showing what was printed instead. */
   function json<T>(result: Result): T {
-    try {
-      return JSON.parse(result.stdout) as T;
-    } catch {
-      assert.fail(`stdout is not one JSON document:\n${result.stdout.slice(0, 2000)}\nstderr:\n${result.stderr.slice(0, 2000)}`);
-    }
+    return jsonOf<T>(result);
   }
+
 
   async function admin(path: string, body: unknown = {}): Promise<unknown> {
     const response = await fetch(`${emu.info.loginUrl}/__emulator/${path}`, {

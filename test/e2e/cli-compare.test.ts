@@ -3,24 +3,18 @@
 // record with the live one, of two versions, and of an object at two runs or times. Each compare
 // is checked against what was changed, bad input exits 2, and every compare is in the run log.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jsonOf, runCli } from './fixtures/cli-runner.ts';
+import type { CliResult } from './fixtures/cli-runner.ts';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../../emulator/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/orgvault.js');
 const PASSPHRASE = 'e2e compare passphrase 91c4';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 interface Side {
   label: string;
@@ -89,25 +83,14 @@ describe('orgvault compare', () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  /** Not spawnSync: the emulator answers from this process. */
   function run(args: string[]): Promise<Result> {
-    const env: NodeJS.ProcessEnv = { ...process.env, ORGVAULT_TEST_SCRYPT: 'fast', ORGVAULT_PASSPHRASE: PASSPHRASE, ORGVAULT_HOME: vault };
-    for (const name of ['ORGVAULT_KEY_FILE', 'ORGVAULT_RECOVERY_KEY', 'ORGVAULT_CLIENT_SECRET', 'ORGVAULT_SF_PASSWORD', 'ORGVAULT_REFRESH_TOKEN', 'ORGVAULT_ACCESS_TOKEN', 'NODE_TEST_CONTEXT']) delete env[name];
-    return new Promise((resolve) => {
-      const child = execFile(process.execPath, [bin, ...args], { cwd: scratch, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
-      child.stdin?.end();
-    });
+    return runCli(args, { vault, cwd: scratch, passphrase: PASSPHRASE });
   }
 
   function json<T>(result: Result): T {
-    try {
-      return JSON.parse(result.stdout) as T;
-    } catch {
-      assert.fail(`stdout is not one JSON document:\n${result.stdout.slice(0, 2000)}\nstderr:\n${result.stderr.slice(0, 2000)}`);
-    }
+    return jsonOf<T>(result);
   }
+
 
   /** A REST call as a user of the org would make it. */
   async function rest(method: string, path: string, body?: unknown): Promise<unknown> {
