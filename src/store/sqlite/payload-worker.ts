@@ -189,7 +189,7 @@ export class PayloadPipeline {
   private ensureWorker(): Worker | undefined {
     if (this.worker || this.broken) return this.worker;
     try {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { addressingKey: new Uint8Array(this.addressingKey), quality: PACK_BROTLI_QUALITY } });
+      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { addressingKey: new Uint8Array(this.addressingKey), quality: PACK_BROTLI_QUALITY } });
       worker.unref();
       worker.on('message', (reply: Reply) => {
         const waiter = this.pending.get(reply.id);
