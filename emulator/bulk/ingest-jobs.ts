@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { AppEnv, EmulatorContext } from '../server/context.ts';
+import { bulkJobFault } from '../behaviours/faults.ts';
 import { toId18 } from '../org/ids.ts';
 import type { Org, OrgChange } from '../org/org.ts';
 import type { FieldDef, ObjectSchema, Schema } from '../org/schema.ts';
@@ -18,6 +19,7 @@ import {
   resource,
 } from './http.ts';
 import {
+  BULK_INTERNAL_FAILURE,
   RECORDS_PER_BATCH,
   addJob,
   bulkState,
@@ -211,6 +213,13 @@ async function processJob(ctx: EmulatorContext, job: IngestJob): Promise<void> {
   const live = (): boolean => job.state === 'InProgress' && isLive(org, job);
   try {
     if (!live()) return;
+    // An injected fault: the job fails as Salesforce's internal errors fail it, or never finishes.
+    const fault = bulkJobFault(org, { object: job.object, operation: job.operation });
+    if (fault === 'hang') return;
+    if (fault === 'fail') {
+      setJobState(org, job, 'Failed', BULK_INTERNAL_FAILURE);
+      return;
+    }
     try {
       const parsed = parseJobData(job.upload ?? '', job.columnDelimiter, job.lineEnding);
       job.header = parsed.header;

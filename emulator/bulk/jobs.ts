@@ -98,6 +98,9 @@ const MAX_LIST_CURSORS = 50;
 /** Salesforce splits ingest data into internal batches of this many records. */
 export const RECORDS_PER_BATCH = 10_000;
 
+/** The errorMessage of a job Salesforce gave up on after its internal retries. */
+export const BULK_INTERNAL_FAILURE = 'InternalServerError : retried more than 15 times';
+
 class BulkState {
   readonly jobs = new Map<string, BulkJob>();
   /** Org-clock creation times of query jobs, for DailyBulkV2QueryJobs. */

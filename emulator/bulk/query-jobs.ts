@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import type { AppEnv, EmulatorContext } from '../server/context.ts';
 import { SalesforceError } from '../org/errors.ts';
+import { bulkJobFault } from '../behaviours/faults.ts';
 import type { Org } from '../org/org.ts';
 import { respondWithError } from '../server/respond.ts';
 import { executeSoql } from '../soql/execute.ts';
@@ -18,6 +19,7 @@ import {
   resource,
 } from './http.ts';
 import {
+  BULK_INTERNAL_FAILURE,
   addJob,
   bulkState,
   bulkUsage,
@@ -128,6 +130,13 @@ function resultBytes(result: QueryResult): number {
 /** Runs the query and keeps its rows: the result set is the org as it was at this moment. */
 function runQueryJob(org: Org, job: QueryJob): void {
   if (job.state !== 'InProgress' || !isLive(org, job)) return;
+  // An injected fault: the job fails as Salesforce's internal errors fail it, or never finishes.
+  const fault = bulkJobFault(org, { object: job.object, operation: job.operation });
+  if (fault === 'hang') return;
+  if (fault === 'fail') {
+    setJobState(org, job, 'Failed', BULK_INTERNAL_FAILURE);
+    return;
+  }
   const started = performance.now();
   try {
     const source = org.querySource();

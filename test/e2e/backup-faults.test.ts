@@ -111,6 +111,22 @@ describe('backup under faults', () => {
     }
   });
 
+  it('falls back to REST when a Bulk API job fails, from where it stopped', async () => {
+    const r = await rig(16);
+    try {
+      await r.fault({ kind: 'bulkJob', mode: 'fail', name: 'bulk-fails' });
+      const result = await r.backup({ bulkThreshold: 1000 });
+      assert.equal(result.status, 'Succeeded', JSON.stringify(result.objects.filter((o) => o.status === 'Error')));
+      // Objects large enough for Bulk were read through REST after their job failed.
+      assert.equal(result.objects.find((o) => o.name === 'Contact')?.api, 'rest');
+      assert.ok((result.counters.bulkQueryJobs ?? 0) > 0, 'Bulk jobs were tried');
+      await r.clearFaults();
+      await assertCleanRunEquivalent(r);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('restarts a query from its watermark when the cursor expires', async () => {
     const r = await rig(12);
     try {

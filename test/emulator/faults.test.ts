@@ -417,6 +417,44 @@ describe('Bulk job faults', () => {
     assert.equal(bulkJobFault(h.emu.org, { object: 'Account' }), undefined);
   });
 
+  test('a failing fault fails query and ingest jobs as Salesforce does; a hanging one never finishes', async () => {
+    const poll = async (path: string): Promise<Json> => {
+      let info: Json;
+      // The emulator moves a job on a timer: poll until it leaves its working states or a while passes.
+      for (let i = 0; i < 100; i++) {
+        info = (await h.call('GET', path)).json();
+        if (!['UploadComplete', 'InProgress', 'Open'].includes(info.state)) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return info;
+    };
+    await h.fault({ kind: 'bulkJob', mode: 'fail', object: 'Account', name: 'query-fails' });
+    const query = (await h.call('POST', '/jobs/query', { operation: 'query', query: 'SELECT Id FROM Account' })).json();
+    const failed = await poll(`/jobs/query/${query.id}`);
+    assert.equal(failed.state, 'Failed');
+    assert.equal(failed.errorMessage, 'InternalServerError : retried more than 15 times');
+    assert.equal((await h.call('GET', `/jobs/query/${query.id}/results`)).status, 400);
+    const ingest = (await h.call('POST', '/jobs/ingest', { object: 'Account', operation: 'insert' })).json();
+    const upload = await fetch(`${h.emu.info.instanceUrl}${V}/jobs/ingest/${ingest.id}/batches`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${h.emu.context.sessions.issue(h.emu.org.apiUserId, h.emu.info.clientId).accessToken}`, 'content-type': 'text/csv' },
+      body: 'Name\nFaulty\n',
+    });
+    assert.equal(upload.status, 201, await upload.text());
+    await h.call('PATCH', `/jobs/ingest/${ingest.id}`, { state: 'UploadComplete' });
+    const ingestFailed = await poll(`/jobs/ingest/${ingest.id}`);
+    assert.equal(ingestFailed.state, 'Failed');
+    assert.equal(ingestFailed.errorMessage, 'InternalServerError : retried more than 15 times');
+    assert.equal(h.emu.org.count('Account'), 0, 'nothing was written');
+    await h.admin('DELETE', '/faults');
+
+    await h.fault({ kind: 'bulkJob', mode: 'hang', name: 'query-hangs' });
+    const hanging = (await h.call('POST', '/jobs/query', { operation: 'query', query: 'SELECT Id FROM Account' })).json();
+    assert.equal((await poll(`/jobs/query/${hanging.id}`)).state, 'InProgress');
+    assert.equal((await h.call('PATCH', `/jobs/query/${hanging.id}`, { state: 'Aborted' })).json().state, 'Aborted');
+    await h.admin('DELETE', '/faults');
+  });
+
   test('at a rate, the same seed hits the same jobs', async () => {
     const jobs = async (): Promise<(string | undefined)[]> => {
       await h.fault({ kind: 'bulkJob', mode: 'fail', rate: 0.5, seed: 21, name: 'flaky' });
