@@ -13,7 +13,6 @@ import { Connection } from '@jsforce/jsforce-node';
 import type { BackupResult } from '../src/backup/index.ts';
 import { DEFAULT_SETTINGS } from '../src/backup/index.ts';
 import { generateKeyFileContent } from '../src/crypto/keys.ts';
-// @ts-expect-error: a plain JavaScript module of the bin folder, without type declarations.
 import { heapArgs } from '../bin/heap-limit.js';
 import type { BenchSection } from './harness.ts';
 import { mib, rate, seconds, startEmulatorChild } from './harness.ts';

@@ -15,7 +15,8 @@ import { SalesforceApiError } from '../core/errors.ts';
 import type { FieldSummary, OrgClient, SObjectRecord } from '../core/org-client.ts';
 import type { FileRef, VersionInput, Watermark } from '../core/vault.ts';
 import type { BlobStore, FileCatalog, VersionStore } from '../store/port.ts';
-import { captureQuery, compareWatermarks, fileNameOf, parseSalesforceDatetime, statedBodySize, toVersion } from './capture-plan.ts';
+import { parseSalesforceDatetime } from '../core/time.ts';
+import { captureQuery, compareWatermarks, fileNameOf, statedBodySize, toVersion } from './capture-plan.ts';
 
 /** Versions per vault write: large enough to amortise a transaction, small enough to resume cheaply. */
 const BATCH = 2000;

@@ -4,6 +4,7 @@
  */
 import type { FieldSummary, SObjectRecord } from '../core/org-client.ts';
 import type { ChangeType, VersionInput, Watermark } from '../core/vault.ts';
+import { parseSalesforceDatetime } from '../core/time.ts';
 import type { RecordHead } from '../store/port.ts';
 
 /** SOQL datetime literal: ISO-8601 in UTC, unquoted. */
@@ -34,39 +35,6 @@ export function resumePoint(watermark: Watermark | null, lookbackMs: number): Wa
 /** The one cheap query telling whether anything changed in an object's look-back window. */
 export function quietCheckQuery(objectName: string, windowStart: number | null): string {
   return `SELECT COUNT(Id) n, MAX(SystemModstamp) m FROM ${objectName}${windowStart === null ? '' : ` WHERE SystemModstamp > ${soqlDatetime(windowStart)}`}`;
-}
-
-/** Parses Salesforce's datetime forms (`…+0000` from REST, `…Z`) to epoch ms. */
-export function parseSalesforceDatetime(value: unknown): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  // Every record's SystemModstamp is parsed, nearly always in REST's exact form
-  // (2024-03-17T16:21:26.123+0000): its digits are read directly, where Date.parse after a
-  // regular expression cost several microseconds a record.
-  if (value.length === 28 && value.charCodeAt(10) === 84 && value.charCodeAt(19) === 46 && value.endsWith('+0000')) {
-    const month = num(value, 5, 2);
-    const day = num(value, 8, 2);
-    const hour = num(value, 11, 2);
-    const minute = num(value, 14, 2);
-    const second = num(value, 17, 2);
-    // Out-of-range parts (month 13) would roll over silently in Date.UTC: left to Date.parse.
-    if (month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour < 24 && minute < 60 && second < 60) {
-      const ms = Date.UTC(num(value, 0, 4), month - 1, day, hour, minute, second, num(value, 20, 3));
-      if (!Number.isNaN(ms)) return ms;
-    }
-  }
-  const ms = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
-/** The decimal number in `text` at [start, start + length), NaN when a character is not a digit. */
-function num(text: string, start: number, length: number): number {
-  let n = 0;
-  for (let i = start; i < start + length; i++) {
-    const digit = text.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return Number.NaN;
-    n = n * 10 + digit;
-  }
-  return n;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../core/errors.ts';
 import { statusCodeHelp } from '../core/status-codes.ts';
+import { isRecordId } from '../core/vault.ts';
 import type { ChangeType, ObjectState, ObjectStatus, OrgRegistration, Run, RunStatus } from '../core/vault.ts';
 import type { FileCatalog, ObjectStateStore, RunLog, VersionStore } from '../store/port.ts';
 
@@ -96,7 +97,7 @@ export interface HistoryEntry {
 
 /** Every version of one record, newest first, each with what changed from the one before. */
 export async function recordHistory(store: VersionStore, org: OrgRegistration, recordId: string): Promise<{ recordId: string; objectName: string | null; versions: HistoryEntry[] }> {
-  if (!/^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(recordId)) throw new UsageError(`"${recordId}" is not a Salesforce record ID (15 or 18 letters and digits).`);
+  if (!isRecordId(recordId)) throw new UsageError(`"${recordId}" is not a Salesforce record ID (15 or 18 letters and digits).`);
   const versions = await store.versionsOf(org.orgId, recordId);
   const entries = versions.map((v, i) => {
     const older = versions[i + 1];

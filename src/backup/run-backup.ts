@@ -7,13 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { OrgvaultError, SalesforceApiError } from '../core/errors.ts';
 import { describeFromRaw } from '../core/describe.ts';
+import { parseSalesforceDatetime } from '../core/time.ts';
 import type { BatchedQueryResult, ObjectDescription, OrgClient, ObjectSummary } from '../core/org-client.ts';
 import type { ObjectRun, ObjectState, ObjectStatus, OrgRegistration, Run, RunStatus } from '../core/vault.ts';
 import { LockHeldError } from '../store/port.ts';
 import type { BlobStore, FileCatalog, LockManager, ObjectStateStore, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
 import { captureMissingBodies, captureObject } from './capture-object.ts';
 import type { CaptureOutcome } from './capture-object.ts';
-import { parseSalesforceDatetime, quietCheckQuery, resumePoint } from './capture-plan.ts';
+import { quietCheckQuery, resumePoint } from './capture-plan.ts';
 import { checkDeletes, reconcileIds } from './deletes.ts';
 import type { BackupSettings } from './options.ts';
 import { capturedFields, decideScope, unsupportedByDescribe } from './scope.ts';
@@ -415,7 +416,7 @@ async function backupObject(
         }
         delete details.unsupportedSince;
         const { query, bodies } = capturedFields(schema.description.fields);
-        const api = chooseApi(summary, expected, settings, details, bulkJobsLeft.value);
+        const api = chooseApi(expected, settings, details, bulkJobsLeft.value);
         if (api === 'bulk') bulkJobsLeft.value--;
         result.api = api;
         emit({ type: 'object-started', name, api, expected, backfill });
@@ -503,7 +504,6 @@ async function backupObject(
       result.deletes += await reconcileIds(client, deps.store, { orgId: org.orgId, objectName: name, runId, schemaId: null, since: null }, now(), false);
       details.reconciledAt = now();
     }
-    if (!state?.backfilledAt && isQuiet) backfilledAt = now();
     result.status = 'Waiting';
   } catch (error) {
     if (error instanceof Unsupported) {
@@ -575,9 +575,8 @@ const UNSUPPORTED_RECHECK_MS = 24 * 3_600_000;
  * Bulk API 2.0 for large objects (one job instead of a call per 2,000 records), REST for the rest
  * and for objects Bulk failed on last time.
  */
-function chooseApi(summary: ObjectSummary | undefined, expected: number | null, settings: BackupSettings, details: Record<string, unknown>, bulkJobsLeft: number): 'rest' | 'bulk' {
+function chooseApi(expected: number | null, settings: BackupSettings, details: Record<string, unknown>, bulkJobsLeft: number): 'rest' | 'bulk' {
   if (details.bulkFallback || bulkJobsLeft < 1) return 'rest';
-  if (summary && !summary.queryable) return 'rest';
   return expected !== null && expected >= settings.bulkThreshold ? 'bulk' : 'rest';
 }
 

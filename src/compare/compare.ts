@@ -7,11 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { OrgvaultError, UsageError } from '../core/errors.ts';
 import type { FieldSummary, OrgClient } from '../core/org-client.ts';
+import { isRecordId } from '../core/vault.ts';
 import type { OrgRegistration, RecordVersion, Run } from '../core/vault.ts';
 import type { ObjectStateStore, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
 import { fieldChanges, mergeById, recordDelta, restorableFields } from './diff.ts';
 import type { FieldChange, RecordDelta } from './diff.ts';
-import { isoTime } from '../core/time.ts';
+import { isoTime, parseSalesforceDatetime } from '../core/time.ts';
 
 export type CompareStore = VersionStore & ObjectStateStore & RunLog & SchemaStore;
 
@@ -61,10 +62,9 @@ export interface ObjectComparison {
   truncated: boolean;
 }
 
-const RECORD_ID = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
 
 function checkRecordId(recordId: string): void {
-  if (!RECORD_ID.test(recordId)) throw new UsageError(`"${recordId}" is not a Salesforce record ID (15 or 18 letters and digits).`);
+  if (!isRecordId(recordId)) throw new UsageError(`"${recordId}" is not a Salesforce record ID (15 or 18 letters and digits).`);
 }
 
 /** The newest version of a record the vault holds, to find its object; a UsageError when there is none. */
@@ -164,8 +164,8 @@ export async function compareWithLive(deps: CompareDeps, org: OrgRegistration, r
 
 /** Salesforce datetimes (`2026-11-01T10:00:00.000+0000`) as ISO-8601 in UTC. */
 function normalizeStamp(value: string): string {
-  const ms = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-  return Number.isNaN(ms) ? value : isoTime(ms);
+  const ms = parseSalesforceDatetime(value);
+  return ms === undefined ? value : isoTime(ms);
 }
 
 /** Two versions of a record, each the one current at its point: every field that differs, with both values. */

@@ -5,6 +5,11 @@
  * Salesforce IDs.
  */
 
+/** Whether `text` has the shape of a Salesforce record ID: 15 or 18 letters and digits. */
+export function isRecordId(text: string): boolean {
+  return /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(text);
+}
+
 /** How a record version came to be captured. */
 export type ChangeType = 'created' | 'updated' | 'deleted' | 'undeleted' | 'reconciled' | 'event';
 

@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../core/errors.ts';
 import type { FieldSummary } from '../core/org-client.ts';
+import { parseSalesforceDatetime } from '../core/time.ts';
 
 export type Operator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'starts with' | 'in' | 'is null' | 'is not null';
 
@@ -200,7 +201,7 @@ function compare(value: unknown, expected: string | number | boolean): number {
   if (typeof expected === 'number') return Number(value) - expected;
   if (typeof expected === 'boolean') return value === expected ? 0 : 1;
   const left = String(value);
-  const asTime = (text: string): number => Date.parse(text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  const asTime = (text: string): number => parseSalesforceDatetime(text) ?? Number.NaN;
   if (/^\d{4}-\d{2}-\d{2}/.test(left) && /^\d{4}-\d{2}-\d{2}/.test(expected)) {
     const a = asTime(left);
     const b = asTime(expected);

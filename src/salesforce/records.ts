@@ -1,5 +1,6 @@
 /** REST records as the port hands them out: plain field values, without `attributes`. */
 import type { SObjectRecord } from '../core/org-client.ts';
+import { parseSalesforceDatetime } from '../core/time.ts';
 
 /**
  * Drops `attributes` from a record and from the parent records and child subquery results inside
@@ -29,8 +30,8 @@ function strip(value: unknown): unknown {
 
 /** Salesforce's `2024-03-17T16:21:26.000+0000` (and ISO forms) as epoch milliseconds. */
 export function parseSalesforceTime(text: string): number {
-  const ms = Date.parse(text.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
-  if (Number.isNaN(ms)) throw new Error(`Not a Salesforce datetime: ${text}`);
+  const ms = parseSalesforceDatetime(text);
+  if (ms === undefined) throw new Error(`Not a Salesforce datetime: ${text}`);
   return ms;
 }
 

@@ -8,6 +8,7 @@ import { Option } from 'commander';
 import { runBackup, resolveSettings, BACKUP_MODES } from '../../backup/index.ts';
 import type { BackupResult } from '../../backup/index.ts';
 import { ExitCode, UsageError } from '../../core/errors.ts';
+import { listOption as collect } from '../option-lists.ts';
 import { backupProgress } from '../progress.ts';
 import { globalOptions, printResult } from '../vault-options.ts';
 import { connectToOrg, requireOrg, withVault } from '../vault-session.ts';
@@ -27,7 +28,6 @@ interface BackupFlags {
   reconcile?: boolean;
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 
 export function registerBackupCommand(program: Command): void {
   program

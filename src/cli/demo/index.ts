@@ -4,9 +4,9 @@
  * activity (edits, bulk updates, deletes, undeletes), runs the incremental backup, and shows the
  * status and the last log. It grows as restore and the dashboard land.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { BackupResult, StatusReport } from '../../backup/index.ts';
 import { OrgvaultError, UsageError } from '../../core/errors.ts';
@@ -45,9 +45,8 @@ export function registerDemoCommand(program: Command): void {
         const dir = options.vault ?? process.env.ORGVAULT_HOME ?? (await mkdtemp(join(tmpdir(), 'orgvault-demo-')));
         const vaultDir = resolve(dir);
         const keyFile = Buffer.from(generateKeyFileContent());
-        const keyPath = join(vaultDir, '..', `${vaultDir.split('/').pop()}.key`);
+        const keyPath = join(dirname(vaultDir), `${basename(vaultDir)}.key`);
         await initVault(vaultDir, { keyFile });
-        const { writeFile } = await import('node:fs/promises');
         await writeFile(keyPath, keyFile, { mode: 0o600 });
         say(`Created a vault in ${vaultDir}, locked by the key file ${keyPath}`);
 

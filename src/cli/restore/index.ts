@@ -8,11 +8,12 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { parseTime } from '../../core/time.ts';
-import { CHANGE_TYPES } from '../../core/vault.ts';
+import { CHANGE_TYPES, isRecordId } from '../../core/vault.ts';
 import type { ChangeType } from '../../core/vault.ts';
 import { selectVersions } from '../../restore/index.ts';
 import type { SelectionRequest } from '../../restore/index.ts';
 import { table } from '../format.ts';
+import { listOption as collect, repeatOption as repeat } from '../option-lists.ts';
 import { globalOptions, printResult } from '../vault-options.ts';
 import { requireOrg, withVault } from '../vault-session.ts';
 
@@ -33,9 +34,6 @@ interface RestoreFlags {
   list?: boolean;
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
-const repeat = (value: string, previous: string[] = []): string[] => [...previous, value];
-const RECORD_ID = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
 
 export function registerRestoreCommand(program: Command): void {
   program
@@ -62,7 +60,7 @@ export function registerRestoreCommand(program: Command): void {
       }
       if (flags.asOf && flags.pick?.length) throw new UsageError('--as-of and --pick both choose the version: give one of them.');
       const recordIds = [...(flags.id ?? []), ...(flags.idsFile ? await readIds(flags.idsFile) : [])];
-      for (const id of recordIds) if (!RECORD_ID.test(id)) throw new UsageError(`"${id}" is not a Salesforce record ID (15 or 18 letters and digits).`);
+      for (const id of recordIds) if (!isRecordId(id)) throw new UsageError(`"${id}" is not a Salesforce record ID (15 or 18 letters and digits).`);
       const changeTypes = (flags.changeType ?? []).map((t) => {
         if (!CHANGE_TYPES.includes(t as ChangeType)) throw new UsageError(`--change-type ${t} is not one of ${CHANGE_TYPES.join(', ')}.`);
         return t as ChangeType;
@@ -115,7 +113,7 @@ export function registerRestoreCommand(program: Command): void {
 
 function parsePick(text: string): [string, number] {
   const [id, time] = text.split('=', 2);
-  if (!id || !time || !RECORD_ID.test(id)) throw new UsageError(`--pick ${text} is not ID=TIME, e.g. --pick 001000000000001AAA=2026-11-01T10:00:00.000Z.`);
+  if (!id || !time || !isRecordId(id)) throw new UsageError(`--pick ${text} is not ID=TIME, e.g. --pick 001000000000001AAA=2026-11-01T10:00:00.000Z.`);
   return [id, parseTime(time, '--pick')];
 }
 
