@@ -4,9 +4,9 @@
  * part of Salesforce's API, so it answers plain JSON (`{"error","message","field"?}` on failure)
  * and authenticates with the emulator's admin token rather than an OAuth session.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Hono } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { AdminError, authorized, badField, optionalInteger, readBody } from './request.ts';
+import type { Body } from './request.ts';
 import type { Org, OrgState } from '../org/org.ts';
 import { defaultPermissions } from '../org/access.ts';
 import type { UserPermissions } from '../org/access.ts';
@@ -24,21 +24,7 @@ import type { SeedProfile } from '../seed/build-org.ts';
 const MAX_SCALE = 5_000_000;
 const MAX_ACTIVITY = 1_000_000;
 
-/** A request the admin API refuses, naming the body field at fault. */
-class AdminError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
 
-const badField = (field: string, message: string): AdminError => new AdminError(400, 'INVALID_FIELD', message, field);
-
-type Body = Record<string, unknown>;
 type Handler = (c: Context<AppEnv>, body: Body) => unknown;
 
 /** Registers every `/__emulator/` route on the emulator's app. Call it after the org is seeded: the
@@ -204,42 +190,8 @@ function seedAutomation(org: Org, profile: SeedProfile): void {
   changeDataCapture(org).select(profile === 'demo' ? DEMO_CDC_OBJECTS : []);
 }
 
-/** Constant-time comparison of the bearer token; hashing first makes the lengths equal. */
-function authorized(header: string | undefined, token: string): boolean {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  if (!match || !token) return false;
-  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(match[1]!), digest(token));
-}
 
-async function readBody(c: Context<AppEnv>, fields: string[]): Promise<Body> {
-  const text = await c.req.text();
-  if (!text.trim()) return {};
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new AdminError(400, 'INVALID_JSON', 'The request body is not valid JSON.');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new AdminError(400, 'INVALID_JSON', 'The request body must be a JSON object.');
-  }
-  for (const key of Object.keys(body)) {
-    if (!fields.includes(key)) {
-      throw badField(key, fields.length ? `Unknown field "${key}"; expected ${fields.map((f) => `"${f}"`).join(', ')}.` : `This route takes no body; unknown field "${key}".`);
-    }
-  }
-  return body as Body;
-}
 
-function optionalInteger(body: Body, field: string, min: number, max: number): number | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw badField(field, `"${field}" must be an integer from ${min} to ${max}.`);
-  }
-  return value;
-}
 
 function optionalSeed(body: Body): string | number {
   const seed = body.seed;

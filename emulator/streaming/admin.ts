@@ -3,9 +3,9 @@
  * Setup page), shorten the CometD timeouts for tests, set the overflow threshold, and publish gap
  * and overflow events on demand. Plain JSON like the rest of the admin API.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Context, Hono } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Hono } from 'hono';
+import { AdminError, authorized, badField, optionalInteger, readBody } from '../admin/request.ts';
+import type { Body } from '../admin/request.ts';
 import { toId18 } from '../org/ids.ts';
 import type { ObjectSchema } from '../org/schema.ts';
 import type { AppEnv, EmulatorContext } from '../server/context.ts';
@@ -14,20 +14,6 @@ import { changeDataCapture, RETENTION_MS } from './change-events.ts';
 import type { ChangeDataCapture, ChangeEvent } from './change-events.ts';
 import { changeEventName } from './payload.ts';
 
-type Body = Record<string, unknown>;
-
-class AdminError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
-
-const badField = (field: string, message: string): AdminError => new AdminError(400, 'INVALID_FIELD', message, field);
 
 const GAP_TYPES = ['GAP_CREATE', 'GAP_UPDATE', 'GAP_DELETE', 'GAP_UNDELETE'] as const;
 
@@ -123,37 +109,5 @@ function selectedObject(ctx: EmulatorContext, cdc: ChangeDataCapture, name: unkn
   return object;
 }
 
-/** Constant-time comparison of the bearer token; hashing first makes the lengths equal. */
-function authorized(header: string | undefined, token: string): boolean {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  if (!match || !token) return false;
-  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(match[1]!), digest(token));
-}
 
-async function readBody(c: Context<AppEnv>, fields: string[]): Promise<Body> {
-  const text = await c.req.text();
-  if (!text.trim()) return {};
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new AdminError(400, 'INVALID_JSON', 'The request body is not valid JSON.');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new AdminError(400, 'INVALID_JSON', 'The request body must be a JSON object.');
-  }
-  for (const key of Object.keys(body)) {
-    if (!fields.includes(key)) throw badField(key, `Unknown field "${key}"; expected ${fields.map((f) => `"${f}"`).join(', ')}.`);
-  }
-  return body as Body;
-}
 
-function optionalInteger(body: Body, field: string, min: number, max: number): number | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw badField(field, `"${field}" must be an integer from ${min} to ${max}.`);
-  }
-  return value;
-}
