@@ -2,25 +2,19 @@
 // in a child process against an emulated org, secrets from the environment, --json on stdout,
 // exit codes from the error classes, and no secret in any output or in the vault's files.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from './fixtures/cli-runner.ts';
+import type { CliResult } from './fixtures/cli-runner.ts';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../../emulator/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/orgvault.js');
 const PASSPHRASE = 'e2e org passphrase 41c9';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 describe('orgvault org', () => {
   let emu: RunningEmulator;
@@ -43,19 +37,8 @@ describe('orgvault org', () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  /** Not spawnSync: the emulator answers from this process. */
   function run(args: string[], env: Record<string, string | undefined> = {}): Promise<Result> {
-    const base: NodeJS.ProcessEnv = { ...process.env, ORGVAULT_TEST_SCRYPT: 'fast', ORGVAULT_PASSPHRASE: PASSPHRASE, ORGVAULT_HOME: vault };
-    for (const name of ['ORGVAULT_KEY_FILE', 'ORGVAULT_RECOVERY_KEY', 'ORGVAULT_CLIENT_SECRET', 'ORGVAULT_SF_PASSWORD', 'ORGVAULT_REFRESH_TOKEN', 'ORGVAULT_ACCESS_TOKEN', 'NODE_TEST_CONTEXT']) delete base[name];
-    const merged = { ...base, ...env };
-    for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
-    return new Promise((resolve) => {
-      const child = execFile(process.execPath, [bin, ...args], { cwd: scratch, env: merged }, (error, stdout, stderr) => {
-        outputs.push(stdout, stderr);
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
-      child.stdin?.end();
-    });
+    return runCli(args, { vault, cwd: scratch, passphrase: PASSPHRASE, env, onOutput: (stdout, stderr) => outputs.push(stdout, stderr) });
   }
 
   const secrets = (): string[] => [emu.info.password, emu.info.clientSecret, PASSPHRASE];

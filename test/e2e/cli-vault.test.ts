@@ -1,11 +1,13 @@
 // `orgvault init`, `key` and `verify` as an admin or a script runs them: the real bin/orgvault.js
 // in a child process, secrets only in the environment, --json on stdout, and exit codes.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from './fixtures/cli-runner.ts';
+import type { CliResult } from './fixtures/cli-runner.ts';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { blobPath } from '../../src/store/fs/blob-store.ts';
@@ -20,28 +22,13 @@ after(() => rm(scratch, { recursive: true, force: true }));
 let counter = 0;
 const newDir = (): string => join(scratch, `vault-${++counter}`);
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 /** Every output seen, to check at the end that no secret was ever printed. */
 const outputs: string[] = [];
 
 function run(args: string[], env: Record<string, string | undefined> = {}): Promise<Result> {
-  const base: NodeJS.ProcessEnv = { ...process.env, ORGVAULT_TEST_SCRYPT: 'fast', ORGVAULT_PASSPHRASE: PASSPHRASE };
-  for (const name of ['ORGVAULT_HOME', 'ORGVAULT_KEY_FILE', 'ORGVAULT_RECOVERY_KEY', 'ORGVAULT_NEW_PASSPHRASE', 'NODE_TEST_CONTEXT']) delete base[name];
-  const merged = { ...base, ...env };
-  for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
-  return new Promise((resolve) => {
-    // stdin is not a terminal here: a missing passphrase must fail, not wait for a prompt.
-    const child = execFile(process.execPath, [bin, ...args], { cwd: scratch, env: merged }, (error, stdout, stderr) => {
-      outputs.push(stdout, stderr);
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    child.stdin?.end();
-  });
+  return runCli(args, { cwd: scratch, passphrase: PASSPHRASE, env, onOutput: (stdout, stderr) => outputs.push(stdout, stderr) });
 }
 
 function json<T>(result: Result): T {
