@@ -5,6 +5,7 @@
  * (up to 30). Beyond that window only comparing every record ID with the org's tells what is
  * gone: the reconciliation, run when the window was missed and periodically.
  */
+import { fieldSummary } from '../core/describe.ts';
 import { SalesforceApiError } from '../core/errors.ts';
 import type { OrgClient } from '../core/org-client.ts';
 import type { VersionInput } from '../core/vault.ts';
@@ -67,7 +68,7 @@ export async function checkDeletes(client: OrgClient, versions: VersionStore, ta
  */
 export async function reconcileIds(client: OrgClient, versions: VersionStore, target: DeleteCheckTarget, now: number, useBulk: boolean): Promise<number> {
   const inOrg = new Set<string>();
-  const idField = [{ name: 'Id', type: 'id', label: 'Record ID', calculated: false, compoundFieldName: null, referenceTo: [], relationshipName: null, nillable: false, createable: false, updateable: false, externalId: false, idLookup: true }];
+  const idField = [fieldSummary({ name: 'Id', type: 'id', label: 'Record ID', nillable: false, idLookup: true })];
   const soql = `SELECT Id FROM ${target.objectName}`;
   const pages = useBulk ? client.bulkQuery(soql, idField, { includeDeleted: true }) : client.query(soql, { includeDeleted: true });
   for await (const page of pages) for (const record of page) inOrg.add(String(record.Id));

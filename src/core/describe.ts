@@ -5,7 +5,7 @@
  */
 import type { FieldSummary, ObjectDescription } from './org-client.ts';
 
-interface RawField {
+export interface RawField {
   name: string;
   type: string;
   label?: string;
@@ -18,6 +18,14 @@ interface RawField {
   updateable?: boolean;
   externalId?: boolean;
   idLookup?: boolean;
+  length?: number;
+  restrictedPicklist?: boolean;
+  picklistValues?: { value: string; active?: boolean }[] | null;
+  defaultedOnCreate?: boolean;
+  relationshipOrder?: number | null;
+  cascadeDelete?: boolean;
+  autoNumber?: boolean;
+  unique?: boolean;
 }
 
 interface RawDescribe {
@@ -25,7 +33,12 @@ interface RawDescribe {
   label?: string;
   queryable?: boolean;
   retrieveable?: boolean;
+  createable?: boolean;
+  updateable?: boolean;
+  undeletable?: boolean;
   fields: RawField[];
+  childRelationships?: { childSObject: string; field: string; cascadeDelete?: boolean; relationshipName?: string | null }[] | null;
+  recordTypeInfos?: { recordTypeId: string; name: string; developerName?: string; available?: boolean; active?: boolean; master?: boolean; defaultRecordTypeMapping?: boolean }[] | null;
 }
 
 function isRawDescribe(value: unknown): value is RawDescribe {
@@ -41,12 +54,26 @@ export function describeFromRaw(raw: unknown): ObjectDescription {
     label: raw.label ?? raw.name,
     queryable: raw.queryable ?? true,
     retrieveable: raw.retrieveable ?? true,
+    createable: raw.createable ?? false,
+    updateable: raw.updateable ?? false,
+    undeletable: raw.undeletable ?? false,
     fields: raw.fields.map(fieldSummary),
+    childRelationships: (raw.childRelationships ?? []).map((c) => ({ childObject: c.childSObject, field: c.field, cascadeDelete: c.cascadeDelete ?? false })),
+    recordTypes: (raw.recordTypeInfos ?? []).map((r) => ({
+      id: r.recordTypeId,
+      name: r.name,
+      developerName: r.developerName ?? r.name,
+      available: r.available ?? true,
+      active: r.active ?? true,
+      master: r.master ?? false,
+      isDefault: r.defaultRecordTypeMapping ?? false,
+    })),
     raw,
   };
 }
 
-function fieldSummary(f: RawField): FieldSummary {
+/** A field's summary from its describe entry; anything the entry leaves out takes describe's default. */
+export function fieldSummary(f: RawField): FieldSummary {
   return {
     name: f.name,
     type: f.type,
@@ -60,5 +87,13 @@ function fieldSummary(f: RawField): FieldSummary {
     updateable: f.updateable ?? false,
     externalId: f.externalId ?? false,
     idLookup: f.idLookup ?? false,
+    length: f.length ?? 0,
+    restrictedPicklist: f.restrictedPicklist ?? false,
+    picklistValues: (f.picklistValues ?? []).filter((p) => p.active !== false).map((p) => p.value),
+    defaultedOnCreate: f.defaultedOnCreate ?? false,
+    masterDetail: typeof f.relationshipOrder === 'number',
+    cascadeDelete: f.cascadeDelete ?? false,
+    autoNumber: f.autoNumber ?? false,
+    unique: f.unique ?? false,
   };
 }

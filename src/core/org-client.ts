@@ -51,6 +51,30 @@ export interface FieldSummary {
   updateable: boolean;
   externalId: boolean;
   idLookup: boolean;
+  /** Characters a text field holds (0 for other types). */
+  length: number;
+  restrictedPicklist: boolean;
+  /** Active picklist values (empty for other types). */
+  picklistValues: string[];
+  /** Given a value by Salesforce when a create leaves it out (OwnerId, checkboxes, defaults). */
+  defaultedOnCreate: boolean;
+  /** A master-detail relationship: the parent must exist before the child is created. */
+  masterDetail: boolean;
+  cascadeDelete: boolean;
+  autoNumber: boolean;
+  unique: boolean;
+}
+
+/** A record type as describe lists it for the API user. */
+export interface RecordTypeSummary {
+  id: string;
+  name: string;
+  developerName: string;
+  /** Assigned to the API user's profile: records may be created with it. */
+  available: boolean;
+  active: boolean;
+  master: boolean;
+  isDefault: boolean;
 }
 
 /** One object's describe: the summary fields, and the document as Salesforce returned it. */
@@ -59,7 +83,14 @@ export interface ObjectDescription {
   label: string;
   queryable: boolean;
   retrieveable: boolean;
+  /** The API user may create, edit, undelete records of the object. */
+  createable: boolean;
+  updateable: boolean;
+  undeletable: boolean;
   fields: FieldSummary[];
+  /** Objects whose `field` looks up to this one. */
+  childRelationships: { childObject: string; field: string; cascadeDelete: boolean }[];
+  recordTypes: RecordTypeSummary[];
   /** The describe exactly as returned, stored as the schema version. */
   raw: unknown;
 }
@@ -105,6 +136,34 @@ export interface ApiUsage {
   orgMax: number | null;
 }
 
+/** Salesforce's error for one record of a write (`errors[]` of a SaveResult). */
+export interface RecordWriteError {
+  statusCode: string;
+  message: string;
+  /** The fields Salesforce names as at fault, if any. */
+  fields: string[];
+}
+
+/** One record's outcome of a write, in the order the records were given. */
+export type RecordWriteResult = { ok: true; id: string } | { ok: false; errors: RecordWriteError[] };
+
+export interface WriteOptions {
+  /** Save records that a duplicate rule would block (`Sforce-Duplicate-Rule-Header: allowSave=true`). */
+  allowDuplicates?: boolean;
+}
+
+/** A file body to upload with its record (ContentVersion.VersionData, Attachment.Body, Document.Body). */
+export interface FileUpload {
+  objectName: string;
+  /** The record's other fields. */
+  fields: SObjectRecord;
+  /** The base64 field the body goes in. */
+  bodyField: string;
+  /** The body, streamed into the request. */
+  body: () => AsyncIterable<Uint8Array>;
+  fileName: string;
+}
+
 /** An authenticated org. Tokens are refreshed (or the login repeated) when a session expires. */
 export interface OrgClient {
   readonly instanceUrl: string;
@@ -133,6 +192,24 @@ export interface OrgClient {
   getDeleted(objectName: string, startMs: number, endMs: number): Promise<DeletedRecords>;
   /** A base64 field's body (ContentVersion.VersionData, Attachment.Body, Document.Body), streamed. */
   downloadBody(objectName: string, recordId: string, field: string): AsyncIterable<Uint8Array>;
+  /**
+   * Creates records through sObject Collections (200 a call, allOrNone false): one result per
+   * record, in order. A whole call that fails raises SalesforceApiError.
+   */
+  createRecords(objectName: string, records: readonly SObjectRecord[], options?: WriteOptions): Promise<RecordWriteResult[]>;
+  /** Updates records (each with its `Id`) through sObject Collections, as createRecords. */
+  updateRecords(objectName: string, records: readonly SObjectRecord[], options?: WriteOptions): Promise<RecordWriteResult[]>;
+  /** Undeletes records from the Recycle Bin (SOAP `undelete`, 200 a call): one result per ID, in order. */
+  undeleteRecords(recordIds: readonly string[]): Promise<RecordWriteResult[]>;
+  /**
+   * Creates or updates records through one Bulk API 2.0 ingest job: values written as CSV with
+   * the types of `fields`, null as `#N/A`; the job's successful and failed results are matched
+   * back to the records, so one result per record, in order. A job that fails as a whole raises
+   * SalesforceApiError.
+   */
+  ingest(objectName: string, operation: 'insert' | 'update', records: readonly SObjectRecord[], fields: readonly FieldSummary[]): Promise<RecordWriteResult[]>;
+  /** Creates one record with its file body (a multipart insert). */
+  createWithBody(upload: FileUpload, options?: WriteOptions): Promise<RecordWriteResult>;
   usage(): ApiUsage;
   /**
    * The same org and session, counting its own calls in its own usage() (and still in this

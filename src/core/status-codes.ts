@@ -57,6 +57,25 @@ const CODES: Readonly<Record<string, StatusCodeHelp>> = {
   INVALID_QUERY_LOCATOR: { cause: 'A query cursor expired or was evicted.', fix: 'None needed: orgvault restarts the query from its watermark. If it persists, lower the concurrency.' },
   QUERY_TIMEOUT: { cause: 'Salesforce timed out running the query.', fix: 'Usually temporary: the next run retries. Selective indexes on SystemModstamp make it rarer.' },
   INVALID_FIELD: { cause: 'A field in the query is not visible or no longer exists.', fix: 'Check field-level security for the API user; the next run re-reads the schema.' },
+  INVALID_CROSS_REFERENCE_KEY: {
+    cause: 'A lookup points at a record (a parent, an owner, a record type) that the org does not have, or that the API user cannot use.',
+    fix: 'Restore the parent records too (`--parents N`), or map owners and record types (`--inactive-owner`, `--record-type`).',
+  },
+  INSUFFICIENT_ACCESS_OR_READONLY: { cause: 'The API user may not create or edit the record (object permissions, sharing, or a locked record).', fix: 'Give the API user Create and Edit on the object (a permission set), then run the restore again.' },
+  INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY: { cause: 'The API user cannot see a record this one points at (sharing).', fix: 'Share the parent records with the API user, or give it View All on the parent object.' },
+  STRING_TOO_LONG: { cause: "A text value is longer than the field holds now; the field was shortened since the backup.", fix: `Lengthen the field, or set another value with --set. ${EXPORT_FIX}` },
+  UNDELETE_FAILED: { cause: 'The record could not be undeleted: it is not in the Recycle Bin any more, or the object cannot be undeleted.', fix: 'Run the restore again: a record no longer in the Recycle Bin is re-created under a new ID.' },
+  CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY: { cause: 'An Apex trigger or flow on the object threw an error while the record was saved.', fix: 'Read the message for the trigger and its error; deactivate or fix it during the restore, then run it again.' },
+  DUPLICATES_DETECTED: { cause: 'A duplicate rule blocked the record: a similar record exists.', fix: 'Restore with --allow-duplicates to save it anyway, or merge the duplicates first.' },
+  DUPLICATE_VALUE: { cause: 'A unique field already holds this value in another record.', fix: `Change the other record's value, or set another with --set. ${EXPORT_FIX}` },
+  NEWER_IN_ORG: {
+    cause: 'The record was changed in the org after the version being restored; restoring would overwrite that newer work.',
+    fix: 'Compare first (`orgvault compare --record ID`), then restore with --overwrite-newer if the backed-up version should win.',
+  },
+  UNCHANGED: { cause: 'The record in the org already has the backed-up values.', fix: 'Nothing to do.' },
+  EXISTS: { cause: 'The record is in the org already: a parent brought in by --parents, or the link a re-created file made itself.', fix: 'Nothing to do: it is left as it is.' },
+  FILE_NOT_IN_VAULT: { cause: 'The backup holds the file record but not its body.', fix: 'Turn on file backup (and raise the size limit), back up again, then restore.' },
+  INVALID_TYPE: { cause: 'The object is not in the org written to, or the API user cannot see it.', fix: "Create the object (deploy its metadata) or give the API user access, then run the restore again." },
   FILE_DOWNLOAD_FAILED: { cause: 'A file body could not be downloaded.', fix: 'The next run tries again. Check that the API user can see the file (Query All Files).' },
 };
 

@@ -120,6 +120,42 @@ export interface IdMapping {
   createdAt: number;
 }
 
+/** What a restore did with one record: the rows of the restore report. */
+export type RestoreOutcome = 'Created' | 'Updated' | 'Undeleted' | 'Skipped' | 'Failed';
+
+export interface RestoreResult {
+  objectName: string;
+  /** The record's ID in the backup. */
+  originalId: string;
+  /** The record's ID in the org after the restore (the same ID unless it was re-created). */
+  newId: string | null;
+  outcome: RestoreOutcome;
+  /** Salesforce's status code (or orgvault's, such as NEWER_IN_ORG) for failed and skipped records. */
+  statusCode: string | null;
+  /** Why: Salesforce's message, or orgvault's reason. May quote field values, so sealed at rest. */
+  message: string | null;
+  /** The step that produced this row: later steps of the same record (links) add to the first. */
+  stepId: string;
+}
+
+/**
+ * A batch of writes a restore is about to send, journaled before it is sent and completed with
+ * its results: a step begun but never completed is one a crash interrupted, which a resumed
+ * restore checks against the org before it writes anything again.
+ */
+export interface RestoreStep {
+  runId: string;
+  /** Unique within the run, in the order steps were taken. */
+  stepId: string;
+  objectName: string;
+  /** `plan`: records decided without a write (skipped, or failed before sending). */
+  action: 'plan' | 'create' | 'update' | 'undelete' | 'link' | 'file';
+  /** The backup IDs of the records the step writes. */
+  originalIds: string[];
+  startedAt: number;
+  completedAt: number | null;
+}
+
 export interface AuditEntry {
   at: number;
   actor: string;

@@ -28,7 +28,10 @@ export interface BulkTuning {
 
 export const DEFAULT_BULK: BulkTuning = { pollInitialMs: 500, pollMaxMs: 10_000, jobTimeoutMs: 2 * 3600_000, pageSize: 50_000, batchSize: 2_000 };
 
-interface JobInfo {
+/** The two kinds of Bulk API 2.0 job, by their resource (`/jobs/query`, `/jobs/ingest`). */
+export type JobKind = 'query' | 'ingest';
+
+export interface JobInfo {
   id: string;
   state: 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Failed' | 'Aborted' | string;
   errorMessage?: string;
@@ -53,26 +56,31 @@ export async function* bulkQuery(http: OrgHttp, tuning: BulkTuning, soql: string
   }
 }
 
-async function waitForJob(http: OrgHttp, tuning: BulkTuning, id: string, status: { terminated: boolean }): Promise<void> {
+/**
+ * Polls a job, each pause 1.5 times the last, until it completes; a job that fails, is aborted or
+ * outlives `jobTimeoutMs` raises SalesforceApiError. `status.terminated` says whether it still
+ * needs aborting.
+ */
+export async function waitForJob(http: OrgHttp, tuning: BulkTuning, id: string, status: { terminated: boolean }, kind: JobKind = 'query'): Promise<void> {
   const deadline = Date.now() + tuning.jobTimeoutMs;
   let pause = tuning.pollInitialMs;
   for (;;) {
-    const info = await http.json<JobInfo>('GET', http.dataPath(`/jobs/query/${id}`));
+    const info = await http.json<JobInfo>('GET', http.dataPath(`/jobs/${kind}/${id}`));
     status.terminated = info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted';
     if (info.state === 'JobComplete') return;
-    if (info.state === 'Failed') throw jobFailure(id, info.errorMessage);
-    if (info.state === 'Aborted') throw new SalesforceApiError('BULK_JOB_ABORTED', `Bulk query job ${id} was aborted`);
-    if (Date.now() + pause > deadline) throw new SalesforceApiError('BULK_JOB_TIMEOUT', `Bulk query job ${id} did not finish within ${Math.round(tuning.jobTimeoutMs / 1000)} s (still ${info.state}); it was aborted`);
+    if (info.state === 'Failed') throw jobFailure(id, info.errorMessage, kind);
+    if (info.state === 'Aborted') throw new SalesforceApiError('BULK_JOB_ABORTED', `Bulk ${kind} job ${id} was aborted`);
+    if (Date.now() + pause > deadline) throw new SalesforceApiError('BULK_JOB_TIMEOUT', `Bulk ${kind} job ${id} did not finish within ${Math.round(tuning.jobTimeoutMs / 1000)} s (still ${info.state}); it was aborted`);
     await sleep(pause);
     pause = Math.min(tuning.pollMaxMs, Math.ceil(pause * 1.5));
   }
 }
 
 /** The job's errorMessage, which usually starts with Salesforce's code (`INVALID_FIELD: …`). */
-function jobFailure(id: string, errorMessage: string | undefined): SalesforceApiError {
+function jobFailure(id: string, errorMessage: string | undefined, kind: JobKind): SalesforceApiError {
   const message = errorMessage ?? 'no error message';
   const m = /^([A-Z][A-Z_]+)\s*:\s*([\s\S]*)$/.exec(message);
-  return new SalesforceApiError(m ? m[1]! : 'BULK_JOB_FAILED', `Bulk query job ${id} failed: ${m ? m[2]! : message}`);
+  return new SalesforceApiError(m ? m[1]! : 'BULK_JOB_FAILED', `Bulk ${kind} job ${id} failed: ${m ? m[2]! : message}`);
 }
 
 /**
@@ -132,13 +140,13 @@ function csvRows(response: Response): AsyncIterable<string[]> {
 }
 
 /** Aborts an unfinished job, then deletes it; a failure here is logged, never raised over the real outcome. */
-async function cleanUp(http: OrgHttp, id: string, terminated: boolean): Promise<void> {
+export async function cleanUp(http: OrgHttp, id: string, terminated: boolean, kind: JobKind = 'query'): Promise<void> {
   try {
     if (!terminated) {
-      await http.json('PATCH', http.dataPath(`/jobs/query/${id}`), { body: { state: 'Aborted' } }).catch(() => undefined);
+      await http.json('PATCH', http.dataPath(`/jobs/${kind}/${id}`), { body: { state: 'Aborted' } }).catch(() => undefined);
     }
-    await http.json('DELETE', http.dataPath(`/jobs/query/${id}`));
+    await http.json('DELETE', http.dataPath(`/jobs/${kind}/${id}`));
   } catch (error) {
-    http.log(`Could not delete Bulk query job ${id}: ${(error as Error).message}`);
+    http.log(`Could not delete Bulk ${kind} job ${id}: ${(error as Error).message}`);
   }
 }

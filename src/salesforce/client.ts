@@ -5,9 +5,11 @@ import { DEFAULT_BULK, bulkQuery } from './bulk.ts';
 import type { BulkTuning } from './bulk.ts';
 import { downloadBody } from './files.ts';
 import { OrgHttp, SharedSession } from './http.ts';
+import { ingest } from './ingest.ts';
 import * as rest from './rest.ts';
 import { retryPolicy } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
+import * as writes from './writes.ts';
 
 export const API_VERSION = '62.0';
 
@@ -45,6 +47,11 @@ function client(http: OrgHttp, tuning: BulkTuning): OrgClient {
     queryBatch: (queries) => rest.queryBatch(http, queries),
     getDeleted: (objectName, startMs, endMs) => rest.getDeleted(http, objectName, startMs, endMs),
     downloadBody: (objectName, recordId, field) => downloadBody(http, objectName, recordId, field),
+    createRecords: (objectName, records, writeOptions) => writes.createRecords(http, objectName, records, writeOptions),
+    updateRecords: (objectName, records, writeOptions) => writes.updateRecords(http, objectName, records, writeOptions),
+    undeleteRecords: (recordIds) => writes.undeleteRecords(http, recordIds),
+    ingest: (objectName, operation, records, fields) => ingest(http, tuning, objectName, operation, records, fields),
+    createWithBody: (upload, writeOptions) => writes.createWithBody(http, upload, writeOptions),
     usage: () => http.usage(),
     scoped: () => client(http.scoped(), tuning),
   };

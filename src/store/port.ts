@@ -15,6 +15,8 @@ import type {
   ObjectState,
   OrgRegistration,
   RecordVersion,
+  RestoreResult,
+  RestoreStep,
   Run,
   SchemaVersion,
   VersionInput,
@@ -132,6 +134,23 @@ export interface IdMappingStore {
   putIdMappings(orgId: string, mappings: IdMapping[]): Promise<void>;
   /** The newest ID created for an old one (following chains of restores), if any. */
   resolveId(orgId: string, oldId: string): Promise<string | undefined>;
+  /** resolveId for many IDs at once: only those with a mapping are in the answer. */
+  resolveIds(orgId: string, oldIds: readonly string[]): Promise<Map<string, string>>;
+}
+
+/** Per-record journal of restores: what a restore is about to write, and what each write did. */
+export interface RestoreJournal {
+  /** Durably records a step before its writes are sent. */
+  beginRestoreStep(step: RestoreStep): Promise<void>;
+  /**
+   * In one durable transaction: the step's results, the ID mappings of the records it created
+   * (under `mappingScope`, as putIdMappings), and the step marked completed.
+   */
+  completeRestoreStep(runId: string, stepId: string, completedAt: number, results: RestoreResult[], mappingScope: string, mappings: IdMapping[]): Promise<void>;
+  /** The run's steps in the order they were begun. */
+  restoreSteps(runId: string): Promise<RestoreStep[]>;
+  /** The run's results in the order they were stored. */
+  restoreResults(runId: string): Promise<RestoreResult[]>;
 }
 
 export interface AuditLog {
@@ -173,6 +192,7 @@ export interface VaultStore
     RunLog,
     ObjectStateStore,
     IdMappingStore,
+    RestoreJournal,
     AuditLog,
     LockManager,
     PackReader {

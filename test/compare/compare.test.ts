@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { compareObject, compareVersions, compareWithLive, fieldChanges, mergeById, parseTime, recordDelta, restorableFields } from '../../src/compare/index.ts';
 import type { CompareStore } from '../../src/compare/index.ts';
 import { UsageError } from '../../src/core/errors.ts';
+import { fieldSummary } from '../../src/core/describe.ts';
 import type { FieldSummary, OrgClient } from '../../src/core/org-client.ts';
 import type { ObjectState, OrgRegistration, RecordVersion, Run } from '../../src/core/vault.ts';
 import { planCompare } from '../../src/cli/compare/index.ts';
@@ -27,7 +28,7 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 }
 
 function field(name: string, flags: Partial<FieldSummary> = {}): FieldSummary {
-  return { name, type: 'string', label: name, calculated: false, compoundFieldName: null, referenceTo: [], relationshipName: null, nillable: true, createable: true, updateable: true, externalId: false, idLookup: false, ...flags };
+  return { ...fieldSummary({ name, type: 'string', createable: true, updateable: true }), ...flags };
 }
 
 /** The ports compare uses, over an array of versions; stateAsOf in record-ID order as the SQLite store yields it. */

@@ -2,12 +2,13 @@
  * The contract every VaultStore adapter passes (SQLite now, PostgreSQL later). `open` must return
  * an empty store under a fresh keyring each time it is called. `reopen` closes the store and opens
  * the same data again, under another keyring if one is given; `tamperPack`, where the adapter can
- * reach its raw bytes, flips one byte of a stored pack.
+ * reach its raw bytes, flips one byte of a stored pack; `storedBytes`, where it can, returns every
+ * byte the adapter has written (so that a test can show a value is not there in clear).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { ChangeType, ObjectState, RecordVersion, Run, VersionInput } from '../../src/core/vault.ts';
+import type { ChangeType, IdMapping, ObjectState, RecordVersion, RestoreResult, RestoreStep, Run, VersionInput } from '../../src/core/vault.ts';
 import { IntegrityError } from '../../src/crypto/errors.ts';
 import { deriveKeyring } from '../../src/crypto/keys.ts';
 import type { Keyring } from '../../src/crypto/keys.ts';
@@ -19,6 +20,7 @@ export interface OpenedVaultStore {
   reopen(options?: { keyring?: Keyring }): Promise<VaultStore>;
   cleanup(): Promise<void>;
   tamperPack?(packId: string): Promise<void>;
+  storedBytes?(): Promise<Buffer>;
 }
 
 const ORG = '00D000000000001AAA';
@@ -379,6 +381,44 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
         assert.equal(await store.resolveId(OTHER_ORG, '001A'), undefined);
       });
 
+      withStore('resolveIds follows chains for many IDs at once; unmapped IDs are absent', async ({ store }) => {
+        const map = (oldId: string, newId: string, runId = 'restore-1'): IdMapping => ({ objectName: 'Account', oldId, newId, runId, createdAt: T });
+        assert.deepEqual(await store.resolveIds(ORG, []), new Map());
+        assert.deepEqual(await store.resolveIds(ORG, ['001A']), new Map());
+        await store.putIdMappings(ORG, [map('001A', '001B'), map('001X', '001Y'), map('001P', '001Q'), map('001S', '001S')]);
+        await store.putIdMappings(ORG, [map('001B', '001C', 'restore-2'), map('001Q', '001P', 'restore-2')]);
+        await store.putIdMappings(ORG, [map('001C', '001D', 'restore-3')]);
+        await store.putIdMappings(OTHER_ORG, [map('001A', '001Z')]);
+        const asked = ['001A', '001B', '001C', '001D', '001X', '001nope', '001A', '001P', '001S'];
+        const resolved = await store.resolveIds(ORG, asked);
+        assert.deepEqual(
+          resolved,
+          new Map([
+            ['001A', '001D'],
+            ['001B', '001D'],
+            ['001C', '001D'],
+            ['001X', '001Y'],
+            // A cycle (only hand edits make one) stops at the last new ID before it repeats.
+            ['001P', '001Q'],
+            ['001S', '001S'],
+          ]),
+        );
+        // The same answers as resolveId, one at a time.
+        for (const id of asked) assert.equal(resolved.get(id), await store.resolveId(ORG, id), id);
+        assert.deepEqual(await store.resolveIds(OTHER_ORG, ['001A', '001B']), new Map([['001A', '001Z']]));
+
+        // Thousands of IDs, chains of three, across many lookups.
+        const n = 2500;
+        const id = (prefix: string, i: number): string => `${prefix}${String(i).padStart(12, '0')}AAA`;
+        await store.putIdMappings(ORG, Array.from({ length: n }, (_, i) => map(id('003', i), id('003', n + i))));
+        await store.putIdMappings(ORG, Array.from({ length: n }, (_, i) => map(id('003', n + i), id('003', 2 * n + i), 'restore-2')));
+        await store.putIdMappings(ORG, Array.from({ length: n / 2 }, (_, i) => map(id('003', 2 * n + i), id('003', 3 * n + i), 'restore-3')));
+        const many = [...Array.from({ length: n }, (_, i) => id('003', i)), ...Array.from({ length: 700 }, (_, i) => id('009', i))];
+        const answers = await store.resolveIds(ORG, many);
+        assert.equal(answers.size, n);
+        for (let i = 0; i < n; i++) assert.equal(answers.get(id('003', i)), id('003', i < n / 2 ? 3 * n + i : 2 * n + i));
+      });
+
       withStore('the audit log lists newest first', async ({ store }) => {
         await store.appendAudit({ at: T, actor: 'admin@host', action: 'org.add', target: 'prod', details: { loginUrl: 'https://login.salesforce.com' } });
         await store.appendAudit({ at: T + MINUTE, actor: 'admin@host', action: 'restore', target: 'run-9', details: {} });
@@ -387,6 +427,119 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
         assert.deepEqual(entries.map((e) => e.action), ['backup', 'restore', 'org.add']);
         assert.deepEqual(entries[2], { at: T, actor: 'admin@host', action: 'org.add', target: 'prod', details: { loginUrl: 'https://login.salesforce.com' } });
         assert.deepEqual((await store.listAudit({ limit: 1 })).map((e) => e.action), ['backup']);
+      });
+    });
+
+    describe('restore journal', () => {
+      const A1 = '001000000000001AAA';
+      const A2 = '001000000000002AAA';
+      const C1 = '003000000000001AAA';
+      const step = (runId: string, stepId: string, extra: Partial<RestoreStep> = {}): RestoreStep => ({
+        runId,
+        stepId,
+        objectName: 'Account',
+        action: 'create',
+        originalIds: [A1, A2],
+        startedAt: T,
+        completedAt: null,
+        ...extra,
+      });
+      const result = (stepId: string, originalId: string, extra: Partial<RestoreResult> = {}): RestoreResult => ({
+        objectName: 'Account',
+        originalId,
+        newId: null,
+        outcome: 'Created',
+        statusCode: null,
+        message: null,
+        stepId,
+        ...extra,
+      });
+      const mapping = (oldId: string, newId: string): IdMapping => ({ objectName: 'Account', oldId, newId, runId: 'restore-1', createdAt: T + MINUTE });
+
+      withStore('steps are listed in begin order; unfinished ones without completedAt', async (opened) => {
+        const { store } = opened;
+        assert.deepEqual(await store.restoreSteps('restore-1'), []);
+        await store.beginRestoreStep(step('restore-1', 's1'));
+        // Same start time: begin order, not time or ID order, decides.
+        await store.beginRestoreStep(step('restore-1', 's0', { objectName: 'Contact', action: 'update', originalIds: [C1] }));
+        await store.beginRestoreStep(step('restore-2', 's1', { action: 'undelete', originalIds: [] }));
+        await store.beginRestoreStep(step('restore-1', 's2', { action: 'link', startedAt: T + 2 * MINUTE }));
+        await assert.rejects(store.beginRestoreStep(step('restore-1', 's1')), (e: Error & { code?: string }) => e.code === 'RESTORE_STEP_EXISTS');
+        await store.completeRestoreStep('restore-1', 's1', T + MINUTE, [], ORG, []);
+        const expected = [
+          step('restore-1', 's1', { completedAt: T + MINUTE }),
+          step('restore-1', 's0', { objectName: 'Contact', action: 'update', originalIds: [C1] }),
+          step('restore-1', 's2', { action: 'link', startedAt: T + 2 * MINUTE }),
+        ];
+        assert.deepEqual(await store.restoreSteps('restore-1'), expected);
+        assert.deepEqual(await store.restoreSteps('restore-2'), [step('restore-2', 's1', { action: 'undelete', originalIds: [] })]);
+        // Journaled durably: there after the store is closed and opened again.
+        const reopened = await opened.reopen();
+        assert.deepEqual(await reopened.restoreSteps('restore-1'), expected);
+      });
+
+      withStore('results round-trip in insertion order, messages sealed', async (opened) => {
+        const secret = `Duplicate value on Name: Zyxwvut Holdings ${randomBytes(6).toString('hex')}`;
+        await opened.store.beginRestoreStep(step('restore-1', 's1'));
+        await opened.store.beginRestoreStep(step('restore-1', 's2', { objectName: 'Contact', action: 'update', originalIds: [C1] }));
+        await opened.store.beginRestoreStep(step('restore-1', 's3', { action: 'link', originalIds: [A2] }));
+        const s1 = [
+          result('s1', A2, { newId: '001000000000009AAA' }),
+          result('s1', A1, { outcome: 'Failed', statusCode: 'DUPLICATE_VALUE', message: secret }),
+        ];
+        const s2 = [result('s2', C1, { objectName: 'Contact', newId: C1, outcome: 'Skipped', statusCode: 'NEWER_IN_ORG', message: '' })];
+        const s3 = [result('s3', A2, { newId: '001000000000009AAA', outcome: 'Updated', message: 'Parent: ünïcödé ✓' })];
+        await opened.store.completeRestoreStep('restore-1', 's2', T + MINUTE, s2, ORG, []);
+        await opened.store.completeRestoreStep('restore-1', 's1', T + 2 * MINUTE, s1, ORG, [mapping(A2, '001000000000009AAA')]);
+        await opened.store.completeRestoreStep('restore-1', 's3', T + 3 * MINUTE, s3, ORG, []);
+        const expected = [...s2, ...s1, ...s3];
+        assert.deepEqual(await opened.store.restoreResults('restore-1'), expected);
+        assert.deepEqual(await opened.store.restoreResults('restore-2'), []);
+
+        if (opened.storedBytes) {
+          const bytes = await opened.storedBytes();
+          assert.ok(bytes.includes('DUPLICATE_VALUE'), 'status codes are stored in clear');
+          assert.equal(bytes.includes('Zyxwvut Holdings'), false, 'a restore message is stored in clear');
+          assert.equal(bytes.includes(Buffer.from('ünïcödé')), false, 'a restore message is stored in clear');
+        }
+        assert.deepEqual(await (await opened.reopen()).restoreResults('restore-1'), expected);
+        // Another vault's keyring reads no message.
+        await assert.rejects((await opened.reopen({ keyring: newKeyring() })).restoreResults('restore-1'), IntegrityError);
+      });
+
+      withStore('completing a step twice, or one never begun, is refused and writes nothing', async ({ store }) => {
+        await assert.rejects(store.completeRestoreStep('restore-1', 'nope', T, [result('nope', A1)], ORG, [mapping(A1, '001000000000008AAA')]), (e: Error & { code?: string }) => e.code === 'RESTORE_STEP_NOT_FOUND' && e.message.includes('nope'));
+        assert.equal(await store.resolveId(ORG, A1), undefined);
+        assert.deepEqual(await store.restoreResults('restore-1'), []);
+
+        await store.beginRestoreStep(step('restore-1', 's1'));
+        // A result naming another step is refused before anything is written.
+        await assert.rejects(store.completeRestoreStep('restore-1', 's1', T, [result('s9', A1)], ORG, []), (e: Error & { code?: string }) => e.code === 'RESTORE_STEP_MISMATCH');
+        assert.equal((await store.restoreSteps('restore-1'))[0]?.completedAt, null);
+
+        await store.completeRestoreStep('restore-1', 's1', T + MINUTE, [result('s1', A1, { newId: '001000000000008AAA' })], ORG, [mapping(A1, '001000000000008AAA')]);
+        await assert.rejects(
+          store.completeRestoreStep('restore-1', 's1', T + 2 * MINUTE, [result('s1', A2, { newId: '001000000000007AAA' })], ORG, [mapping(A2, '001000000000007AAA'), mapping(A1, '001000000000007AAA')]),
+          (e: Error & { code?: string }) => e.code === 'RESTORE_STEP_COMPLETED' && e.message.includes('s1'),
+        );
+        assert.deepEqual(await store.restoreResults('restore-1'), [result('s1', A1, { newId: '001000000000008AAA' })]);
+        assert.deepEqual(await store.resolveIds(ORG, [A1, A2]), new Map([[A1, '001000000000008AAA']]));
+        assert.equal((await store.restoreSteps('restore-1'))[0]?.completedAt, T + MINUTE);
+        // A step is begun uncompleted: only its results complete it.
+        await assert.rejects(store.beginRestoreStep(step('restore-1', 's2', { completedAt: T })), (e: Error & { code?: string }) => e.code === 'RESTORE_STEP_COMPLETED');
+      });
+
+      withStore('mappings written with a step resolve under its mapping scope, through chains', async ({ store }) => {
+        await store.beginRestoreStep(step('restore-1', 's1'));
+        const created = [result('s1', A1, { newId: '001000000000008AAA' }), result('s1', A2, { newId: '001000000000007AAA' })];
+        await store.completeRestoreStep('restore-1', 's1', T + MINUTE, created, ORG, [mapping(A1, '001000000000008AAA'), mapping(A2, '001000000000007AAA')]);
+        assert.equal(await store.resolveId(ORG, A1), '001000000000008AAA');
+        assert.deepEqual(await store.resolveIds(ORG, [A1, A2, C1]), new Map([[A1, '001000000000008AAA'], [A2, '001000000000007AAA']]));
+        assert.deepEqual(await store.resolveIds(OTHER_ORG, [A1, A2]), new Map());
+        // A later restore re-creates one of them again: the chain leads to the newest.
+        await store.beginRestoreStep(step('restore-2', 's1', { originalIds: [A1] }));
+        await store.completeRestoreStep('restore-2', 's1', T + 2 * MINUTE, [result('s1', A1, { newId: '001000000000006AAA' })], ORG, [{ ...mapping('001000000000008AAA', '001000000000006AAA'), runId: 'restore-2' }]);
+        assert.deepEqual(await store.resolveIds(ORG, [A1, A2]), new Map([[A1, '001000000000006AAA'], [A2, '001000000000007AAA']]));
       });
     });
 

@@ -106,7 +106,7 @@ describe('choosing what to restore', () => {
     await assert.rejects(selectVersions(vault.store, { orgId: org.orgId, objectName: 'Nope__c' }), /No backup of Nope__c/);
   });
 
-  it('orgvault restore --list prints the selection; without --list it changes nothing and says why', async () => {
+  it('orgvault restore --list prints the selection, with related records nested under their parents', async () => {
     const env = { ...process.env, ORGVAULT_KEY_FILE: keyPath, ORGVAULT_HOME: join(dir, 'vault') };
     const { stdout } = await run(process.execPath, [BIN, 'restore', '--org', 'demo', '--object', 'Account', '--change-type', 'deleted', '--from', new Date(activityAt).toISOString(), '--list', '--json'], { env });
     const listed = JSON.parse(stdout) as { object: string; count: number; records: { recordId: string; isDeleted: boolean; changeType: string }[] };
@@ -116,8 +116,19 @@ describe('choosing what to restore', () => {
     const refused = await run(process.execPath, [BIN, 'restore', '--object', 'Account', '--from', 'yesterday', '--list'], { env }).catch((e: { code: number; stderr: string }) => e);
     assert.equal((refused as { code: number }).code, 2);
     assert.match((refused as { stderr: string }).stderr, /--from "yesterday" is not an ISO-8601 time/);
-    const write = await run(process.execPath, [BIN, 'restore', '--object', 'Account'], { env }).catch((e: { code: number; stderr: string }) => e);
-    assert.equal((write as { code: number }).code, 2);
-    assert.match((write as { stderr: string }).stderr, /not in this release.*--list/);
+    const nested = await run(process.execPath, [BIN, 'restore', '--org', 'demo', '--object', 'Account', '--change-type', 'deleted', '--from', new Date(activityAt).toISOString(), '--list', '--children', '1', '--json'], { env });
+    const withChildren = JSON.parse(nested.stdout) as { records: { recordId: string }[]; related: { recordId: string; object: string; role: string; via: string; viaField: string; fields: Record<string, unknown> }[] };
+    const parents = new Set(withChildren.records.map((r) => r.recordId));
+    assert.ok(withChildren.related.length > 0, 'deleted accounts come with children');
+    for (const child of withChildren.related) {
+      assert.equal(child.role, 'child');
+      assert.ok(parents.has(child.via), `${child.object} ${child.recordId} is listed under a selected account`);
+      assert.equal(child.fields[child.viaField], child.via);
+    }
+    const human = await run(process.execPath, [BIN, 'restore', '--org', 'demo', '--object', 'Account', '--change-type', 'deleted', '--from', new Date(activityAt).toISOString(), '--list', '--children', '1'], { env });
+    assert.match(human.stdout, new RegExp(`└ ${withChildren.related[0]!.recordId}`));
+    const both = await run(process.execPath, [BIN, 'restore', '--object', 'Account', '--list', '--dry-run'], { env }).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((both as { code: number }).code, 2);
+    assert.match((both as { stderr: string }).stderr, /--list and --dry-run/);
   });
 });

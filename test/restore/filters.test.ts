@@ -2,23 +2,11 @@
 // records matched as Salesforce Backup's advanced filters match them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fieldSummary } from '../../src/core/describe.ts';
 import type { FieldSummary } from '../../src/core/org-client.ts';
 import { matches, parseCondition, parseLogic } from '../../src/restore/index.ts';
 
-const field = (name: string, type: string): FieldSummary => ({
-  name,
-  type,
-  label: name,
-  calculated: false,
-  compoundFieldName: null,
-  referenceTo: [],
-  relationshipName: null,
-  nillable: true,
-  createable: true,
-  updateable: true,
-  externalId: false,
-  idLookup: false,
-});
+const field = (name: string, type: string): FieldSummary => fieldSummary({ name, type, createable: true, updateable: true });
 const FIELDS = [field('Name', 'string'), field('Industry', 'picklist'), field('AnnualRevenue', 'currency'), field('IsActive__c', 'boolean'), field('CreatedDate', 'datetime'), field('StageName', 'picklist')];
 
 describe('restore filters', () => {

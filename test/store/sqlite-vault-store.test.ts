@@ -3,6 +3,7 @@
 // writer, read-only opens and schema versions.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,6 +59,10 @@ vaultStoreContract('SQLite', async () => {
     },
     async tamperPack(packId: string) {
       flipPackByte(path, packId);
+    },
+    // The WAL too: recent commits live there until a checkpoint copies them into the file.
+    async storedBytes() {
+      return Buffer.concat([path, `${path}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f)));
     },
   };
 });
@@ -211,10 +216,31 @@ describe('SQLite vault store: files and versions', () => {
       await (await openSqliteVaultStore({ path, keyring })).close();
       await (await openSqliteVaultStore({ path, keyring })).close();
       const db = new Database(path);
-      assert.deepEqual(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(), [{ version: 1 }, { version: 2 }]);
+      assert.deepEqual(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(), [{ version: 1 }, { version: 2 }, { version: 3 }]);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('from the future');
       db.close();
       await assert.rejects(openSqliteVaultStore({ path, keyring }), (e: Error & { code?: string }) => e.code === 'CATALOG_TOO_NEW');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a restore message moved to another row fails to open', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'catalog.db');
+    const keyring = newKeyring();
+    try {
+      let store = await openSqliteVaultStore({ path, keyring });
+      await store.beginRestoreStep({ runId: 'r', stepId: 's1', objectName: 'Account', action: 'update', originalIds: ['001A', '001B'], startedAt: 1, completedAt: null });
+      const result = { objectName: 'Account', newId: null, outcome: 'Failed' as const, statusCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', stepId: 's1' };
+      await store.completeRestoreStep('r', 's1', 2, [{ ...result, originalId: '001A', message: 'Revenue 5000 too high' }, { ...result, originalId: '001B', message: 'Revenue 0 too low' }], CRASH_ORG, []);
+      await store.close();
+      const db = new Database(path);
+      db.prepare("UPDATE restore_results SET sealed_message = (SELECT sealed_message FROM restore_results WHERE original_id = '001A') WHERE original_id = '001B'").run();
+      db.close();
+      store = await openSqliteVaultStore({ path, keyring });
+      await assert.rejects(store.restoreResults('r'), (e: unknown) => e instanceof IntegrityError && e.message.includes('001B'));
+      await store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,46 +1,32 @@
 /**
- * `orgvault restore --org NAME --object X [filters] --list`: the records and versions a restore
- * would bring back, chosen with Salesforce Backup's filters. Writing them back to the org is not
- * in this release: without --list the command says so and changes nothing.
+ * `orgvault restore --org NAME --object X [filters]`: restores backed-up records to the org (or,
+ * with --target-org, into another one), with their parents and children. `--list` shows what
+ * would be restored, nested under parents; `--dry-run` checks the plan against the org and writes
+ * nothing; `--resume RUN_ID` finishes an interrupted restore. Exit 0 when every record is
+ * restored or rightly skipped, 1 when some failed (the report says why), 2 on bad usage.
  */
-import { readFile } from 'node:fs/promises';
+import { createHmac } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { UsageError } from '../../core/errors.ts';
-import { parseTime } from '../../core/time.ts';
-import { CHANGE_TYPES, isRecordId } from '../../core/vault.ts';
-import type { ChangeType } from '../../core/vault.ts';
-import { selectVersions } from '../../restore/index.ts';
-import type { SelectionRequest } from '../../restore/index.ts';
+import { ExitCode, UsageError } from '../../core/errors.ts';
+import { CHANGE_TYPES } from '../../core/vault.ts';
+import { gatherRelated, resumeRestore, runRestore, selectVersions } from '../../restore/index.ts';
+import type { RestoreEvent, RestoreReport } from '../../restore/index.ts';
+import type { Vault } from '../../store/vault.ts';
 import { table } from '../format.ts';
 import { listOption as collect, repeatOption as repeat } from '../option-lists.ts';
 import { globalOptions, printResult } from '../vault-options.ts';
-import { requireOrg, withVault } from '../vault-session.ts';
-
-interface RestoreFlags {
-  org?: string;
-  object: string;
-  changeType?: string[];
-  from?: string;
-  to?: string;
-  dateBy: 'activity' | 'backup';
-  id?: string[];
-  idsFile?: string;
-  modifiedBy?: string;
-  where?: string[];
-  match?: string;
-  asOf?: string;
-  pick?: string[];
-  list?: boolean;
-}
-
+import { connectToOrg, requireOrg, withVault } from '../vault-session.ts';
+import { bulkThresholdOf, levels, matchOnOf, planOptionsOf, selectionOf } from './request.ts';
+import type { RestoreFlags } from './request.ts';
 
 export function registerRestoreCommand(program: Command): void {
   program
     .command('restore')
-    .description('choose backed-up records to restore with filters; --list shows the records and versions')
-    .option('--org <name>', 'the org (optional when the vault holds one org)')
-    .requiredOption('--object <name>', 'the object, by API name')
+    .description('restore backed-up records (with parents and children) to the org or another org; --list and --dry-run change nothing')
+    .option('--org <name>', 'the backed-up org (optional when the vault holds one org)')
+    .option('--object <name>', 'the object, by API name')
     .option('--change-type <types>', `only versions that were ${CHANGE_TYPES.join(', ')} (repeat, or commas)`, collect)
     .option('--from <time>', 'only versions at or after this time (ISO-8601)')
     .option('--to <time>', 'only versions at or before this time (ISO-8601)')
@@ -52,82 +38,173 @@ export function registerRestoreCommand(program: Command): void {
     .option('--match <logic>', 'how conditions combine: all (default), any, or logic such as "1 AND (2 OR 3)"')
     .option('--as-of <time>', 'restore each selected record as it was at this time (default: its latest matching version)')
     .option('--pick <id=time>', 'restore this record as its version at exactly this SystemModstamp (repeat)', repeat)
+    .option('--parents <n>', 'also restore deleted parents up to N levels up', '0')
+    .option('--children <m>', 'also restore children down to M levels (master-detail and lookups)', '0')
     .option('--list', 'show the records and versions that would be restored, and change nothing')
+    .option('--dry-run', 'check the plan against the org (permissions, fields, types, required values, picklists, owners, parents) and write nothing')
+    .option('--overwrite-newer', 'also overwrite records changed in the org after the version restored')
+    .option('--write-nulls', 'clear fields the backed-up version has empty (default: leave them)')
+    .option('--set <field=value>', 'write this value (or template with {Field} and {originalId}); Object.Field for related objects (repeat)', repeat)
+    .option('--clear <field>', 'write null to this field (repeat)', repeat)
+    .option('--inactive-owner <fail|userId>', 'records owned by inactive users: fail them, or give them to this user', 'fail')
+    .option('--record-type <fail|default|id>', 'record types the org no longer offers: fail, use the default, or use this one', 'fail')
+    .option('--allow-duplicates', 'save records a duplicate rule would block (Sforce-Duplicate-Rule-Header)')
+    .option('--bulk-threshold <n>', 'use Bulk API 2.0 ingest from this many records of one object on (below it, sObject Collections)', '2000')
+    .option('--match-on <object=field>', 'find existing records by this alternate key (an external ID) before creating (repeat)', repeat)
+    .option('--target-org <name>', 'restore into this other connected org (a sandbox) instead')
+    .option('--mask <object.field=kind>', 'anonymise this field consistently: first-name, last-name, name, email, phone, company, street, text, null, or a template with {hash} (repeat)', repeat)
+    .option('--report <file>', 'write the per-record report to this file (.json, else CSV)')
+    .option('--resume <runId>', 'finish an interrupted restore')
     .action(async (flags: RestoreFlags, command: Command) => {
       const options = globalOptions(command);
-      if (!flags.list) {
-        throw new UsageError('Writing restored records back to the org is not in this release of orgvault. Run the same command with --list to see what would be restored; nothing was changed.');
+      if (flags.list && flags.dryRun) throw new UsageError('--list and --dry-run are two previews: give one of them.');
+      const parents = levels(flags.parents, '--parents');
+      const children = levels(flags.children, '--children');
+      if (flags.list) {
+        const listing = await withVault(command, (vault) => list(vault, flags, parents, children), { readonly: true });
+        printResult(options, listing, () => listLines(listing));
+        return;
       }
-      if (flags.asOf && flags.pick?.length) throw new UsageError('--as-of and --pick both choose the version: give one of them.');
-      const recordIds = [...(flags.id ?? []), ...(flags.idsFile ? await readIds(flags.idsFile) : [])];
-      for (const id of recordIds) if (!isRecordId(id)) throw new UsageError(`"${id}" is not a Salesforce record ID (15 or 18 letters and digits).`);
-      const changeTypes = (flags.changeType ?? []).map((t) => {
-        if (!CHANGE_TYPES.includes(t as ChangeType)) throw new UsageError(`--change-type ${t} is not one of ${CHANGE_TYPES.join(', ')}.`);
-        return t as ChangeType;
+      const report = await withVault(command, async (vault) => {
+        const org = await requireOrg(vault, flags.org);
+        const target = flags.targetOrg ? await requireOrg(vault, flags.targetOrg) : undefined;
+        const client = await connectToOrg(vault, target ?? org);
+        const maskKey = createHmac('sha256', vault.keyring.indexing).update('orgvault/restore-mask').digest('hex');
+        const deps = { store: vault.store, blobs: vault.blobs, client, onEvent: progress() };
+        if (flags.resume) return resumeRestore(deps, flags.resume, { org, target, maskKey });
+        return runRestore(deps, {
+          org,
+          target,
+          selection: await selectionOf(flags),
+          parents,
+          children,
+          dryRun: flags.dryRun === true,
+          plan: planOptionsOf(flags),
+          allowDuplicates: flags.allowDuplicates === true,
+          bulkThreshold: bulkThresholdOf(flags.bulkThreshold),
+          matchOn: matchOnOf(flags.matchOn),
+          maskKey,
+        });
       });
-      const version: SelectionRequest['version'] = flags.asOf
-        ? { kind: 'asOf', at: parseTime(flags.asOf, '--as-of') }
-        : flags.pick?.length
-          ? { kind: 'chosen', systemModstamps: new Map(flags.pick.map(parsePick)) }
-          : { kind: 'latest' };
-      const result = await withVault(
-        command,
-        async (vault) => {
-          const org = await requireOrg(vault, flags.org);
-          return selectVersions(vault.store, {
-            orgId: org.orgId,
-            objectName: flags.object,
-            changeTypes: changeTypes.length ? changeTypes : undefined,
-            from: flags.from === undefined ? undefined : parseTime(flags.from, '--from'),
-            to: flags.to === undefined ? undefined : parseTime(flags.to, '--to'),
-            dateBy: flags.dateBy,
-            recordIds: recordIds.length ? recordIds : undefined,
-            lastModifiedById: flags.modifiedBy,
-            where: flags.where,
-            match: flags.match,
-            version,
-          });
-        },
-        { readonly: true },
-      );
-      const iso = (ms: number): string => new Date(ms).toISOString();
-      const records = result.map(({ recordId, version: v }) => ({
-        recordId,
-        systemModstamp: iso(v.systemModstamp),
-        changeType: v.changeType,
-        isDeleted: v.isDeleted,
-        capturedAt: iso(v.capturedAt),
-        runId: v.runId,
-        name: typeof v.fields.Name === 'string' ? v.fields.Name : null,
-        fields: v.fields,
-      }));
-      printResult(options, { object: flags.object, count: records.length, records }, () => [
-        `${records.length} ${flags.object} record(s) would be restored${records.some((r) => r.isDeleted) ? ` (${records.filter((r) => r.isDeleted).length} deleted in that version)` : ''}:`,
-        ...table(
-          ['Record ID', 'Version (SystemModstamp)', 'Change', 'Deleted', 'Name'],
-          records.map((r) => [r.recordId, r.systemModstamp, r.changeType, r.isDeleted ? 'yes' : '', r.name ?? '']),
-        ),
-      ]);
+      if (flags.report) await writeReport(flags.report, report);
+      printResult(options, report, () => reportLines(report, flags.report));
+      process.exitCode = report.status === 'Succeeded' ? ExitCode.Success : ExitCode.CompletedWithErrors;
     });
 }
 
-function parsePick(text: string): [string, number] {
-  const [id, time] = text.split('=', 2);
-  if (!id || !time || !isRecordId(id)) throw new UsageError(`--pick ${text} is not ID=TIME, e.g. --pick 001000000000001AAA=2026-11-01T10:00:00.000Z.`);
-  return [id, parseTime(time, '--pick')];
+interface ListedRecord {
+  recordId: string;
+  object: string;
+  role: 'selected' | 'parent' | 'child';
+  via: string | null;
+  viaField: string | null;
+  systemModstamp: string;
+  changeType: string;
+  isDeleted: boolean;
+  capturedAt: string;
+  runId: string;
+  name: string | null;
+  fields: Record<string, unknown>;
 }
 
-async function readIds(file: string): Promise<string[]> {
-  let text: string;
+interface Listing {
+  object: string;
+  count: number;
+  records: ListedRecord[];
+  related: ListedRecord[];
+}
+
+async function list(vault: Vault, flags: RestoreFlags, parents: number, children: number): Promise<Listing> {
+  const org = await requireOrg(vault, flags.org);
+  const selection = await selectionOf(flags);
+  const selected = await selectVersions(vault.store, { ...selection, orgId: org.orgId });
+  const items = await gatherRelated(vault.store, org.orgId, selection.objectName, selected, {
+    parents,
+    children,
+    asOf: selection.version?.kind === 'asOf' ? selection.version.at : undefined,
+  });
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const listed = items.map(
+    (i): ListedRecord => ({
+      recordId: i.originalId,
+      object: i.objectName,
+      role: i.role,
+      via: i.via,
+      viaField: i.viaField,
+      systemModstamp: iso(i.version.systemModstamp),
+      changeType: i.version.changeType,
+      isDeleted: i.version.isDeleted,
+      capturedAt: iso(i.version.capturedAt),
+      runId: i.version.runId,
+      name: typeof i.version.fields.Name === 'string' ? i.version.fields.Name : typeof i.version.fields.Subject === 'string' ? i.version.fields.Subject : null,
+      fields: i.version.fields,
+    }),
+  );
+  const records = listed.filter((r) => r.role === 'selected');
+  return { object: selection.objectName, count: records.length, records, related: listed.filter((r) => r.role !== 'selected') };
+}
+
+/** Selected records with their parents above and children nested below them. */
+function listLines(listing: Listing): string[] {
+  const deleted = listing.records.filter((r) => r.isDeleted).length;
+  const lines = [`${listing.count} ${listing.object} record(s) would be restored${deleted ? ` (${deleted} deleted in that version)` : ''}${listing.related.length ? `, with ${listing.related.length} related record(s)` : ''}:`];
+  const under = new Map<string, ListedRecord[]>();
+  for (const r of listing.related) under.set(r.via!, [...(under.get(r.via!) ?? []), r]);
+  const rows: string[][] = [];
+  const add = (r: ListedRecord, depth: number): void => {
+    const marker = depth === 0 ? '' : `${'  '.repeat(depth - 1)}${r.role === 'parent' ? '↑ ' : '└ '}`;
+    rows.push([`${marker}${r.recordId}`, r.object, r.systemModstamp, r.changeType, r.isDeleted ? 'yes' : '', r.name ?? '', r.viaField ?? '']);
+    for (const next of under.get(r.recordId) ?? []) add(next, depth + 1);
+  };
+  for (const r of listing.records) add(r, 0);
+  return [...lines, ...table(['Record ID', 'Object', 'Version (SystemModstamp)', 'Change', 'Deleted', 'Name', 'Via'], rows)];
+}
+
+function progress(): (event: RestoreEvent) => void {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  return (event) => {
+    if (event.type === 'planned') {
+      const c = event.counts;
+      process.stderr.write(`Restore ${event.runId}: ${['create', 'update', 'undelete', 'skip', 'fail'].map((k) => `${c[k] ?? 0} to ${k}`).join(', ')}\n`);
+      return;
+    }
+    const now = Date.now();
+    if (event.done < event.total && now - last < 1000) return;
+    last = now;
+    process.stderr.write(`${tty ? '\r' : ''}${event.done}/${event.total} records (${event.objectName})${tty ? '' : '\n'}`);
+    if (tty && event.done === event.total) process.stderr.write('\n');
+  };
+}
+
+const REPORT_COLUMNS = ['object', 'originalId', 'newId', 'outcome', 'statusCode', 'message', 'cause', 'fix'] as const;
+
+async function writeReport(file: string, report: RestoreReport): Promise<void> {
+  const csvCell = (v: unknown): string => {
+    const text = v === null || v === undefined ? '' : String(v);
+    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const body = file.toLowerCase().endsWith('.json')
+    ? `${JSON.stringify(report, null, 2)}\n`
+    : `${[REPORT_COLUMNS.join(','), ...report.results.map((r) => REPORT_COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`;
   try {
-    text = await readFile(file, 'utf8');
+    await writeFile(file, body, { mode: 0o600 });
   } catch (error) {
-    throw new UsageError(`Cannot read --ids-file ${file}: ${(error as Error).message}`, { cause: error });
+    throw new UsageError(`Cannot write the report to ${file}: ${(error as Error).message}. The restore itself is done; its report is also in \`orgvault logs ${report.runId}\`.`, { cause: error });
   }
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  // A CSV export: the Id column; otherwise one ID a line.
-  const header = lines[0]?.split(',').map((c) => c.replace(/^"|"$/g, '').trim().toLowerCase());
-  const column = header?.indexOf('id') ?? -1;
-  if (column >= 0) return lines.slice(1).map((l) => l.split(',')[column]!.replace(/^"|"$/g, '').trim()).filter(Boolean);
+}
+
+function reportLines(report: RestoreReport, reportFile: string | undefined): string[] {
+  const c = report.counts;
+  const lines = [
+    `${report.dryRun ? 'Dry run (nothing written)' : 'Restore'} ${report.runId}: ${report.status}`,
+    `${c.Created} created, ${c.Updated} updated, ${c.Undeleted} undeleted, ${c.Skipped} skipped, ${c.Failed} failed${report.dryRun ? ' (predicted)' : ''}`,
+  ];
+  const shown = [...report.results.filter((r) => r.outcome === 'Failed'), ...report.results.filter((r) => r.outcome !== 'Failed')].slice(0, 50);
+  lines.push(...table(['Object', 'Original ID', 'New ID', 'Outcome', 'Status code', 'Message'], shown.map((r) => [r.object, r.originalId, r.newId ?? '', r.outcome, r.statusCode ?? '', r.message ?? ''])));
+  if (report.results.length > shown.length) lines.push(`… and ${report.results.length - shown.length} more${reportFile ? ` in ${reportFile}` : ' (--report FILE or --json for all)'}.`);
+  const fixes = new Map(report.results.filter((r) => r.outcome === 'Failed' && r.statusCode).map((r) => [r.statusCode!, r]));
+  for (const [code, r] of fixes) lines.push(`${code}: ${r.cause ?? ''} Fix: ${r.fix ?? ''}`);
+  if (reportFile) lines.push(`Report written to ${reportFile}.`);
   return lines;
 }

@@ -16,7 +16,7 @@ import type { Keyring } from '../../crypto/keys.ts';
 import { open, seal } from '../../crypto/seal.ts';
 import { canonicalJson } from '../packs.ts';
 import type { AuditLog, FileCatalog, IdMappingStore, ObjectStateStore, OrgCatalog, RunLog, SchemaStore } from '../port.ts';
-import type { Connections } from './connection.ts';
+import type { Connections, Db } from './connection.ts';
 import { all, builder, first, run } from './connection.ts';
 import type { ObjectRunsTable, OrgsTable, RunsTable } from './tables.ts';
 import { ensureObject } from './versions.ts';
@@ -25,7 +25,36 @@ type CatalogPorts = OrgCatalog & SchemaStore & FileCatalog & RunLog & ObjectStat
 
 const PAGE = 1000;
 
+/** IDs per lookup in resolveIds: well under SQLite's parameter limit. */
+const RESOLVE_CHUNK = 512;
+
 const parseJson = <T>(text: string): T => JSON.parse(text) as T;
+
+/**
+ * A chunk of IDs padded (with its last ID) to a power of two, so that lookups of any size share a
+ * handful of prepared statements instead of caching one per length.
+ */
+function padChunk(ids: readonly string[]): string[] {
+  let size = 1;
+  while (size < ids.length) size *= 2;
+  const padded = [...ids];
+  while (padded.length < size) padded.push(ids[ids.length - 1]!);
+  return padded;
+}
+
+/** Inserts or replaces ID mappings in the caller's write transaction (putIdMappings, and a restore step's completion). */
+export function upsertIdMappings(db: Db, orgId: string, mappings: readonly IdMapping[]): void {
+  for (const m of mappings) {
+    const values = { org_id: orgId, old_id: m.oldId, new_id: m.newId, object_name: m.objectName, run_id: m.runId, created_at: m.createdAt };
+    run(
+      db,
+      builder
+        .insertInto('id_mappings')
+        .values(values)
+        .onConflict((oc) => oc.columns(['org_id', 'old_id']).doUpdateSet({ new_id: m.newId, object_name: m.objectName, run_id: m.runId, created_at: m.createdAt })),
+    );
+  }
+}
 
 const schemaAad = (orgId: string, schemaId: string): string => `orgvault:schema:${orgId}:${schemaId}`;
 const fileAad = (orgId: string, f: Pick<FileRef, 'recordId' | 'field' | 'systemModstamp'>): string => `orgvault:file:${orgId}:${f.recordId}:${f.field}:${f.systemModstamp}`;
@@ -372,33 +401,64 @@ export class SqliteCatalog implements CatalogPorts {
   /** Durable: a restore creates records in Salesforce next, and must not create them twice after a power cut. */
   async putIdMappings(orgId: string, mappings: IdMapping[]): Promise<void> {
     if (mappings.length === 0) return;
-    await this.conns.transaction(
-      (db) => {
-        for (const m of mappings) {
-          const values = { org_id: orgId, old_id: m.oldId, new_id: m.newId, object_name: m.objectName, run_id: m.runId, created_at: m.createdAt };
-          run(
-            db,
-            builder
-              .insertInto('id_mappings')
-              .values(values)
-              .onConflict((oc) => oc.columns(['org_id', 'old_id']).doUpdateSet({ new_id: m.newId, object_name: m.objectName, run_id: m.runId, created_at: m.createdAt })),
-          );
-        }
-      },
-      { durable: true },
-    );
+    await this.conns.transaction((db) => upsertIdMappings(db, orgId, mappings), { durable: true });
   }
 
   async resolveId(orgId: string, oldId: string): Promise<string | undefined> {
-    const seen = new Set<string>([oldId]);
-    let resolved: string | undefined;
-    for (let id = oldId; ; ) {
-      const row = first(this.conns.read, builder.selectFrom('id_mappings').select('new_id').where('org_id', '=', orgId).where('old_id', '=', id));
-      // A cycle (A→B, B→A) can only come from hand edits; stop at the last new ID seen.
-      if (!row || seen.has(row.new_id)) return resolved ?? row?.new_id;
-      resolved = id = row.new_id;
-      seen.add(id);
-    }
+    return (await this.resolveIds(orgId, [oldId])).get(oldId);
+  }
+
+  /**
+   * Follows every chain a round at a time: each round looks up, in chunks, the IDs no earlier
+   * round saw, so a chain of n restores costs n rounds however many IDs are asked for. All rounds
+   * read one snapshot, so a restore committing meanwhile cannot show half a chain.
+   */
+  async resolveIds(orgId: string, oldIds: readonly string[]): Promise<Map<string, string>> {
+    if (oldIds.length === 0) return new Map();
+    const read = this.conns.read;
+    return read.transaction(() => {
+      // Each ID looked up so far: its new ID, or null when it has no mapping.
+      const next = new Map<string, string | null>();
+      const lookUp = (ids: readonly string[]): void => {
+        for (let i = 0; i < ids.length; i += RESOLVE_CHUNK) {
+          const query = builder.selectFrom('id_mappings').select(['old_id', 'new_id']).where('org_id', '=', orgId).where('old_id', 'in', padChunk(ids.slice(i, i + RESOLVE_CHUNK)));
+          for (const row of all(read, query)) next.set(row.old_id, row.new_id);
+        }
+        for (const id of ids) if (!next.has(id)) next.set(id, null);
+      };
+      interface Chain {
+        at: string;
+        resolved: string | undefined;
+        seen: Set<string>;
+      }
+      const chains = new Map<string, Chain>();
+      for (const id of oldIds) if (!chains.has(id)) chains.set(id, { at: id, resolved: undefined, seen: new Set([id]) });
+      let pending = [...chains.values()];
+      while (pending.length > 0) {
+        lookUp([...new Set(pending.map((c) => c.at).filter((id) => !next.has(id)))]);
+        const unfinished: Chain[] = [];
+        for (const chain of pending) {
+          for (;;) {
+            const to = next.get(chain.at);
+            if (to === undefined) {
+              unfinished.push(chain);
+              break;
+            }
+            // A cycle (A→B, B→A) can only come from hand edits; stop at the last new ID seen.
+            if (to === null || chain.seen.has(to)) {
+              chain.resolved ??= to ?? undefined;
+              break;
+            }
+            chain.resolved = chain.at = to;
+            chain.seen.add(to);
+          }
+        }
+        pending = unfinished;
+      }
+      const resolved = new Map<string, string>();
+      for (const [id, chain] of chains) if (chain.resolved !== undefined) resolved.set(id, chain.resolved);
+      return resolved;
+    })();
   }
 
   // ---- audit ----------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 /**
  * The vault's catalog on SQLite: one file (plus its WAL) holding orgs, record versions in sealed
- * packs, describes, the file catalog, runs, object state, ID mappings, the audit log and locks.
- * See migrations.ts for the tables, versions.ts for the ordering rules of a batch write and
- * connection.ts for what is durable when.
+ * packs, describes, the file catalog, runs, object state, ID mappings, the restore journal, the
+ * audit log and locks. See migrations.ts for the tables, versions.ts for the ordering rules of a
+ * batch write and connection.ts for what is durable when.
  */
 import type { Keyring } from '../../crypto/keys.ts';
 import type { VaultStore } from '../port.ts';
@@ -10,6 +10,7 @@ import { SqliteCatalog } from './catalog.ts';
 import { Connections } from './connection.ts';
 import { SqliteLocks } from './locks.ts';
 import { PayloadPipeline } from './payload-worker.ts';
+import { SqliteRestoreJournal } from './restore-journal.ts';
 import type { WriteHooks } from './versions.ts';
 import { SqliteVersions } from './versions.ts';
 
@@ -27,14 +28,16 @@ export interface SqliteVaultStoreOptions {
 
 /**
  * Opens (creating or migrating if needed) the SQLite catalog at `path`. Record payloads,
- * describes and run parameters are sealed with `keyring`; a store opened with another vault's
- * keyring opens, but reading any sealed value raises IntegrityError and changes nothing.
+ * describes, run parameters and restore messages are sealed with `keyring`; a store opened with
+ * another vault's keyring opens, but reading any sealed value raises IntegrityError and changes
+ * nothing.
  */
 export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Promise<VaultStore> {
   const conns = new Connections(options.path, options.readonly ?? false);
   const payloads = new PayloadPipeline(options.keyring.addressing);
   const versions = new SqliteVersions(conns, options.keyring, payloads, options.testHooks);
   const catalog = new SqliteCatalog(conns, options.keyring);
+  const journal = new SqliteRestoreJournal(conns, options.keyring);
   const locks = new SqliteLocks(conns);
   const bind = <T extends object, K extends keyof T>(target: T, keys: readonly K[]): Pick<T, K> => {
     const out = {} as Pick<T, K>;
@@ -70,9 +73,11 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
       'putObjectState',
       'putIdMappings',
       'resolveId',
+      'resolveIds',
       'appendAudit',
       'listAudit',
     ]),
+    ...bind(journal, ['beginRestoreStep', 'completeRestoreStep', 'restoreSteps', 'restoreResults']),
     acquireOrgLock: locks.acquireOrgLock.bind(locks),
     close: async () => {
       await locks.releaseAll();

@@ -207,6 +207,41 @@ CREATE TABLE locks (
     // it), as JSON: it changes with the engine, the schema should not have to.
     sql: `ALTER TABLE object_state ADD COLUMN details TEXT NOT NULL DEFAULT '{}';`,
   },
+  {
+    version: 3,
+    name: 'restore journal',
+    // A restore journals each step before sending its writes and completes it with the results,
+    // so a step left without completed_at is one a crash interrupted. IDs, codes and outcomes stay
+    // in clear for the report; a result's message may quote field values and is sealed, bound to
+    // its run, step and record. `seq` keeps begin and insertion order, which times cannot (ties).
+    sql: `
+CREATE TABLE restore_steps (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  object_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  original_ids TEXT NOT NULL,
+  started_at BIGINT NOT NULL,
+  completed_at BIGINT,
+  UNIQUE (run_id, step_id)
+);
+CREATE INDEX restore_steps_run ON restore_steps (run_id, seq);
+
+CREATE TABLE restore_results (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  object_name TEXT NOT NULL,
+  original_id TEXT NOT NULL,
+  new_id TEXT,
+  outcome TEXT NOT NULL,
+  status_code TEXT,
+  sealed_message BLOB
+);
+CREATE INDEX restore_results_run ON restore_results (run_id, seq);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

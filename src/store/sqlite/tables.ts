@@ -101,6 +101,30 @@ export interface IdMappingsTable {
   created_at: number;
 }
 
+export interface RestoreStepsTable {
+  seq: Generated<number>;
+  run_id: string;
+  step_id: string;
+  object_name: string;
+  action: string;
+  /** JSON array of the backup IDs the step writes. */
+  original_ids: string;
+  started_at: number;
+  completed_at: number | null;
+}
+
+export interface RestoreResultsTable {
+  seq: Generated<number>;
+  run_id: string;
+  step_id: string;
+  object_name: string;
+  original_id: string;
+  new_id: string | null;
+  outcome: string;
+  status_code: string | null;
+  sealed_message: Uint8Array | null;
+}
+
 export interface AuditLogTable {
   audit_key: Generated<number>;
   at: number;
@@ -131,6 +155,8 @@ export interface CatalogTables {
   runs: RunsTable;
   object_runs: ObjectRunsTable;
   id_mappings: IdMappingsTable;
+  restore_steps: RestoreStepsTable;
+  restore_results: RestoreResultsTable;
   audit_log: AuditLogTable;
   locks: LocksTable;
 }

@@ -1,0 +1,419 @@
+/**
+ * `runRestore`: select the versions, bring in related records, read the org's live state, plan,
+ * then either report the plan (dry run) or carry it out, journaled, and report every record. A
+ * restore is a run in the log; an interrupted one is resumed by its run ID and finishes without
+ * writing anything twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { SalesforceApiError, UsageError } from '../core/errors.ts';
+import type { ObjectDescription, OrgClient, SObjectRecord } from '../core/org-client.ts';
+import { statusCodeHelp } from '../core/status-codes.ts';
+import { isRecordId } from '../core/vault.ts';
+import type { OrgRegistration, RestoreOutcome, RestoreResult, Run, RunStatus } from '../core/vault.ts';
+import type { BlobStore, FileCatalog, IdMappingStore, RestoreJournal, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
+import { executePlan } from './execute.ts';
+import { readLive, readUsers } from './live.ts';
+import type { LiveRecord } from './live.ts';
+import { Masker } from './masking.ts';
+import { planRestore } from './plan.ts';
+import type { PlanInput, PlanOptions, PlannedRecord, RestorePlan } from './plan.ts';
+import { SchemaCache, gatherRelated } from './related.ts';
+import type { RestoreItem } from './related.ts';
+import { selectVersions } from './select.ts';
+import type { SelectionRequest } from './select.ts';
+
+export type RestoreStore = VersionStore & SchemaStore & RunLog & IdMappingStore & RestoreJournal & FileCatalog;
+
+export interface RestoreDeps {
+  store: RestoreStore;
+  blobs: BlobStore;
+  /** The org written to: the backed-up org, or another one (`target`). */
+  client: OrgClient;
+  now?: () => number;
+  onEvent?: (event: RestoreEvent) => void;
+}
+
+export type RestoreEvent =
+  | { type: 'planned'; runId: string; counts: Record<string, number> }
+  | { type: 'progress'; done: number; total: number; objectName: string };
+
+export interface RestoreRequest {
+  /** The org whose backup is restored. */
+  org: OrgRegistration;
+  /** Another org to restore into (a sandbox); the backed-up org when absent. */
+  target?: OrgRegistration;
+  selection: Omit<SelectionRequest, 'orgId'>;
+  parents: number;
+  children: number;
+  dryRun: boolean;
+  plan: PlanOptions;
+  allowDuplicates: boolean;
+  bulkThreshold: number;
+  /** Alternate keys by object: fields whose values identify the same record (an external ID). */
+  matchOn: Record<string, string[]>;
+  /** The secret masking is keyed with (derived from the vault's key). */
+  maskKey: string | null;
+}
+
+/** One record of the restore report. */
+export interface RestoreReportRow {
+  object: string;
+  originalId: string;
+  newId: string | null;
+  outcome: RestoreOutcome;
+  statusCode: string | null;
+  message: string | null;
+  /** For failures and skips: the cause and the fix, from the status-code table. */
+  cause: string | null;
+  fix: string | null;
+  /** The record this one came with (`--parents`, `--children`), if any. */
+  via: string | null;
+  role: RestoreItem['role'];
+  /** Values not restored and why (fields gone, not writable, lookups left empty). */
+  warnings: string[];
+}
+
+export interface RestoreReport {
+  runId: string;
+  status: RunStatus;
+  dryRun: boolean;
+  counts: Record<RestoreOutcome, number>;
+  results: RestoreReportRow[];
+}
+
+/** Restores, or with `dryRun` plans and checks without writing. */
+export async function runRestore(deps: RestoreDeps, request: RestoreRequest): Promise<RestoreReport> {
+  const now = deps.now ?? Date.now;
+  const run: Run = {
+    runId: randomUUID(),
+    orgId: request.org.orgId,
+    kind: 'restore',
+    status: 'Running',
+    startedAt: now(),
+    endedAt: null,
+    counters: {},
+    message: null,
+    parameters: serializeRequest(request),
+  };
+  await deps.store.createRun(run);
+  return finish(deps, run, request, false);
+}
+
+/** Continues an interrupted restore under its own run ID: what it wrote stays written once. */
+export async function resumeRestore(deps: RestoreDeps, runId: string, request: Pick<RestoreRequest, 'org' | 'target' | 'maskKey'>): Promise<RestoreReport> {
+  const run = await deps.store.getRun(runId);
+  if (!run || run.kind !== 'restore') throw new UsageError(`No restore run ${runId} in this vault; \`orgvault logs --kind restore\` lists them.`);
+  if (run.parameters.dryRun === true) throw new UsageError(`Run ${runId} was a dry run: there is nothing to resume. Run the restore without --dry-run.`);
+  if (run.status === 'Succeeded' || run.status === 'CompletedWithErrors') throw new UsageError(`Restore ${runId} already finished (${run.status}); its report is in \`orgvault logs ${runId}\`.`);
+  const full = { ...deserializeRequest(run.parameters), org: request.org, target: request.target, maskKey: request.maskKey };
+  await deps.store.updateRun(runId, { status: 'Running', message: 'Resumed' });
+  return finish(deps, run, full, true);
+}
+
+async function finish(deps: RestoreDeps, run: Run, request: RestoreRequest, resuming: boolean): Promise<RestoreReport> {
+  const now = deps.now ?? Date.now;
+  try {
+    const report = await restore(deps, run.runId, request, resuming);
+    const apiCalls = deps.client.usage().calls;
+    await deps.store.updateRun(run.runId, {
+      status: report.status,
+      endedAt: now(),
+      counters: { records: report.results.length, ...lowerKeys(report.counts), apiCalls },
+      message: summary(report),
+    });
+    return report;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await deps.store.updateRun(run.runId, { status: 'Failed', endedAt: now(), message }).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function restore(deps: RestoreDeps, runId: string, request: RestoreRequest, resuming: boolean): Promise<RestoreReport> {
+  const now = deps.now ?? Date.now;
+  const sourceOrgId = request.org.orgId;
+  const crossOrg = request.target !== undefined && request.target.orgId !== sourceOrgId;
+  const mappingScope = crossOrg ? `${sourceOrgId}>${request.target!.orgId}` : sourceOrgId;
+
+  const selected = await selectVersions(deps.store, { ...request.selection, orgId: sourceOrgId });
+  const items = await gatherRelated(deps.store, sourceOrgId, request.selection.objectName, selected, {
+    parents: request.parents,
+    children: request.children,
+    asOf: request.selection.version?.kind === 'asOf' ? request.selection.version.at : undefined,
+  });
+
+  const steps = resuming ? await deps.store.restoreSteps(runId) : [];
+  let context = await readContext(deps, request, items, mappingScope, crossOrg, sourceOrgId);
+  let writtenByRun = new Set<string>();
+  if (resuming) {
+    const incomplete = steps.filter((s) => s.completedAt === null);
+    if (incomplete.length) {
+      const draft = planRestore({ ...context, writtenByRun, objectName: request.selection.objectName, items, crossOrg, masker: masker(request), options: request.plan });
+      await recoverSteps(deps, runId, incomplete, draft, mappingScope, now);
+      context = await readContext(deps, request, items, mappingScope, crossOrg, sourceOrgId);
+    }
+    writtenByRun = new Set((await deps.store.restoreResults(runId)).filter((r) => r.outcome !== 'Skipped' && r.outcome !== 'Failed').map((r) => r.originalId));
+  }
+  const plan = planRestore({ ...context, writtenByRun, objectName: request.selection.objectName, items, crossOrg, masker: masker(request), options: request.plan });
+  deps.onEvent?.({ type: 'planned', runId, counts: countActions(plan) });
+
+  if (request.dryRun) {
+    const results = plan.records.map((r) => dryRunRow(r));
+    const counts = countOutcomes(results);
+    return { runId, status: counts.Failed > 0 ? 'CompletedWithErrors' : 'Succeeded', dryRun: true, counts, results };
+  }
+
+  await executePlan(
+    { client: deps.client, journal: deps.store, files: deps.store, blobs: deps.blobs, now, onProgress: (done, total, objectName) => deps.onEvent?.({ type: 'progress', done, total, objectName }) },
+    plan,
+    { runId, sourceOrgId, mappingScope, allowDuplicates: request.allowDuplicates, bulkThreshold: request.bulkThreshold, describes: context.describes, stepsTaken: (await deps.store.restoreSteps(runId)).length },
+  );
+  const results = collapse(await deps.store.restoreResults(runId), plan);
+  const counts = countOutcomes(results);
+  return { runId, status: counts.Failed > 0 ? 'CompletedWithErrors' : 'Succeeded', dryRun: false, counts, results };
+}
+
+type Context = Pick<PlanInput, 'describes' | 'backedUp' | 'live' | 'references' | 'users'>;
+
+/** Everything the plan needs from the org written to, read in batches. */
+async function readContext(deps: RestoreDeps, request: RestoreRequest, items: readonly RestoreItem[], mappingScope: string, crossOrg: boolean, sourceOrgId: string): Promise<Context> {
+  const { client } = deps;
+  const byObject = new Map<string, RestoreItem[]>();
+  for (const item of items) byObject.set(item.objectName, [...(byObject.get(item.objectName) ?? []), item]);
+
+  const describes = new Map<string, ObjectDescription>();
+  const backedUp = new Map<string, ObjectDescription>();
+  const schemas = new SchemaCache(deps.store, sourceOrgId);
+  for (const objectName of byObject.keys()) {
+    const before = await schemas.get(objectName);
+    if (before) backedUp.set(objectName, before);
+    try {
+      describes.set(objectName, await client.describeObject(objectName));
+    } catch (error) {
+      if (!(error instanceof SalesforceApiError) || (error.statusCode !== 'NOT_FOUND' && error.statusCode !== 'INVALID_TYPE')) throw error;
+    }
+  }
+
+  const live = new Map<string, { record: LiveRecord; by: 'id' | 'mapping' | 'key' }>();
+  const mapped = await deps.store.resolveIds(mappingScope, items.map((i) => i.originalId));
+  for (const [objectName, group] of byObject) {
+    const describe = describes.get(objectName);
+    if (!describe) continue;
+    const names = readableFields(describe, group);
+    const has = (f: string): boolean => describe.fields.some((d) => d.name === f);
+    const shape = { hasIsDeleted: has('IsDeleted'), hasSystemModstamp: has('SystemModstamp') };
+    // ContentDocumentLink can only be queried by its document: read the documents' links.
+    const links = objectName === 'ContentDocumentLink';
+    const read = (wanted: RestoreItem[], recordIds: string[]): Promise<Map<string, LiveRecord>> =>
+      links
+        ? readLive(client, objectName, wanted.map((i) => String(i.version.fields.ContentDocumentId)), names, { ...shape, filterField: 'ContentDocumentId' })
+        : readLive(client, objectName, recordIds, names, shape);
+    const byId = await read(group, group.map((i) => i.originalId));
+    for (const item of group) {
+      const found = byId.get(item.originalId);
+      if (found) live.set(item.originalId, { record: found, by: 'id' });
+    }
+    // An earlier restore re-created the record: that copy is the one to compare and update.
+    const remap = group.filter((i) => live.get(i.originalId)?.record.isDeleted !== false && mapped.has(i.originalId));
+    if (remap.length) {
+      const byNew = await read(remap, remap.map((i) => mapped.get(i.originalId)!));
+      for (const item of remap) {
+        const found = byNew.get(mapped.get(item.originalId)!);
+        if (found && !found.isDeleted) live.set(item.originalId, { record: found, by: 'mapping' });
+      }
+    }
+    for (const keyField of request.matchOn[objectName] ?? []) {
+      if (!has(keyField)) throw new UsageError(`--match-on ${objectName}=${keyField}: ${objectName} has no field ${keyField} in the org written to.`);
+      const rest = group.filter((i) => !live.has(i.originalId) && i.version.fields[keyField] !== null && i.version.fields[keyField] !== undefined);
+      if (!rest.length) continue;
+      const byKey = await readLive(client, objectName, rest.map((i) => String(i.version.fields[keyField])), names, { ...shape, keyField });
+      for (const item of rest) {
+        const found = byKey.get(String(item.version.fields[keyField]));
+        if (found && !found.isDeleted) live.set(item.originalId, { record: found, by: 'key' });
+      }
+    }
+  }
+
+  // Records referenced but not restored: where they are now, through mappings of earlier restores.
+  const inSet = new Set(items.map((i) => i.originalId));
+  const referenced = new Set<string>();
+  const userIds = new Set<string>();
+  for (const item of items) {
+    const describe = describes.get(item.objectName);
+    for (const field of describe?.fields ?? []) {
+      if (field.type !== 'reference') continue;
+      const value = item.version.fields[field.name];
+      if (typeof value !== 'string' || !isRecordId(value) || inSet.has(value)) continue;
+      if (value.startsWith('005')) userIds.add(value);
+      else if (field.name !== 'RecordTypeId') referenced.add(value);
+    }
+  }
+  const references = new Map<string, { id: string; state: 'live' | 'deleted' }>();
+  if (referenced.size) {
+    const refMapped = await deps.store.resolveIds(mappingScope, [...referenced]);
+    const prefixes = new Map((await client.describeGlobal()).filter((o) => o.keyPrefix).map((o) => [o.keyPrefix!, o.name]));
+    const lookups = new Map<string, Map<string, string>>();
+    for (const id of referenced) {
+      const current = refMapped.get(id) ?? id;
+      const objectName = prefixes.get(current.slice(0, 3));
+      if (!objectName) continue;
+      const forObject = lookups.get(objectName) ?? new Map<string, string>();
+      forObject.set(current, id);
+      lookups.set(objectName, forObject);
+    }
+    for (const [objectName, ids] of lookups) {
+      let found: Map<string, LiveRecord>;
+      try {
+        found = await readLive(client, objectName, [...ids.keys()], [], { hasSystemModstamp: false });
+      } catch (error) {
+        // Objects without IsDeleted (setup objects): read them without it.
+        if (!(error instanceof SalesforceApiError)) throw error;
+        found = await readLive(client, objectName, [...ids.keys()], [], { hasIsDeleted: false, hasSystemModstamp: false }).catch(() => new Map());
+      }
+      for (const [current, original] of ids) {
+        const record = found.get(current);
+        if (record) references.set(original, { id: record.id, state: record.isDeleted ? 'deleted' : 'live' });
+      }
+    }
+  }
+  const users = await readUsers(client, [...userIds]);
+  return { describes, backedUp, live, references, users };
+}
+
+/** The fields worth reading from the org to compare: writable ones the versions carry. */
+function readableFields(describe: ObjectDescription, group: readonly RestoreItem[]): string[] {
+  const carried = new Set<string>();
+  for (const item of group) for (const name of Object.keys(item.version.fields)) carried.add(name);
+  const names = describe.fields
+    .filter((f) => carried.has(f.name) && (f.updateable || f.createable) && !f.calculated && f.type !== 'base64' && f.type !== 'address' && f.type !== 'location' && f.name !== 'Id')
+    .map((f) => f.name);
+  if (describe.name === 'ContentVersion' && describe.fields.some((f) => f.name === 'ContentDocumentId')) names.push('ContentDocumentId');
+  return [...new Set(names)];
+}
+
+/**
+ * A step a crash interrupted: its creates may have reached the org without their new IDs being
+ * recorded. The records the API user created since the step began are matched to the step's
+ * records by the values written; a match is recorded as created, so it is not created again.
+ */
+async function recoverSteps(deps: RestoreDeps, runId: string, incomplete: readonly { stepId: string; objectName: string; action: string; originalIds: string[]; startedAt: number }[], draft: RestorePlan, mappingScope: string, now: () => number): Promise<void> {
+  const me = (await deps.client.identity()).userId;
+  const planned = new Map(draft.records.map((r) => [r.originalId, r]));
+  for (const step of incomplete) {
+    const results: RestoreResult[] = [];
+    const mappings = [];
+    if (step.action === 'create' || step.action === 'file') {
+      const candidates = step.originalIds.map((id) => planned.get(id)).filter((r): r is PlannedRecord => r?.action === 'create');
+      const fields = [...new Set(candidates.flatMap((r) => scalarKeys(r.values)))];
+      if (candidates.length) {
+        const since = new Date(step.startedAt - 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        const soql = `SELECT Id${fields.length ? `, ${fields.join(', ')}` : ''} FROM ${step.objectName} WHERE CreatedById = '${me}' AND CreatedDate >= ${since} ORDER BY CreatedDate`;
+        const pool = new Map<string, string[]>();
+        for await (const page of deps.client.query(soql)) {
+          for (const record of page) {
+            const key = valueKey(record, fields);
+            pool.set(key, [...(pool.get(key) ?? []), String(record.Id)]);
+          }
+        }
+        const taken = await deps.store.resolveIds(mappingScope, candidates.map((c) => c.originalId));
+        for (const record of candidates) {
+          if (taken.has(record.originalId)) continue;
+          const ids = pool.get(valueKey(record.values, fields));
+          const id = ids?.shift();
+          if (!id) continue;
+          results.push({ objectName: record.objectName, originalId: record.originalId, newId: id, outcome: 'Created', statusCode: null, message: 'Created before the restore was interrupted; found in the org on resume.', stepId: step.stepId });
+          mappings.push({ objectName: record.objectName, oldId: record.originalId, newId: id, runId, createdAt: now() });
+        }
+      }
+    }
+    await deps.store.completeRestoreStep(runId, step.stepId, now(), results, mappingScope, mappings);
+  }
+}
+
+const scalarKeys = (values: SObjectRecord): string[] => Object.keys(values).filter((k) => typeof values[k] !== 'object' || values[k] === null).filter((k) => !(typeof values[k] === 'string' && isRecordId(String(values[k]))));
+const valueKey = (record: SObjectRecord, fields: readonly string[]): string => JSON.stringify(fields.map((f) => normalize(record[f])));
+const normalize = (v: unknown): unknown => (v === undefined ? null : typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v) ? Date.parse(v.replace(/\+0000$/, 'Z')) : v);
+
+function masker(request: RestoreRequest): Masker | null {
+  if (request.plan.masks.length === 0) return null;
+  if (!request.maskKey) throw new UsageError('Masking needs the vault key; unlock the vault to restore with --mask.');
+  return new Masker(request.maskKey);
+}
+
+function dryRunRow(record: PlannedRecord): RestoreReportRow {
+  const predicted = record.predicted[0];
+  const outcome: RestoreOutcome = record.action === 'fail' || predicted ? 'Failed' : record.action === 'skip' ? 'Skipped' : record.action === 'create' ? 'Created' : record.action === 'undelete' ? 'Undeleted' : 'Updated';
+  const code = predicted?.statusCode ?? record.reason?.statusCode ?? null;
+  const message =
+    predicted?.message ??
+    record.reason?.message ??
+    (record.action === 'create' ? `Would be created with ${Object.keys(record.values).length + record.pendingRefs.length} field(s).` : record.changedFields.length ? `Would restore ${record.changedFields.join(', ')}.` : 'Would be undeleted.');
+  return row(record, { outcome, newId: record.action === 'create' ? null : record.targetId, statusCode: code, message });
+}
+
+function row(record: PlannedRecord, r: Pick<RestoreReportRow, 'outcome' | 'newId' | 'statusCode' | 'message'>): RestoreReportRow {
+  const help = r.statusCode && r.outcome !== 'Created' && r.outcome !== 'Updated' && r.outcome !== 'Undeleted' ? statusCodeHelp(r.statusCode) : null;
+  return { object: record.objectName, originalId: record.originalId, ...r, cause: help?.cause ?? null, fix: help?.fix ?? null, via: record.via, role: record.role, warnings: record.warnings };
+}
+
+/**
+ * One row per record from the journal: the last row that did something (created, updated,
+ * undeleted, failed) wins over later skips, so a resumed run reports what the first part did.
+ */
+function collapse(journal: readonly RestoreResult[], plan: RestorePlan): RestoreReportRow[] {
+  const last = new Map<string, RestoreResult>();
+  for (const r of journal) {
+    const previous = last.get(r.originalId);
+    if (previous && previous.outcome !== 'Skipped' && r.outcome === 'Skipped') continue;
+    // A link that failed after a creation keeps the creation's new ID.
+    last.set(r.originalId, r.newId === null && previous?.newId ? { ...r, newId: previous.newId } : r);
+  }
+  return plan.records.flatMap((record) => {
+    const r = last.get(record.originalId);
+    return r ? [row(record, { outcome: r.outcome, newId: r.newId, statusCode: r.statusCode, message: r.message })] : [];
+  });
+}
+
+function countOutcomes(rows: readonly RestoreReportRow[]): Record<RestoreOutcome, number> {
+  const counts: Record<RestoreOutcome, number> = { Created: 0, Updated: 0, Undeleted: 0, Skipped: 0, Failed: 0 };
+  for (const r of rows) counts[r.outcome]++;
+  return counts;
+}
+
+function countActions(plan: RestorePlan): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of plan.records) counts[r.action] = (counts[r.action] ?? 0) + 1;
+  return counts;
+}
+
+const lowerKeys = (counts: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(counts).map(([k, v]) => [k.toLowerCase(), v]));
+
+function summary(report: RestoreReport): string {
+  const c = report.counts;
+  return `${report.dryRun ? 'Dry run: ' : ''}${c.Created} created, ${c.Updated} updated, ${c.Undeleted} undeleted, ${c.Skipped} skipped, ${c.Failed} failed`;
+}
+
+/** The request as stored with the run (a resume reads it back); no secrets in it. */
+function serializeRequest(request: RestoreRequest): Record<string, unknown> {
+  const version = request.selection.version;
+  return {
+    org: request.org.name,
+    target: request.target?.name ?? null,
+    selection: { ...request.selection, version: version?.kind === 'chosen' ? { kind: 'chosen', systemModstamps: [...version.systemModstamps] } : version },
+    parents: request.parents,
+    children: request.children,
+    dryRun: request.dryRun,
+    plan: request.plan,
+    allowDuplicates: request.allowDuplicates,
+    bulkThreshold: request.bulkThreshold,
+    matchOn: request.matchOn,
+  };
+}
+
+function deserializeRequest(parameters: Record<string, unknown>): Omit<RestoreRequest, 'org' | 'target' | 'maskKey'> {
+  const p = parameters as unknown as Omit<RestoreRequest, 'org' | 'target' | 'maskKey'> & { selection: { version?: { kind: string; systemModstamps?: [string, number][] } } };
+  const version = p.selection.version;
+  const selection = { ...p.selection, version: version?.kind === 'chosen' ? { kind: 'chosen' as const, systemModstamps: new Map(version.systemModstamps) } : version } as RestoreRequest['selection'];
+  return { ...p, selection };
+}
+
