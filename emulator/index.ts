@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { OAuthSessions } from './auth/sessions.ts';
+import { isInstance } from './org/ids.ts';
 import type { Org } from './org/org.ts';
 import { ApiUsage } from './rest/limits.ts';
 import { installDemoBehaviours } from './behaviours/demo.ts';
@@ -31,6 +32,11 @@ export interface EmulatorOptions {
   statePath?: string;
   sessionTimeoutSeconds?: number;
   dailyApiRequests?: number;
+  /**
+   * The instance part of the org's IDs and org ID (two letters or digits, default `5g`). Emulators
+   * on different instances are different orgs, as a production org and its sandbox.
+   */
+  instance?: string;
 }
 
 /** What a client needs to connect: the one JSON line the CLI prints when listening. */
@@ -58,7 +64,8 @@ export interface RunningEmulator extends InProcessEmulator {
 
 /** Builds an emulated org and its HTTP app without listening. */
 export function createEmulator(options: EmulatorOptions = {}, instanceUrl = 'http://127.0.0.1'): InProcessEmulator {
-  const org = buildOrg({ profile: options.profile ?? 'empty', seed: options.seed ?? 1, scale: options.scale });
+  if (options.instance !== undefined && !isInstance(options.instance)) throw new RangeError(`instance "${options.instance}" must be two letters or digits, such as 5g.`);
+  const org = buildOrg({ profile: options.profile ?? 'empty', seed: options.seed ?? 1, scale: options.scale, instance: options.instance });
   if ((options.profile ?? 'empty') === 'demo') {
     // The demo org behaves like a lived-in one: validation rules, locks, triggers and duplicate
     // rules that real restores run into, and Change Data Capture on its main objects.

@@ -62,7 +62,7 @@ export function registerAdminRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): vo
     const seed = optionalSeed(body);
     const scale = optionalInteger(body, 'scale', 0, MAX_SCALE);
     const started = performance.now();
-    const built = buildOrg({ profile: profile as SeedProfile, seed, scale, now: org.clock.now() });
+    const built = buildOrg({ profile: profile as SeedProfile, seed, scale, now: org.clock.now(), instance: org.instance });
     // A new data set in the same org: the connected app, credentials, limits and permissions stay,
     // so sessions and keys a test already holds keep working.
     org.importState({

@@ -49,13 +49,30 @@ function base62(n: number, width: number): string {
   return out;
 }
 
+/** The two characters after the key prefix that name the org's instance (its pod) in every ID. */
+export const DEFAULT_INSTANCE = '5g';
+
+/**
+ * An org ID on an instance: `00D` and the instance, like the IDs of its records. Two emulators
+ * on different instances are two orgs whose IDs never collide, as a production org and a sandbox.
+ */
+export function orgIdOn(instance: string): string {
+  const id15 = `00D${instance}00000EmUL8`;
+  return id15 + idChecksum(id15);
+}
+
+/** Checks an `--instance` value: two letters or digits. */
+export function isInstance(value: string): boolean {
+  return /^[0-9A-Za-z]{2}$/.test(value);
+}
+
 /**
  * Hands out IDs per key prefix. Counters are sequential like Salesforce's, so IDs of one object
  * sort in creation order, which keyset paging on (SystemModstamp, Id) relies on for ties.
  */
 export class IdAllocator {
   private readonly counters = new Map<string, number>();
-  constructor(private readonly instancePart = '5g') {}
+  constructor(readonly instancePart = DEFAULT_INSTANCE) {}
 
   next(keyPrefix: string): string {
     const n = (this.counters.get(keyPrefix) ?? 0) + 1;

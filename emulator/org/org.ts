@@ -2,7 +2,7 @@ import { AccessControl } from './access.ts';
 import { OrgClock } from './clock.ts';
 import { coerceFieldValue, isLengthBounded } from './coerce.ts';
 import { RecordWriteError, SalesforceError } from './errors.ts';
-import { IdAllocator, toId18 } from './ids.ts';
+import { IdAllocator, orgIdOn, toId18 } from './ids.ts';
 import { Schema } from './schema.ts';
 import type { FieldDef, ObjectDef, ObjectSchema, StoredRecord } from './schema.ts';
 import type { QuerySource } from '../soql/source.ts';
@@ -149,13 +149,18 @@ export class Org {
   private pending: OrgChange[] | undefined;
   private transactionCounter = 0;
 
-  constructor(defs: ObjectDef[], options: { now?: Date; settings?: Partial<OrgSettings> } = {}) {
+  constructor(defs: ObjectDef[], options: { now?: Date; settings?: Partial<OrgSettings>; instance?: string } = {}) {
     this.clock = new OrgClock(options.now);
     this.full = new Schema(defs);
-    this.ids = new IdAllocator();
-    this.orgId = '00D5g00000EmUL8EAN';
+    this.ids = new IdAllocator(options.instance);
+    this.orgId = orgIdOn(this.ids.instancePart);
     this.settings = { sessionTimeoutSeconds: 7200, dailyApiRequests: 100_000, ...options.settings };
     this.indexSchema();
+  }
+
+  /** The instance part of every ID of this org (`5g` unless the emulator was started with another). */
+  get instance(): string {
+    return this.ids.instancePart;
   }
 
   // ---------------------------------------------------------------- schema

@@ -15,6 +15,8 @@ export interface BuildOrgOptions {
   scale?: number;
   /** The org's start time (default: now). */
   now?: Date;
+  /** The instance part of the org's IDs (default `5g`): another instance is another org. */
+  instance?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface BuildOrgOptions {
  */
 export function buildOrg(options: BuildOrgOptions): Org {
   const now = options.now ?? new Date();
-  const org = new Org(standardCatalog(), { now });
+  const org = new Org(standardCatalog(), { now, instance: options.instance });
   const ctx = new SeedContext(org, options.seed, now.getTime());
   ctx.users = seedBase(ctx);
   if (options.profile === 'demo') seedDemo(ctx);

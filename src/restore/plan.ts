@@ -330,8 +330,9 @@ function translate(plan: PlannedRecord, input: PlanInput, item: RestoreItem, fie
       return ref.id;
     }
     if (input.crossOrg) {
-      if (field.nillable && !field.masterDetail) {
-        plan.warnings.push(`${field.name}: ${id} is not in the target org; left empty.`);
+      // An owner (a queue) the other org lacks: the org gives the record to the API user.
+      if ((field.nillable || field.defaultedOnCreate) && !field.masterDetail) {
+        plan.warnings.push(`${field.name}: ${id} is not in the target org; ${field.defaultedOnCreate ? "left to the org's default" : 'left empty'}.`);
         return undefined;
       }
       plan.predicted.push({ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: `${field.name} points at ${id}, which is not in the target org. Restore it too (--parents).`, fields: [field.name] });

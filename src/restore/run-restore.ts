@@ -7,12 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { SalesforceApiError, UsageError } from '../core/errors.ts';
 import type { ObjectDescription, OrgClient, SObjectRecord } from '../core/org-client.ts';
-import { statusCodeHelp } from '../core/status-codes.ts';
 import { isRecordId } from '../core/vault.ts';
-import type { OrgRegistration, RestoreOutcome, RestoreResult, Run, RunStatus } from '../core/vault.ts';
+import type { OrgRegistration, RestoreOutcome, RestoreResult, Run } from '../core/vault.ts';
 import type { BlobStore, FileCatalog, IdMappingStore, RestoreJournal, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
 import { executePlan } from './execute.ts';
 import { readLive, readUsers } from './live.ts';
+import { countOutcomes, latestResults, objectRunsOf, reportRow } from './report.ts';
+import type { RestoreReport, RestoreReportRow } from './report.ts';
 import type { LiveRecord } from './live.ts';
 import { Masker } from './masking.ts';
 import { planRestore } from './plan.ts';
@@ -55,32 +56,6 @@ export interface RestoreRequest {
   maskKey: string | null;
 }
 
-/** One record of the restore report. */
-export interface RestoreReportRow {
-  object: string;
-  originalId: string;
-  newId: string | null;
-  outcome: RestoreOutcome;
-  statusCode: string | null;
-  message: string | null;
-  /** For failures and skips: the cause and the fix, from the status-code table. */
-  cause: string | null;
-  fix: string | null;
-  /** The record this one came with (`--parents`, `--children`), if any. */
-  via: string | null;
-  role: RestoreItem['role'];
-  /** Values not restored and why (fields gone, not writable, lookups left empty). */
-  warnings: string[];
-}
-
-export interface RestoreReport {
-  runId: string;
-  status: RunStatus;
-  dryRun: boolean;
-  counts: Record<RestoreOutcome, number>;
-  results: RestoreReportRow[];
-}
-
 /** Restores, or with `dryRun` plans and checks without writing. */
 export async function runRestore(deps: RestoreDeps, request: RestoreRequest): Promise<RestoreReport> {
   const now = deps.now ?? Date.now;
@@ -102,7 +77,7 @@ export async function runRestore(deps: RestoreDeps, request: RestoreRequest): Pr
 /** Continues an interrupted restore under its own run ID: what it wrote stays written once. */
 export async function resumeRestore(deps: RestoreDeps, runId: string, request: Pick<RestoreRequest, 'org' | 'target' | 'maskKey'>): Promise<RestoreReport> {
   const run = await deps.store.getRun(runId);
-  if (!run || run.kind !== 'restore') throw new UsageError(`No restore run ${runId} in this vault; \`orgvault logs --kind restore\` lists them.`);
+  if (!run || run.kind !== 'restore') throw new UsageError(`No restore run ${runId} in this vault; \`orgvault logs\` lists the runs.`);
   if (run.parameters.dryRun === true) throw new UsageError(`Run ${runId} was a dry run: there is nothing to resume. Run the restore without --dry-run.`);
   if (run.status === 'Succeeded' || run.status === 'CompletedWithErrors') throw new UsageError(`Restore ${runId} already finished (${run.status}); its report is in \`orgvault logs ${runId}\`.`);
   const full = { ...deserializeRequest(run.parameters), org: request.org, target: request.target, maskKey: request.maskKey };
@@ -114,6 +89,7 @@ async function finish(deps: RestoreDeps, run: Run, request: RestoreRequest, resu
   const now = deps.now ?? Date.now;
   try {
     const report = await restore(deps, run.runId, request, resuming);
+    for (const objectRun of objectRunsOf(run.runId, report.results)) await deps.store.putObjectRun(objectRun);
     const apiCalls = deps.client.usage().calls;
     await deps.store.updateRun(run.runId, {
       status: report.status,
@@ -168,7 +144,11 @@ async function restore(deps: RestoreDeps, runId: string, request: RestoreRequest
     plan,
     { runId, sourceOrgId, mappingScope, allowDuplicates: request.allowDuplicates, bulkThreshold: request.bulkThreshold, describes: context.describes, stepsTaken: (await deps.store.restoreSteps(runId)).length },
   );
-  const results = collapse(await deps.store.restoreResults(runId), plan);
+  const last = latestResults(await deps.store.restoreResults(runId));
+  const results = plan.records.flatMap((record) => {
+    const r = last.get(record.originalId);
+    return r ? [reportRow(r, record)] : [];
+  });
   const counts = countOutcomes(results);
   return { runId, status: counts.Failed > 0 ? 'CompletedWithErrors' : 'Succeeded', dryRun: false, counts, results };
 }
@@ -194,6 +174,8 @@ async function readContext(deps: RestoreDeps, request: RestoreRequest, items: re
     }
   }
 
+  // Another org has other IDs, unless it is a sandbox copied from this one: then `--match-on X=Id`.
+  const sameIds = (objectName: string): boolean => !crossOrg || (request.matchOn[objectName] ?? []).includes('Id');
   const live = new Map<string, { record: LiveRecord; by: 'id' | 'mapping' | 'key' }>();
   const mapped = await deps.store.resolveIds(mappingScope, items.map((i) => i.originalId));
   for (const [objectName, group] of byObject) {
@@ -208,7 +190,7 @@ async function readContext(deps: RestoreDeps, request: RestoreRequest, items: re
       links
         ? readLive(client, objectName, wanted.map((i) => String(i.version.fields.ContentDocumentId)), names, { ...shape, filterField: 'ContentDocumentId' })
         : readLive(client, objectName, recordIds, names, shape);
-    const byId = await read(group, group.map((i) => i.originalId));
+    const byId = sameIds(objectName) ? await read(group, group.map((i) => i.originalId)) : new Map<string, LiveRecord>();
     for (const item of group) {
       const found = byId.get(item.originalId);
       if (found) live.set(item.originalId, { record: found, by: 'id' });
@@ -223,6 +205,7 @@ async function readContext(deps: RestoreDeps, request: RestoreRequest, items: re
       }
     }
     for (const keyField of request.matchOn[objectName] ?? []) {
+      if (keyField === 'Id') continue;
       if (!has(keyField)) throw new UsageError(`--match-on ${objectName}=${keyField}: ${objectName} has no field ${keyField} in the org written to.`);
       const rest = group.filter((i) => !live.has(i.originalId) && i.version.fields[keyField] !== null && i.version.fields[keyField] !== undefined);
       if (!rest.length) continue;
@@ -254,9 +237,10 @@ async function readContext(deps: RestoreDeps, request: RestoreRequest, items: re
     const prefixes = new Map((await client.describeGlobal()).filter((o) => o.keyPrefix).map((o) => [o.keyPrefix!, o.name]));
     const lookups = new Map<string, Map<string, string>>();
     for (const id of referenced) {
-      const current = refMapped.get(id) ?? id;
-      const objectName = prefixes.get(current.slice(0, 3));
+      const objectName = prefixes.get((refMapped.get(id) ?? id).slice(0, 3));
       if (!objectName) continue;
+      const current = refMapped.get(id) ?? (sameIds(objectName) ? id : undefined);
+      if (!current) continue;
       const forObject = lookups.get(objectName) ?? new Map<string, string>();
       forObject.set(current, id);
       lookups.set(objectName, forObject);
@@ -348,36 +332,7 @@ function dryRunRow(record: PlannedRecord): RestoreReportRow {
     predicted?.message ??
     record.reason?.message ??
     (record.action === 'create' ? `Would be created with ${Object.keys(record.values).length + record.pendingRefs.length} field(s).` : record.changedFields.length ? `Would restore ${record.changedFields.join(', ')}.` : 'Would be undeleted.');
-  return row(record, { outcome, newId: record.action === 'create' ? null : record.targetId, statusCode: code, message });
-}
-
-function row(record: PlannedRecord, r: Pick<RestoreReportRow, 'outcome' | 'newId' | 'statusCode' | 'message'>): RestoreReportRow {
-  const help = r.statusCode && r.outcome !== 'Created' && r.outcome !== 'Updated' && r.outcome !== 'Undeleted' ? statusCodeHelp(r.statusCode) : null;
-  return { object: record.objectName, originalId: record.originalId, ...r, cause: help?.cause ?? null, fix: help?.fix ?? null, via: record.via, role: record.role, warnings: record.warnings };
-}
-
-/**
- * One row per record from the journal: the last row that did something (created, updated,
- * undeleted, failed) wins over later skips, so a resumed run reports what the first part did.
- */
-function collapse(journal: readonly RestoreResult[], plan: RestorePlan): RestoreReportRow[] {
-  const last = new Map<string, RestoreResult>();
-  for (const r of journal) {
-    const previous = last.get(r.originalId);
-    if (previous && previous.outcome !== 'Skipped' && r.outcome === 'Skipped') continue;
-    // A link that failed after a creation keeps the creation's new ID.
-    last.set(r.originalId, r.newId === null && previous?.newId ? { ...r, newId: previous.newId } : r);
-  }
-  return plan.records.flatMap((record) => {
-    const r = last.get(record.originalId);
-    return r ? [row(record, { outcome: r.outcome, newId: r.newId, statusCode: r.statusCode, message: r.message })] : [];
-  });
-}
-
-function countOutcomes(rows: readonly RestoreReportRow[]): Record<RestoreOutcome, number> {
-  const counts: Record<RestoreOutcome, number> = { Created: 0, Updated: 0, Undeleted: 0, Skipped: 0, Failed: 0 };
-  for (const r of rows) counts[r.outcome]++;
-  return counts;
+  return reportRow({ objectName: record.objectName, originalId: record.originalId, outcome, newId: record.action === 'create' ? null : record.targetId, statusCode: code, message }, record);
 }
 
 function countActions(plan: RestorePlan): Record<string, number> {

@@ -256,6 +256,16 @@ describe('restoring records', () => {
       assert.match(csv.split('\n')[0]!, /^object,originalId,newId,outcome,statusCode,message,cause,fix$/);
       assert.ok(csv.includes(account.id));
 
+      // The restore is a run in the job log, with its objects and records.
+      const logs = await runCli(['--json', '--key-file', keyPath, 'logs', first.runId], { vault: join(dir, 'vault'), cwd, passphrase: '' });
+      assert.equal(logs.code, 0, logs.stderr);
+      const log = jsonOf<{ kind: string; status: string; objects: { name: string; counters: Record<string, number> }[]; records: { originalId: string; outcome: string; newId: string }[] }>(logs);
+      assert.equal(log.kind, 'restore');
+      assert.equal(log.objects.find((o) => o.name === 'Contact')?.counters.created, account.contacts.length);
+      assert.equal(log.records.find((r) => r.originalId === account.id)?.newId, newIdOf(first, account.id));
+      const human = await runCli(['--key-file', keyPath, 'logs', first.runId, '--errors'], { vault: join(dir, 'vault'), cwd, passphrase: '' });
+      assert.match(human.stdout, /No record failed\./);
+
       const bad = await runCli(['--key-file', keyPath, 'restore', '--object', 'Account', '--id', account.id, '--inactive-owner', 'nobody'], { vault: join(dir, 'vault'), cwd, passphrase: '' });
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /--inactive-owner nobody/);

@@ -7,9 +7,13 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { jobLog, listJobs } from '../../backup/index.ts';
+import type { RunLogView } from '../../backup/index.ts';
+import { restoreRecords } from '../../restore/index.ts';
+import type { RestoreReportRow } from '../../restore/index.ts';
 import { UsageError } from '../../core/errors.ts';
 import { table } from '../format.ts';
 import { globalOptions, printResult, warn } from '../vault-options.ts';
+import type { GlobalOptions } from '../vault-options.ts';
 import { requireOrg, withVault } from '../vault-session.ts';
 
 export function registerLogsCommand(program: Command): void {
@@ -45,6 +49,7 @@ export function registerLogsCommand(program: Command): void {
             return;
           }
           const log = await jobLog(vault.store, runId, { errorsOnly: flags.errors });
+          if (log.kind === 'restore') return printRestoreLog(options, flags, log, await restoreRecords(vault.store, runId));
           if (flags.csv) {
             const path = resolve(flags.csv);
             const rows = log.objects.map((o) => ({ runId: log.runId, object: o.name, status: o.status, statusCode: o.statusCode ?? '', message: o.message ?? '', cause: o.cause ?? '', fix: o.fix ?? '', ...o.counters }));
@@ -70,4 +75,35 @@ export function registerLogsCommand(program: Command): void {
         { readonly: true },
       );
     });
+}
+
+/** A restore run: its objects' counts, and its records (with --errors, the failed ones) with cause and fix. */
+async function printRestoreLog(options: GlobalOptions, flags: { errors?: boolean; csv?: string }, log: RunLogView, all: RestoreReportRow[]): Promise<void> {
+  const records = flags.errors ? all.filter((r) => r.outcome === 'Failed') : all;
+  if (flags.csv) {
+    const path = resolve(flags.csv);
+    const columns = ['object', 'originalId', 'newId', 'outcome', 'statusCode', 'message', 'cause', 'fix'];
+    await writeFile(path, stringify(records.map((r) => ({ ...r, newId: r.newId ?? '', statusCode: r.statusCode ?? '', message: r.message ?? '', cause: r.cause ?? '', fix: r.fix ?? '' })), { header: true, columns }));
+    warn(`Wrote ${records.length} record(s) to ${path}`);
+  }
+  const failed = records.filter((r) => r.outcome === 'Failed');
+  const codes = new Map(failed.filter((r) => r.statusCode).map((r) => [r.statusCode!, r]));
+  printResult(options, { ...log, records }, () => [
+    `Run ${log.runId} (restore${log.org ? ` of ${log.org}` : ''}): ${log.status}`,
+    `  started ${log.startedAt}, ended ${log.endedAt ?? '(running)'}`,
+    ...(log.message ? [`  ${log.message}`] : []),
+    '',
+    ...table(
+      ['Object', 'Status', 'Records', 'Created', 'Updated', 'Undeleted', 'Skipped', 'Failed'],
+      log.objects.map((o) => [o.name, o.status, ...['records', 'created', 'updated', 'undeleted', 'skipped', 'failed'].map((k) => String(o.counters[k] ?? 0))]),
+    ),
+    '',
+    ...(failed.length === 0
+      ? ['No record failed.']
+      : [
+          ...table(['Object', 'Original ID', 'New ID', 'Status code', 'Message'], failed.slice(0, 100).map((r) => [r.object, r.originalId, r.newId ?? '', r.statusCode ?? '', r.message ?? ''])),
+          ...(failed.length > 100 ? [`… and ${failed.length - 100} more (--csv FILE lists them all).`] : []),
+          ...[...codes].flatMap(([code, r]) => ['', `${code}:`, `  cause: ${r.cause ?? ''}`, `  fix:   ${r.fix ?? ''}`]),
+        ]),
+  ]);
 }
