@@ -35,6 +35,7 @@ describe('restoring records', () => {
   let hierarchy: string[];
   let cycle: string[];
   let revert: { id: string; title: unknown; at: number };
+  let orphan: { contact: string; account: string };
 
   const admin = async (path: string, body?: unknown): Promise<unknown> => {
     const response = await fetch(`${emulator.info.loginUrl}/__emulator${path}`, {
@@ -137,6 +138,9 @@ describe('restoring records', () => {
     await rest('PATCH', `/sobjects/Contact/${first}`, { ReportsToId: second });
     cycle = [first, second];
 
+    // A contact whose account will be deleted and purged: restored alone, it needs --parents.
+    const lonely = String((await rest('POST', '/sobjects/Account', { Name: 'Lonely Parent' })).id);
+    orphan = { account: lonely, contact: String((await rest('POST', '/sobjects/Contact', { LastName: 'Orphan', AccountId: lonely })).id) };
     const other = (await query(`SELECT Id, Title FROM Contact WHERE IsDeleted = false AND AccountId != '${account.id}' AND AccountId != '${top}' AND Title != null LIMIT 1`))[0]!;
     await backup();
     await advance(3600);
@@ -147,7 +151,7 @@ describe('restoring records', () => {
     // One file is deleted with the account (and purged with it); the others stay, unlinked.
     await rest('DELETE', `/sobjects/ContentDocument/${account.documents[0]}`);
     await rest('DELETE', `/sobjects/Account/${account.id}`);
-    for (const id of [bottom, middle, top]) await rest('DELETE', `/sobjects/Account/${id}`);
+    for (const id of [bottom, middle, top, lonely]) await rest('DELETE', `/sobjects/Account/${id}`);
     await advance(60);
     await backup();
     await admin('/recycle-bin/empty');
@@ -191,6 +195,11 @@ describe('restoring records', () => {
     assert.deepEqual(links.map((l) => String(l.ContentDocumentId)).sort(), [...new Set([String(recreated.ContentDocumentId), ...kept])].sort());
     // Every version of the purged file is back, in the one new document.
     for (const original of purgedFiles) assert.equal((await rest('GET', `/sobjects/ContentVersion/${newIdOf(first, original)}`)).ContentDocumentId, recreated.ContentDocumentId);
+    // Polymorphic lookups: restored activities point at the new records.
+    for (const activity of first.results.filter((r) => (r.object === 'Task' || r.object === 'Event') && r.outcome === 'Created')) {
+      const what = (await rest('GET', `/sobjects/${activity.object}/${activity.newId}`)).WhatId;
+      assert.ok(first.results.some((r) => r.newId === what && r.originalId !== what), `${activity.object} ${activity.originalId} points at a restored record (${String(what)})`);
+    }
     // The mappings are in the vault.
     assert.equal(await vault.store.resolveId(org.orgId, account.id), newAccount);
     const run = await vault.store.getRun(first.runId);
@@ -222,7 +231,8 @@ describe('restoring records', () => {
   });
 
   it('restores a self-referencing hierarchy and a cycle by creating first and linking afterwards', async () => {
-    const report = await restore(request({ selection: { objectName: 'Account', recordIds: hierarchy, version: { kind: 'asOf', at: revert.at } }, children: 1 }));
+    // Three accounts: a Bulk API ingest job (the threshold is lowered), the contacts through Collections.
+    const report = await restore(request({ selection: { objectName: 'Account', recordIds: hierarchy, version: { kind: 'asOf', at: revert.at } }, children: 1, bulkThreshold: 3 }));
     assert.deepEqual(report.results.filter((r) => r.outcome === 'Failed'), []);
     const [top, middle, bottom] = hierarchy.map((id) => newIdOf(report, id));
     assert.equal((await rest('GET', `/sobjects/Account/${middle}`)).ParentId, top);
@@ -231,6 +241,34 @@ describe('restoring records', () => {
     assert.equal((await rest('GET', `/sobjects/Contact/${one}`)).ReportsToId, two);
     assert.equal((await rest('GET', `/sobjects/Contact/${two}`)).ReportsToId, one);
     assert.equal((await rest('GET', `/sobjects/Contact/${two}`)).AccountId, top);
+  });
+
+  it('brings a purged parent back with --parents, and the child under it', async () => {
+    const without = await restore(request({ selection: { objectName: 'Contact', recordIds: [orphan.contact] }, dryRun: true }));
+    assert.equal(without.results[0]?.outcome, 'Failed');
+    assert.equal(without.results[0]?.statusCode, 'INVALID_CROSS_REFERENCE_KEY');
+    const report = await restore(request({ selection: { objectName: 'Contact', recordIds: [orphan.contact] }, parents: 1 }));
+    const parent = report.results.find((r) => r.originalId === orphan.account);
+    assert.equal(parent?.outcome, 'Created');
+    assert.equal(parent?.role, 'parent');
+    assert.equal((await rest('GET', `/sobjects/Contact/${newIdOf(report, orphan.contact)}`)).AccountId, newIdOf(report, orphan.account));
+  });
+
+  it('undeletes records still in the Recycle Bin under their own IDs, children with their parent', async () => {
+    const [target] = await query(`SELECT Id FROM Account WHERE IsDeleted = false AND Id IN (SELECT AccountId FROM Contact) AND Name != '${account.name.replace(/'/g, "\\'")}' LIMIT 1`);
+    const id = String(target!.Id);
+    const contacts = ids(await query(`SELECT Id FROM Contact WHERE AccountId = '${id}'`));
+    await rest('DELETE', `/sobjects/Account/${id}`);
+    await advance(60);
+    await backup();
+    const report = await restore(request({ selection: { objectName: 'Account', recordIds: [id] }, children: 1 }));
+    assert.equal(report.counts.Failed, 0, JSON.stringify(report.results.filter((r) => r.outcome === 'Failed')));
+    for (const original of [id, ...contacts]) {
+      const row = report.results.find((r) => r.originalId === original);
+      assert.equal(row?.outcome, 'Undeleted', `${original}: ${JSON.stringify(row)}`);
+      assert.equal(row?.newId, original);
+    }
+    assert.equal((await rest('GET', `/sobjects/Account/${id}`)).IsDeleted, false);
   });
 
   it('prints the report as JSON and writes it to a file from the CLI', async () => {
