@@ -12,6 +12,7 @@ import { emulatorFilesBench } from './emulator-files.ts';
 import { emulatorBulkBench } from './emulator-bulk.ts';
 import { vaultBench } from './vault.ts';
 import { backupBench } from './backup.ts';
+import { restoreBench } from './restore.ts';
 
 export interface BenchOptions {
   scale: number;
@@ -23,6 +24,7 @@ const benches: Record<string, (options: BenchOptions) => Promise<BenchSection>> 
   'emulator-bulk': emulatorBulkBench,
   vault: vaultBench,
   backup: backupBench,
+  restore: restoreBench,
 };
 
 const { values, positionals } = parseArgs({ options: { scale: { type: 'string', default: '1000000' } }, allowPositionals: true });

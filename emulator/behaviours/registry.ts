@@ -63,6 +63,19 @@ const KINDS: Record<string, (org: Org, spec: Spec) => Behaviour> = {
   recordError,
 };
 
+/**
+ * The record types the API user's profile offers for an object, as an active `recordTypes`
+ * behaviour narrows them, for describe to show what writes will accept.
+ */
+export function recordTypeAccess(org: Org, objectName: string): { available?: string[]; default: string | null } | undefined {
+  for (const behaviour of states.get(org)?.behaviours.values() ?? []) {
+    if (behaviour.kind !== 'recordTypes' || behaviour.spec.object !== objectName || behaviour.spec.active === false) continue;
+    const available = behaviour.spec.available;
+    return { available: available === undefined || available === null ? undefined : ([] as string[]).concat(available as string | string[]), default: (behaviour.spec.default as string | null | undefined) ?? null };
+  }
+  return undefined;
+}
+
 /** The kinds a spec may have, for error messages and documentation. */
 export const BEHAVIOUR_KINDS: readonly string[] = Object.keys(KINDS);
 

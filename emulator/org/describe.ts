@@ -50,6 +50,11 @@ export interface ObjectDescribeHints {
 export interface DescribeOptions {
   /** The org's instance URL for the `ui*` templates; relative templates when absent. */
   instanceUrl?: string;
+  /**
+   * The record types the API user's profile is assigned (developer names) and its default, when
+   * the profile narrows them (the `recordTypes` behaviour); every active one otherwise.
+   */
+  recordTypeAccess?: { available?: readonly string[]; default: string | null };
 }
 
 type HintedField = FieldDef & { describeHints?: FieldDescribeHints };
@@ -254,7 +259,7 @@ function compare(a: string, b: string): number {
  * Objects that support record types list them all, inactive ones included, with Master last;
  * Master is added when the definition leaves it out. Objects without record types list none.
  */
-function recordTypeInfos(def: ObjectDef, base: string): Record<string, unknown>[] {
+function recordTypeInfos(def: ObjectDef, base: string, access?: DescribeOptions['recordTypeAccess']): Record<string, unknown>[] {
   const defined = def.recordTypes ?? [];
   if (defined.length === 0) return [];
   const all: RecordTypeDef[] = defined.some((rt) => rt.master)
@@ -274,8 +279,8 @@ function recordTypeInfos(def: ObjectDef, base: string): Record<string, unknown>[
     .sort((a, b) => Number(a.master) - Number(b.master) || compare(a.name, b.name))
     .map((rt) => ({
       active: rt.active,
-      available: rt.active,
-      defaultRecordTypeMapping: rt.defaultRecordTypeMapping,
+      available: rt.active && (rt.master || !access?.available || access.available.includes(rt.developerName)),
+      defaultRecordTypeMapping: access ? (access.default === null ? rt.master : rt.developerName === access.default) : rt.defaultRecordTypeMapping,
       developerName: rt.developerName,
       master: rt.master,
       name: rt.name,
@@ -403,7 +408,7 @@ export function describeSObject(
     namedLayoutInfos: [],
     networkScopeFieldName: null,
     queryable: def.queryable,
-    recordTypeInfos: recordTypeInfos(def, base),
+    recordTypeInfos: recordTypeInfos(def, base, options.recordTypeAccess),
     replicateable: def.replicateable,
     retrieveable: def.retrieveable,
     searchLayoutable: h.searchLayoutable ?? def.searchable,

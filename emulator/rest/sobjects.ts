@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import type { AppEnv, EmulatorContext } from '../server/context.ts';
 import { SalesforceError } from '../org/errors.ts';
 import { toId18 } from '../org/ids.ts';
+import { recordTypeAccess } from '../behaviours/registry.ts';
 import { describeGlobal, describeSObject } from '../org/describe.ts';
 import type { Org } from '../org/org.ts';
 import type { FieldDef, ObjectSchema, Schema, StoredRecord } from '../org/schema.ts';
@@ -92,7 +93,7 @@ function describeResource(ctx: EmulatorContext, req: RestRequest): RestResult {
   const org = ctx.org;
   const object = visibleObject(org, req.params.object!);
   if (notModified(org, req)) return { status: 304 };
-  return { status: 200, body: describeSObject(org.visibleSchema, object.name, req.apiVersion, { instanceUrl: ctx.instanceUrl() }) };
+  return { status: 200, body: describeSObject(org.visibleSchema, object.name, req.apiVersion, { instanceUrl: ctx.instanceUrl(), recordTypeAccess: recordTypeAccess(org, object.name) }) };
 }
 
 function basicInfo(org: Org, req: RestRequest): RestResult {

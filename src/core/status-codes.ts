@@ -20,7 +20,11 @@ const CODES: Readonly<Record<string, StatusCodeHelp>> = {
   ENTITY_IS_LOCKED: { cause: 'An approval process has locked the record, making it read-only.', fix: 'Ask an admin to disable the approval process temporarily, run the job again, then reinstate it.' },
   FIELD_CUSTOM_VALIDATION_EXCEPTION: { cause: 'A validation rule rejected a value of the record.', fix: `Update the validation rule to allow the value, or deactivate it during the restore. ${EXPORT_FIX}` },
   FIELD_FILTER_VALIDATION_EXCEPTION: { cause: 'A lookup filter rejected a field value of the record.', fix: `Update the lookup filter to allow the value. ${EXPORT_FIX}` },
-  INACTIVE_OWNER_OR_USER: { cause: 'An inactive user owns one or more records in the job.', fix: `Reactivate the user or reassign the records to an active user. ${EXPORT_FIX}` },
+  INACTIVE_OWNER_OR_USER: {
+    cause: 'An inactive user owns the record, or is named in one of its user lookups.',
+    fix: `Reactivate the user, or give the records to an active user (\`orgvault restore --inactive-owner USER_ID\`). ${EXPORT_FIX}`,
+  },
+  CANNOT_EXECUTE_FLOW_TRIGGER: { cause: 'A record-triggered flow on the object failed while the record was saved.', fix: 'Read the message for the flow and its error; fix or deactivate the flow during the restore, then run it again.' },
   INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: {
     cause: "A restricted picklist's values do not match the backup, or the backup holds an empty value.",
     fix: `Add the missing values to the picklist, then run the job again. ${EXPORT_FIX}`,

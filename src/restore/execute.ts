@@ -164,16 +164,31 @@ class Execution {
   private async send(objectName: string, ready: { record: PlannedRecord; values: SObjectRecord }[]): Promise<void> {
     if (ready.length === 0) return;
     if (BODY_FIELDS[objectName]) return this.createFiles(objectName, ready);
+    await this.writeInBatches(objectName, 'insert', ready, (record, stepId, answer) => this.created(record, stepId, answer));
+  }
+
+  /**
+   * Writes records in journaled batches: sObject Collections, 200 a call, or one Bulk API 2.0
+   * ingest job when the object has `bulkThreshold` records or more (never with duplicates allowed:
+   * Bulk API 2.0 has no duplicate-rule header).
+   */
+  private async writeInBatches<T extends { record: PlannedRecord; values: SObjectRecord }>(
+    objectName: string,
+    operation: 'insert' | 'update',
+    entries: readonly T[],
+    outcome: (record: PlannedRecord, stepId: string, answer: RecordWriteResult, entry: T) => RestoreResult,
+  ): Promise<void> {
     const fields = this.fieldsOf(objectName);
-    const bulk = ready.length >= this.options.bulkThreshold && !this.options.allowDuplicates;
-    const size = bulk ? ready.length : COLLECTION_SIZE;
-    for (let i = 0; i < ready.length; i += size) {
-      const chunk = ready.slice(i, i + size);
-      await this.journaled('create', objectName, chunk.map((c) => c.record), async (stepId) => {
+    const bulk = entries.length >= this.options.bulkThreshold && !this.options.allowDuplicates;
+    const size = bulk ? entries.length : COLLECTION_SIZE;
+    const options = { allowDuplicates: this.options.allowDuplicates };
+    for (let i = 0; i < entries.length; i += size) {
+      const chunk = entries.slice(i, i + size);
+      await this.journaled(operation === 'insert' ? 'create' : 'update', objectName, chunk.map((c) => c.record), async (stepId) => {
         const answers = await this.withRecordRetries(chunk.map((c) => c.values), (values) =>
-          bulk ? this.deps.client.ingest(objectName, 'insert', values, fields) : this.deps.client.createRecords(objectName, values, { allowDuplicates: this.options.allowDuplicates }),
+          bulk ? this.deps.client.ingest(objectName, operation, values, fields) : operation === 'insert' ? this.deps.client.createRecords(objectName, values, options) : this.deps.client.updateRecords(objectName, values, options),
         );
-        return chunk.map(({ record }, k) => this.created(record, stepId, answers[k]!));
+        return chunk.map((entry, k) => outcome(entry.record, stepId, answers[k]!, entry));
       });
     }
   }
@@ -237,26 +252,14 @@ class Execution {
       }
       return { record, values, dropped };
     });
-    const fields = this.fieldsOf(objectName);
-    const bulk = payloads.length >= this.options.bulkThreshold && !this.options.allowDuplicates;
-    const size = bulk ? payloads.length : COLLECTION_SIZE;
-    for (let i = 0; i < payloads.length; i += size) {
-      const chunk = payloads.slice(i, i + size);
-      await this.journaled('update', objectName, chunk.map((c) => c.record), async (stepId) => {
-        const answers = await this.withRecordRetries(chunk.map((c) => c.values), (values) =>
-          bulk ? this.deps.client.ingest(objectName, 'update', values, fields) : this.deps.client.updateRecords(objectName, values, { allowDuplicates: this.options.allowDuplicates }),
-        );
-        return chunk.map(({ record, dropped }, k) => {
-          const answer = answers[k]!;
-          if (!answer.ok) {
-            this.failed.add(record.originalId);
-            return failure(record, stepId, answer.errors, record.targetId, record.action === 'undelete' ? 'Undeleted, but restoring its field values failed: ' : '');
-          }
-          const note = dropped.length ? ` Not restored: ${dropped.join(', ')} (the records they point at could not be restored).` : '';
-          return result(record, stepId, record.action === 'undelete' ? 'Undeleted' : 'Updated', record.targetId, null, `Restored ${record.changedFields.length} field(s): ${record.changedFields.join(', ')}.${note}`);
-        });
-      });
-    }
+    await this.writeInBatches(objectName, 'update', payloads, (record, stepId, answer, { dropped }) => {
+      if (!answer.ok) {
+        this.failed.add(record.originalId);
+        return failure(record, stepId, answer.errors, record.targetId, record.action === 'undelete' ? 'Undeleted, but restoring its field values failed: ' : '');
+      }
+      const note = dropped.length ? ` Not restored: ${dropped.join(', ')} (the records they point at could not be restored).` : '';
+      return result(record, stepId, record.action === 'undelete' ? 'Undeleted' : 'Updated', record.targetId, null, `Restored ${record.changedFields.length} field(s): ${record.changedFields.join(', ')}.${note}`);
+    });
   }
 
   /** The ID a pending reference resolves to now, if its target exists. */

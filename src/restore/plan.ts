@@ -161,6 +161,17 @@ export function planRestore(input: PlanInput): RestorePlan {
       }
     }
   }
+  // A record created but whose lookup to a failing record cannot be linked afterwards fails too
+  // (it exists, without that link). Not spread further: such records are still created.
+  const failing = new Set(records.filter((r) => r.action === 'fail' || r.predicted.length > 0).map((r) => r.originalId));
+  for (const record of records) {
+    if (record.action !== 'create' || failing.has(record.originalId)) continue;
+    const ref = record.pendingRefs.find((r) => !r.atCreate && failing.has(r.originalId));
+    if (ref) {
+      const parent = byId.get(ref.originalId)!;
+      record.predicted.push({ statusCode: 'ENTITY_IS_DELETED', message: `It would be created, but ${ref.field} could not point at ${parent.objectName} ${ref.originalId}, which is expected to fail.`, fields: [ref.field] });
+    }
+  }
   return { records, objectOrder: orderObjects(records, input) };
 }
 
@@ -234,8 +245,9 @@ function planRecord(input: PlanInput, item: RestoreItem, itemsById: Index): Plan
     const written = translate(plan, input, item, field, value, itemsById, true);
     if (written !== undefined && written !== null) plan.values[name] = written;
   }
-  checkRequired(plan, describe, item);
+  // Salesforce reports a bad picklist value before a missing required value.
   checkValues(plan, describe, item);
+  checkRequired(plan, describe, item);
   noteDropped(plan, desired);
   return plan;
 }
@@ -344,22 +356,36 @@ function translate(plan: PlannedRecord, input: PlanInput, item: RestoreItem, fie
   return fitType(plan, field, value);
 }
 
+/**
+ * A user reference. Owners must be active users of the org (or are mapped with --inactive-owner);
+ * audit fields keep their user when the org lets them be set; other user lookups accept inactive
+ * users, and one the org does not have at all is left empty.
+ */
 function user(plan: PlannedRecord, input: PlanInput, field: FieldSummary, id: string, creating: boolean): unknown {
   if (input.users.active.has(id)) return id;
   const known = input.users.known.has(id);
+  if (AUDIT_FIELDS.has(field.name)) return creating && known ? id : undefined;
+  if (field.name !== 'OwnerId') {
+    if (known) return id;
+    if (field.nillable) {
+      plan.warnings.push(`${field.name}: ${id} is not a user of this org; left empty.`);
+      return undefined;
+    }
+    plan.predicted.push({ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: `${field.name} is ${id}, not a user of the org.`, fields: [field.name] });
+    return id;
+  }
   if (input.options.inactiveOwner.kind === 'map') {
-    plan.warnings.push(`${field.name}: ${id} is ${known ? 'inactive' : 'not a user of this org'}; given to ${input.options.inactiveOwner.userId}.`);
+    plan.warnings.push(`OwnerId: ${id} is ${known ? 'inactive' : 'not a user of this org'}; given to ${input.options.inactiveOwner.userId}.`);
     return input.options.inactiveOwner.userId;
   }
-  if (AUDIT_FIELDS.has(field.name)) return creating && known ? id : undefined;
   if (!known && input.crossOrg) {
-    plan.warnings.push(`${field.name}: ${id} is not a user of the target org; left to the org's default (the API user).`);
+    plan.warnings.push(`OwnerId: ${id} is not a user of the target org; left to the org's default (the API user).`);
     return undefined;
   }
   plan.predicted.push({
     statusCode: known ? 'INACTIVE_OWNER_OR_USER' : 'INVALID_CROSS_REFERENCE_KEY',
-    message: `${field.name} is ${id}, ${known ? 'an inactive user' : 'not a user of the org'}. Reactivate the user, or give the records to another with --inactive-owner USER_ID.`,
-    fields: [field.name],
+    message: `OwnerId is ${id}, ${known ? 'an inactive user' : 'not a user of the org'}. Reactivate the user, or give the records to another with --inactive-owner USER_ID.`,
+    fields: ['OwnerId'],
   });
   return id;
 }
