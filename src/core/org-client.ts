@@ -171,6 +171,11 @@ export interface OrgClient {
   identity(): Promise<OrgIdentity>;
   describeGlobal(): Promise<ObjectSummary[]>;
   describeObject(name: string): Promise<ObjectDescription>;
+  /**
+   * Several describes through composite requests, 25 to a call. Objects the org does not have,
+   * or the API user cannot see, are absent from the answer.
+   */
+  describeObjects(names: readonly string[]): Promise<Map<string, ObjectDescription>>;
   limits(): Promise<OrgLimits>;
   /** Record counts from `/limits/recordCount`: one cheap call for many objects. */
   recordCounts(objects: readonly string[]): Promise<Map<string, number>>;

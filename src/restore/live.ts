@@ -20,59 +20,65 @@ const VALUES_PER_QUERY = 200;
 
 const quote = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
+export interface LiveRequest {
+  objectName: string;
+  /** IDs, or values of `filterField`. */
+  values: readonly string[];
+  fieldNames: readonly string[];
+  /** What the answer is keyed by (Id unless given). */
+  keyField?: string;
+  /**
+   * The field filtered on, when not the key: ContentDocumentLink can only be queried by its
+   * document or its linked record, never by Id alone.
+   */
+  filterField?: string;
+  hasIsDeleted?: boolean;
+  hasSystemModstamp?: boolean;
+}
+
 /**
- * The records of `objectName` whose `keyField` (Id unless given) is one of `values`, with
- * `fieldNames` read; keyed by the key's value (the first record wins when a key is not unique).
- * `filterField` filters on another field than the key: ContentDocumentLink can only be queried
- * by its document or its linked record, never by Id alone.
+ * The records each request asks for, keyed by the key's value (the first record wins when a key
+ * is not unique). Queries of every request share composite calls: five queries of 200 values each
+ * to a call, whatever their objects.
  */
-export async function readLive(
-  client: OrgClient,
-  objectName: string,
-  values: readonly string[],
-  fieldNames: readonly string[],
-  options: { keyField?: string; filterField?: string; hasIsDeleted?: boolean; hasSystemModstamp?: boolean } = {},
-): Promise<Map<string, LiveRecord>> {
-  const keyField = options.keyField ?? 'Id';
-  const filterField = options.filterField ?? keyField;
-  const system = [...(options.hasIsDeleted === false ? [] : ['IsDeleted']), ...(options.hasSystemModstamp === false ? [] : ['SystemModstamp'])];
-  const select = [...new Set(['Id', keyField, filterField, ...system, ...fieldNames])].join(', ');
-  const unique = [...new Set(values)];
-  const statements: string[] = [];
-  for (let i = 0; i < unique.length; i += VALUES_PER_QUERY) {
-    statements.push(`SELECT ${select} FROM ${objectName} WHERE ${filterField} IN (${unique.slice(i, i + VALUES_PER_QUERY).map(quote).join(',')})`);
-  }
-  const found = new Map<string, LiveRecord>();
-  const keep = (record: SObjectRecord): void => {
+export async function readLiveMany(client: OrgClient, requests: readonly LiveRequest[]): Promise<Map<string, LiveRecord>[]> {
+  const answers = requests.map(() => new Map<string, LiveRecord>());
+  const statements: { soql: string; request: number }[] = [];
+  requests.forEach((request, r) => {
+    const keyField = request.keyField ?? 'Id';
+    const filterField = request.filterField ?? keyField;
+    const system = [...(request.hasIsDeleted === false ? [] : ['IsDeleted']), ...(request.hasSystemModstamp === false ? [] : ['SystemModstamp'])];
+    const select = [...new Set(['Id', keyField, filterField, ...system, ...request.fieldNames])].join(', ');
+    const unique = [...new Set(request.values)];
+    for (let i = 0; i < unique.length; i += VALUES_PER_QUERY) {
+      statements.push({ soql: `SELECT ${select} FROM ${request.objectName} WHERE ${filterField} IN (${unique.slice(i, i + VALUES_PER_QUERY).map(quote).join(',')})`, request: r });
+    }
+  });
+  const keep = (r: number, record: SObjectRecord): void => {
+    const keyField = requests[r]!.keyField ?? 'Id';
     const key = keyField === 'Id' ? String(record.Id) : record[keyField];
+    const found = answers[r]!;
     if (key === null || key === undefined || found.has(String(key))) return;
-    found.set(String(key), {
-      id: String(record.Id),
-      isDeleted: record.IsDeleted === true,
-      systemModstamp: parseSalesforceDatetime(record.SystemModstamp) ?? 0,
-      fields: record,
-    });
+    found.set(String(key), { id: String(record.Id), isDeleted: record.IsDeleted === true, systemModstamp: parseSalesforceDatetime(record.SystemModstamp) ?? 0, fields: record });
   };
   for (let i = 0; i < statements.length; i += 25) {
     const chunk = statements.slice(i, i + 25);
-    const answers = await client.queryBatch(chunk.map((soql) => ({ soql, includeDeleted: true })));
-    for (const [k, answer] of answers.entries()) {
-      if (!answer.ok) throw new SalesforceApiError(answer.statusCode, `Reading ${objectName} from the org failed: ${answer.message}`);
+    const results = await client.queryBatch(chunk.map(({ soql }) => ({ soql, includeDeleted: true })));
+    for (const [k, answer] of results.entries()) {
+      const { soql, request } = chunk[k]!;
+      if (!answer.ok) throw new SalesforceApiError(answer.statusCode, `Reading ${requests[request]!.objectName} from the org failed: ${answer.message}`);
       if (answer.records.length >= answer.totalSize) {
-        for (const record of answer.records) keep(record);
+        for (const record of answer.records) keep(request, record);
         continue;
       }
       // Large records make Salesforce return a short first page: read the rest by cursor.
-      for await (const page of client.query(chunk[k]!, { includeDeleted: true })) for (const record of page) keep(record);
+      for await (const page of client.query(soql, { includeDeleted: true })) for (const record of page) keep(request, record);
     }
   }
-  return found;
+  return answers;
 }
 
-/** Which users among `userIds` are active, and which exist at all. */
-export async function readUsers(client: OrgClient, userIds: readonly string[]): Promise<{ active: Set<string>; known: Set<string> }> {
-  const users = await readLive(client, 'User', userIds.filter((id) => id.startsWith('005')), ['IsActive'], { hasIsDeleted: false });
-  const active = new Set<string>();
-  for (const [id, user] of users) if (user.fields.IsActive === true) active.add(id);
-  return { active, known: new Set(users.keys()) };
+/** readLiveMany for one request. */
+export async function readLive(client: OrgClient, objectName: string, values: readonly string[], fieldNames: readonly string[], options: Omit<LiveRequest, 'objectName' | 'values' | 'fieldNames'> = {}): Promise<Map<string, LiveRecord>> {
+  return (await readLiveMany(client, [{ objectName, values, fieldNames, ...options }]))[0]!;
 }

@@ -87,6 +87,7 @@ export async function gatherRelated(store: VersionStore & SchemaStore, orgId: st
     }
     frontier = next;
   }
+  await relinkClearedLookups(store, orgId, items);
   return [...items.values()];
 }
 
@@ -121,14 +122,18 @@ async function childrenOf(
     }
     return found;
   }
-  // Children that ever pointed at a parent, with the last version that did.
-  const pointed = new Map<string, { parent: RestoreItem; field: string; version: RecordVersion }>();
+  // Children that ever pointed at a parent, and their latest version: the versions come oldest
+  // first, so the last one seen of a child is its latest.
+  const pointed = new Map<string, { parent: RestoreItem; field: string; latest: RecordVersion }>();
   for await (const version of store.findVersions({ orgId, objectName: childObject })) {
     const hit = pointsAt(version);
-    if (hit) pointed.set(version.recordId, { ...hit, version });
+    if (hit) pointed.set(version.recordId, { ...hit, latest: version });
+    else {
+      const known = pointed.get(version.recordId);
+      if (known) known.latest = version;
+    }
   }
-  for (const [recordId, { parent, field, version: last }] of pointed) {
-    const latest = (await store.versionsOf(orgId, recordId))[0] ?? last;
+  for (const { parent, field, latest } of pointed.values()) {
     if (latest.fields[field] === parent.originalId) {
       if (belongsWith(latest, parent.version)) found.push(child(latest, parent, field));
       continue;
@@ -138,6 +143,34 @@ async function childrenOf(
     if (cleared && belongsWith(latest, parent.version)) found.push(child({ ...latest, fields: { ...latest.fields, [field]: parent.originalId } }, parent, field));
   }
   return found;
+}
+
+/**
+ * Deleting records clears the lookups that pointed at them from records that stay or go later in
+ * the same cascade (a case's ContactId, a contact's ReportsToId), so a deleted version may lack a
+ * reference its record had until the delete. When that reference points at a record this restore
+ * brings back, it is taken from the record's last version before the delete.
+ */
+async function relinkClearedLookups(store: VersionStore, orgId: string, items: Map<string, RestoreItem>): Promise<void> {
+  const deleted = new Map<string, RestoreItem[]>();
+  for (const item of items.values()) if (item.version.isDeleted) deleted.set(item.objectName, [...(deleted.get(item.objectName) ?? []), item]);
+  for (const [objectName, group] of deleted) {
+    const byId = new Map(group.map((i) => [i.originalId, i]));
+    const before = new Map<string, RecordVersion>();
+    for await (const version of store.findVersions({ orgId, objectName, recordIds: [...byId.keys()] })) {
+      const item = byId.get(version.recordId)!;
+      if (!version.isDeleted && version.systemModstamp < item.version.systemModstamp) before.set(version.recordId, version);
+    }
+    for (const item of group) {
+      const last = before.get(item.originalId);
+      if (!last) continue;
+      const relinked: Record<string, unknown> = {};
+      for (const [field, value] of Object.entries(last.fields)) {
+        if (typeof value === 'string' && items.has(value) && value !== item.originalId && (item.version.fields[field] ?? null) === null && field in item.version.fields) relinked[field] = value;
+      }
+      if (Object.keys(relinked).length) items.set(item.originalId, { ...item, version: { ...item.version, fields: { ...item.version.fields, ...relinked } } });
+    }
+  }
 }
 
 /**

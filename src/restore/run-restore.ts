@@ -5,13 +5,14 @@
  * writing anything twice.
  */
 import { randomUUID } from 'node:crypto';
-import { SalesforceApiError, UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/errors.ts';
 import type { ObjectDescription, OrgClient, SObjectRecord } from '../core/org-client.ts';
 import { isRecordId } from '../core/vault.ts';
 import type { OrgRegistration, RestoreOutcome, RestoreResult, Run } from '../core/vault.ts';
 import type { BlobStore, FileCatalog, IdMappingStore, RestoreJournal, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
 import { executePlan } from './execute.ts';
-import { readLive, readUsers } from './live.ts';
+import { readLiveMany } from './live.ts';
+import type { LiveRequest } from './live.ts';
 import { countOutcomes, latestResults, objectRunsOf, reportRow } from './report.ts';
 import type { RestoreReport, RestoreReportRow } from './report.ts';
 import type { LiveRecord } from './live.ts';
@@ -155,75 +156,77 @@ async function restore(deps: RestoreDeps, runId: string, request: RestoreRequest
 
 type Context = Pick<PlanInput, 'describes' | 'backedUp' | 'live' | 'references' | 'users'>;
 
-/** Everything the plan needs from the org written to, read in batches. */
+/**
+ * Everything the plan needs from the org written to, in few calls: describes 25 to a composite
+ * call, and the reads of every object pooled, five queries to a call.
+ */
 async function readContext(deps: RestoreDeps, request: RestoreRequest, items: readonly RestoreItem[], mappingScope: string, crossOrg: boolean, sourceOrgId: string): Promise<Context> {
   const { client } = deps;
   const byObject = new Map<string, RestoreItem[]>();
   for (const item of items) byObject.set(item.objectName, [...(byObject.get(item.objectName) ?? []), item]);
 
-  const describes = new Map<string, ObjectDescription>();
+  const describes = await client.describeObjects([...byObject.keys()]);
   const backedUp = new Map<string, ObjectDescription>();
   const schemas = new SchemaCache(deps.store, sourceOrgId);
   for (const objectName of byObject.keys()) {
     const before = await schemas.get(objectName);
     if (before) backedUp.set(objectName, before);
-    try {
-      describes.set(objectName, await client.describeObject(objectName));
-    } catch (error) {
-      if (!(error instanceof SalesforceApiError) || (error.statusCode !== 'NOT_FOUND' && error.statusCode !== 'INVALID_TYPE')) throw error;
-    }
   }
 
   // Another org has other IDs, unless it is a sandbox copied from this one: then `--match-on X=Id`.
   const sameIds = (objectName: string): boolean => !crossOrg || (request.matchOn[objectName] ?? []).includes('Id');
   const live = new Map<string, { record: LiveRecord; by: 'id' | 'mapping' | 'key' }>();
   const mapped = await deps.store.resolveIds(mappingScope, items.map((i) => i.originalId));
-  for (const [objectName, group] of byObject) {
-    const describe = describes.get(objectName);
-    if (!describe) continue;
-    const names = readableFields(describe, group);
+  const groups = [...byObject].filter(([objectName]) => describes.has(objectName));
+  const shapeOf = (objectName: string): Pick<LiveRequest, 'objectName' | 'fieldNames' | 'hasIsDeleted' | 'hasSystemModstamp'> => {
+    const describe = describes.get(objectName)!;
     const has = (f: string): boolean => describe.fields.some((d) => d.name === f);
-    const shape = { hasIsDeleted: has('IsDeleted'), hasSystemModstamp: has('SystemModstamp') };
-    // ContentDocumentLink can only be queried by its document: read the documents' links.
-    const links = objectName === 'ContentDocumentLink';
-    const read = (wanted: RestoreItem[], recordIds: string[]): Promise<Map<string, LiveRecord>> =>
-      links
-        ? readLive(client, objectName, wanted.map((i) => String(i.version.fields.ContentDocumentId)), names, { ...shape, filterField: 'ContentDocumentId' })
-        : readLive(client, objectName, recordIds, names, shape);
-    const byId = sameIds(objectName) ? await read(group, group.map((i) => i.originalId)) : new Map<string, LiveRecord>();
+    return { objectName, fieldNames: readableFields(describe, byObject.get(objectName)!), hasIsDeleted: has('IsDeleted'), hasSystemModstamp: has('SystemModstamp') };
+  };
+  // ContentDocumentLink can only be queried by its document: the documents' links are read.
+  const byIds = (objectName: string, wanted: readonly RestoreItem[], recordIds: readonly string[]): LiveRequest =>
+    objectName === 'ContentDocumentLink'
+      ? { ...shapeOf(objectName), values: wanted.map((i) => String(i.version.fields.ContentDocumentId)), filterField: 'ContentDocumentId' }
+      : { ...shapeOf(objectName), values: recordIds };
+
+  const direct = groups.filter(([objectName]) => sameIds(objectName));
+  const found = await readLiveMany(client, direct.map(([objectName, group]) => byIds(objectName, group, group.map((i) => i.originalId))));
+  direct.forEach(([, group], k) => {
     for (const item of group) {
-      const found = byId.get(item.originalId);
-      if (found) live.set(item.originalId, { record: found, by: 'id' });
+      const record = found[k]!.get(item.originalId);
+      if (record) live.set(item.originalId, { record, by: 'id' });
     }
-    // An earlier restore re-created the record: that copy is the one to compare and update.
-    const remap = group.filter((i) => live.get(i.originalId)?.record.isDeleted !== false && mapped.has(i.originalId));
-    if (remap.length) {
-      const byNew = await read(remap, remap.map((i) => mapped.get(i.originalId)!));
-      for (const item of remap) {
-        const found = byNew.get(mapped.get(item.originalId)!);
-        if (found && !found.isDeleted) live.set(item.originalId, { record: found, by: 'mapping' });
-      }
+  });
+  // An earlier restore re-created the record: that copy is the one to compare and update.
+  const remapped = groups.map(([objectName, group]) => [objectName, group.filter((i) => live.get(i.originalId)?.record.isDeleted !== false && mapped.has(i.originalId))] as const).filter(([, group]) => group.length > 0);
+  const again = await readLiveMany(client, remapped.map(([objectName, group]) => byIds(objectName, group, group.map((i) => mapped.get(i.originalId)!))));
+  remapped.forEach(([, group], k) => {
+    for (const item of group) {
+      const record = again[k]!.get(mapped.get(item.originalId)!);
+      if (record && !record.isDeleted) live.set(item.originalId, { record, by: 'mapping' });
     }
+  });
+  for (const [objectName, group] of groups) {
     for (const keyField of request.matchOn[objectName] ?? []) {
       if (keyField === 'Id') continue;
-      if (!has(keyField)) throw new UsageError(`--match-on ${objectName}=${keyField}: ${objectName} has no field ${keyField} in the org written to.`);
+      if (!describes.get(objectName)!.fields.some((f) => f.name === keyField)) throw new UsageError(`--match-on ${objectName}=${keyField}: ${objectName} has no field ${keyField} in the org written to.`);
       const rest = group.filter((i) => !live.has(i.originalId) && i.version.fields[keyField] !== null && i.version.fields[keyField] !== undefined);
       if (!rest.length) continue;
-      const byKey = await readLive(client, objectName, rest.map((i) => String(i.version.fields[keyField])), names, { ...shape, keyField });
+      const [byKey] = await readLiveMany(client, [{ ...shapeOf(objectName), values: rest.map((i) => String(i.version.fields[keyField])), keyField }]);
       for (const item of rest) {
-        const found = byKey.get(String(item.version.fields[keyField]));
-        if (found && !found.isDeleted) live.set(item.originalId, { record: found, by: 'key' });
+        const record = byKey!.get(String(item.version.fields[keyField]));
+        if (record && !record.isDeleted) live.set(item.originalId, { record, by: 'key' });
       }
     }
   }
 
-  // Records referenced but not restored: where they are now, through mappings of earlier restores.
+  // Records referenced but not restored, and users: where they are now, through mappings of
+  // earlier restores, in one pooled read.
   const inSet = new Set(items.map((i) => i.originalId));
   const referenced = new Set<string>();
   const userIds = new Set<string>();
   for (const item of items) {
-    const describe = describes.get(item.objectName);
-    for (const field of describe?.fields ?? []) {
+    for (const field of describes.get(item.objectName)?.fields ?? []) {
       if (field.type !== 'reference') continue;
       const value = item.version.fields[field.name];
       if (typeof value !== 'string' || !isRecordId(value) || inSet.has(value)) continue;
@@ -232,36 +235,36 @@ async function readContext(deps: RestoreDeps, request: RestoreRequest, items: re
     }
   }
   const references = new Map<string, { id: string; state: 'live' | 'deleted' }>();
+  const lookups = new Map<string, Map<string, string>>();
   if (referenced.size) {
     const refMapped = await deps.store.resolveIds(mappingScope, [...referenced]);
     const prefixes = new Map((await client.describeGlobal()).filter((o) => o.keyPrefix).map((o) => [o.keyPrefix!, o.name]));
-    const lookups = new Map<string, Map<string, string>>();
     for (const id of referenced) {
       const objectName = prefixes.get((refMapped.get(id) ?? id).slice(0, 3));
-      if (!objectName) continue;
+      if (!objectName || objectName === 'User') continue;
       const current = refMapped.get(id) ?? (sameIds(objectName) ? id : undefined);
       if (!current) continue;
       const forObject = lookups.get(objectName) ?? new Map<string, string>();
       forObject.set(current, id);
       lookups.set(objectName, forObject);
     }
-    for (const [objectName, ids] of lookups) {
-      let found: Map<string, LiveRecord>;
-      try {
-        found = await readLive(client, objectName, [...ids.keys()], [], { hasSystemModstamp: false });
-      } catch (error) {
-        // Objects without IsDeleted (setup objects): read them without it.
-        if (!(error instanceof SalesforceApiError)) throw error;
-        found = await readLive(client, objectName, [...ids.keys()], [], { hasIsDeleted: false, hasSystemModstamp: false }).catch(() => new Map());
-      }
-      for (const [current, original] of ids) {
-        const record = found.get(current);
-        if (record) references.set(original, { id: record.id, state: record.isDeleted ? 'deleted' : 'live' });
-      }
-    }
   }
-  const users = await readUsers(client, [...userIds]);
-  return { describes, backedUp, live, references, users };
+  // Setup objects (queues, record types) have no IsDeleted: read without it.
+  const refDescribes = await client.describeObjects([...lookups.keys()].filter((o) => !describes.has(o)));
+  const hasIsDeleted = (objectName: string): boolean => (describes.get(objectName) ?? refDescribes.get(objectName))?.fields.some((f) => f.name === 'IsDeleted') ?? false;
+  const refObjects = [...lookups.keys()].filter((o) => describes.has(o) || refDescribes.has(o));
+  const [users, ...refs] = await readLiveMany(client, [
+    { objectName: 'User', values: [...userIds], fieldNames: ['IsActive'], hasIsDeleted: false },
+    ...refObjects.map((objectName) => ({ objectName, values: [...lookups.get(objectName)!.keys()], fieldNames: [], hasIsDeleted: hasIsDeleted(objectName), hasSystemModstamp: false })),
+  ]);
+  refObjects.forEach((objectName, k) => {
+    for (const [current, original] of lookups.get(objectName)!) {
+      const record = refs[k]!.get(current);
+      if (record) references.set(original, { id: record.id, state: record.isDeleted ? 'deleted' : 'live' });
+    }
+  });
+  const active = new Set([...users!].filter(([, u]) => u.fields.IsActive === true).map(([id]) => id));
+  return { describes, backedUp, live, references, users: { active, known: new Set(users!.keys()) } };
 }
 
 /** The fields worth reading from the org to compare: writable ones the versions carry. */

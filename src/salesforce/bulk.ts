@@ -35,6 +35,9 @@ export interface JobInfo {
   id: string;
   state: 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Failed' | 'Aborted' | string;
   errorMessage?: string;
+  /** Ingest jobs: rows processed, and of those, rows that failed. */
+  numberRecordsProcessed?: number;
+  numberRecordsFailed?: number;
 }
 
 export async function* bulkQuery(http: OrgHttp, tuning: BulkTuning, soql: string, fields: readonly FieldSummary[], options: QueryOptions = {}): AsyncIterable<SObjectRecord[]> {
@@ -61,13 +64,14 @@ export async function* bulkQuery(http: OrgHttp, tuning: BulkTuning, soql: string
  * outlives `jobTimeoutMs` raises SalesforceApiError. `status.terminated` says whether it still
  * needs aborting.
  */
-export async function waitForJob(http: OrgHttp, tuning: BulkTuning, id: string, status: { terminated: boolean }, kind: JobKind = 'query'): Promise<void> {
+/** Waits for the job to complete; its final state. */
+export async function waitForJob(http: OrgHttp, tuning: BulkTuning, id: string, status: { terminated: boolean }, kind: JobKind = 'query'): Promise<JobInfo> {
   const deadline = Date.now() + tuning.jobTimeoutMs;
   let pause = tuning.pollInitialMs;
   for (;;) {
     const info = await http.json<JobInfo>('GET', http.dataPath(`/jobs/${kind}/${id}`));
     status.terminated = info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted';
-    if (info.state === 'JobComplete') return;
+    if (info.state === 'JobComplete') return info;
     if (info.state === 'Failed') throw jobFailure(id, info.errorMessage, kind);
     if (info.state === 'Aborted') throw new SalesforceApiError('BULK_JOB_ABORTED', `Bulk ${kind} job ${id} was aborted`);
     if (Date.now() + pause > deadline) throw new SalesforceApiError('BULK_JOB_TIMEOUT', `Bulk ${kind} job ${id} did not finish within ${Math.round(tuning.jobTimeoutMs / 1000)} s (still ${info.state}); it was aborted`);

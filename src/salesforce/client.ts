@@ -40,6 +40,7 @@ function client(http: OrgHttp, tuning: BulkTuning): OrgClient {
     identity: () => rest.identity(http),
     describeGlobal: () => rest.describeGlobal(http),
     describeObject: (name) => rest.describeObject(http, name),
+    describeObjects: (names) => rest.describeObjects(http, names),
     limits: () => rest.limits(http),
     recordCounts: (objects) => rest.recordCounts(http, objects),
     query: (soql, queryOptions) => rest.query(http, soql, queryOptions),

@@ -45,6 +45,32 @@ export async function describeObject(http: OrgHttp, name: string): Promise<Objec
   return describeFromRaw(await http.json<unknown>('GET', http.dataPath(`/sobjects/${encodeURIComponent(name)}/describe`)));
 }
 
+/** Subrequests Salesforce takes in one composite request. */
+const SUBREQUESTS_PER_COMPOSITE = 25;
+
+export async function describeObjects(http: OrgHttp, names: readonly string[]): Promise<Map<string, ObjectDescription>> {
+  const found = new Map<string, ObjectDescription>();
+  for (let i = 0; i < names.length; i += SUBREQUESTS_PER_COMPOSITE) {
+    const chunk = names.slice(i, i + SUBREQUESTS_PER_COMPOSITE);
+    const answer = await http.json<CompositeAnswer>('POST', http.dataPath('/composite'), {
+      body: { allOrNone: false, compositeRequest: chunk.map((name, k) => ({ method: 'GET', url: http.dataPath(`/sobjects/${encodeURIComponent(name)}/describe`), referenceId: `d${k}` })) },
+    });
+    const byRef = new Map(answer.compositeResponse.map((r) => [r.referenceId, r]));
+    chunk.forEach((name, k) => {
+      const sub = byRef.get(`d${k}`);
+      if (!sub) throw new SalesforceApiError('UNEXPECTED_RESPONSE', `The composite response lacks the describe of ${name}`);
+      if (sub.httpStatusCode === 404) return;
+      if (sub.httpStatusCode >= 400) {
+        const first = (Array.isArray(sub.body) ? sub.body[0] : sub.body) as { errorCode?: string; message?: string } | undefined;
+        if (first?.errorCode === 'NOT_FOUND' || first?.errorCode === 'INVALID_TYPE') return;
+        throw new SalesforceApiError(first?.errorCode ?? `HTTP_${sub.httpStatusCode}`, `Describing ${name} failed: ${first?.message ?? ''}`);
+      }
+      found.set(name, describeFromRaw(sub.body));
+    });
+  }
+  return found;
+}
+
 export async function limits(http: OrgHttp): Promise<OrgLimits> {
   const body = await http.json<Record<string, { Max?: unknown; Remaining?: unknown }>>('GET', http.dataPath('/limits'));
   const all: Record<string, Limit> = {};

@@ -45,6 +45,17 @@ describe('OrgClient over REST', () => {
     assert.equal((described.raw as { fields: unknown[] }).fields.length, described.fields.length);
   });
 
+  test('describeObjects describes 25 objects a call, leaving out objects the org lacks', async () => {
+    const names = (await org.describeGlobal()).map((o) => o.name).slice(0, 26);
+    const before = org.usage().calls;
+    const described = await org.describeObjects([...names, 'Nope__c']);
+    assert.equal(org.usage().calls - before, 2);
+    assert.deepEqual([...described.keys()], names);
+    assert.deepEqual(described.get('Account')?.fields.map((f) => f.name), (await org.describeObject('Account')).fields.map((f) => f.name));
+    assert.equal(described.get('Account')?.createable, true);
+    assert.ok(described.get('Account')?.childRelationships.some((c) => c.childObject === 'Contact' && c.field === 'AccountId'));
+  });
+
   test('limits and recordCounts', async () => {
     const limits = await org.limits();
     assert.ok(limits.dailyApiRequests.max > 0);
