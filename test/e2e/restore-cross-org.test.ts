@@ -9,7 +9,6 @@ import { after, before, describe, it } from 'node:test';
 import { startEmulator } from '../../emulator/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { resolveSettings, runBackup } from '../../src/backup/index.ts';
-import type { OrgAuth } from '../../src/core/org-client.ts';
 import type { OrgRegistration } from '../../src/core/vault.ts';
 import { generateKeyFileContent } from '../../src/crypto/keys.ts';
 import { addOrg } from '../../src/orgs/index.ts';
@@ -18,13 +17,11 @@ import type { RestoreReport, RestoreRequest } from '../../src/restore/index.ts';
 import { connectOrg } from '../../src/salesforce/index.ts';
 import { initVault, openVault } from '../../src/store/vault.ts';
 import type { Vault } from '../../src/store/vault.ts';
+import { emulatedOrg, restoreRequest } from './fixtures/emulated-org.ts';
+import type { EmulatedOrg, Row } from './fixtures/emulated-org.ts';
 
-type Row = Record<string, unknown>;
-
-interface Org {
+interface Org extends EmulatedOrg {
   emulator: RunningEmulator;
-  auth: OrgAuth;
-  token: string;
 }
 
 describe('restoring into another org', () => {
@@ -39,47 +36,16 @@ describe('restoring into another org', () => {
 
   const open = async (profile: 'demo' | 'empty', seed: number, instance?: string): Promise<Org> => {
     const emulator = await startEmulator({ profile, seed, instance });
-    const { info } = emulator;
-    const auth: OrgAuth = { kind: 'password', loginUrl: info.loginUrl, clientId: info.clientId, clientSecret: info.clientSecret, username: info.username, password: info.password };
-    const login = await fetch(`${info.loginUrl}/services/oauth2/token`, {
-      method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', client_id: info.clientId, client_secret: info.clientSecret, username: info.username, password: info.password }),
-    });
-    return { emulator, auth, token: ((await login.json()) as { access_token: string }).access_token };
+    return { emulator, ...emulatedOrg(emulator) };
   };
-  const rest = async (org: Org, method: string, path: string, body?: unknown): Promise<Row> => {
-    const response = await fetch(`${org.emulator.info.instanceUrl}/services/data/v62.0${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${org.token}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-    return text ? (JSON.parse(text) as Row) : {};
-  };
-  const query = async (org: Org, soql: string): Promise<Row[]> => (await rest(org, 'GET', `/query?q=${encodeURIComponent(soql)}`)).records as Row[];
+  const query = (org: Org, soql: string): Promise<Row[]> => org.query(soql);
   const escape = (text: string): string => text.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
 
-  const request = (): RestoreRequest => ({
-    org: prod,
-    target: sandbox,
-    selection: { objectName: 'Account', recordIds: chosen.map((a) => a.id) },
-    parents: 0,
-    children: 1,
-    dryRun: false,
-    plan: {
-      overwriteNewer: false,
-      writeNulls: false,
-      overrides: [],
-      inactiveOwner: { kind: 'fail' },
-      missingRecordType: { kind: 'default' },
-      masks: ['Contact.FirstName=first-name', 'Contact.LastName=last-name', 'Contact.Email=email', 'Contact.Phone=phone', 'Contact.MobilePhone=phone'].map(parseMaskRule),
-    },
-    allowDuplicates: false,
-    bulkThreshold: 2000,
-    matchOn: { Account: ['Name'] },
-    maskKey: 'a-secret-derived-from-the-vault-key',
-  });
+  const request = (): RestoreRequest => {
+    const base = restoreRequest(prod, { target: sandbox, selection: { objectName: 'Account', recordIds: chosen.map((a) => a.id) }, children: 1, matchOn: { Account: ['Name'] }, maskKey: 'a-secret-derived-from-the-vault-key' });
+    const masks = ['Contact.FirstName=first-name', 'Contact.LastName=last-name', 'Contact.Email=email', 'Contact.Phone=phone', 'Contact.MobilePhone=phone'].map(parseMaskRule);
+    return { ...base, plan: { ...base.plan, missingRecordType: { kind: 'default' }, masks } };
+  };
   const restore = async (): Promise<RestoreReport> => runRestore({ store: vault.store, blobs: vault.blobs, client: await connectOrg(target.auth), now: () => source.emulator.org.clock.nowMs() }, request());
 
   before(async () => {
@@ -103,7 +69,7 @@ describe('restoring into another org', () => {
     }
     assert.equal(chosen.length, 3);
     // The sandbox already has the second account, under its own ID.
-    existing = String((await rest(target, 'POST', '/sobjects/Account', { Name: chosen[1]!.name })).id);
+    existing = String((await target.rest('POST', '/sobjects/Account', { Name: chosen[1]!.name })).id);
 
     const result = await runBackup({ store: vault.store, blobs: vault.blobs, client: await connectOrg(source.auth), now: () => source.emulator.org.clock.nowMs() }, { org: prod, settings: resolveSettings() });
     assert.equal(result.status, 'Succeeded');
@@ -117,7 +83,7 @@ describe('restoring into another org', () => {
 
   let first: RestoreReport;
   it('creates the records with their children in the other org, masked, matching an existing one by its key', async () => {
-    const sourceAccounts = (await query(source, 'SELECT COUNT() FROM Account')).length;
+    const sourceAccounts = (await source.rest('GET', `/query?q=${encodeURIComponent('SELECT COUNT() FROM Account')}`)).totalSize;
     first = await restore();
     assert.deepEqual(first.results.filter((r) => r.outcome === 'Failed').map((r) => [r.object, r.statusCode, r.message]), []);
     const newIdOf = new Map(first.results.map((r) => [r.originalId, r.newId]));
@@ -127,7 +93,7 @@ describe('restoring into another org', () => {
     assert.equal((await query(target, `SELECT Id FROM Account WHERE Name = '${escape(chosen[1]!.name)}'`)).length, 1);
     for (const account of [chosen[0]!, chosen[2]!]) {
       assert.equal(first.results.find((r) => r.originalId === account.id)?.outcome, 'Created');
-      assert.equal((await rest(target, 'GET', `/sobjects/Account/${newIdOf.get(account.id)}`)).Name, account.name);
+      assert.equal((await target.rest('GET', `/sobjects/Account/${newIdOf.get(account.id)}`)).Name, account.name);
     }
 
     const masked: Row[] = [];
@@ -153,7 +119,7 @@ describe('restoring into another org', () => {
     assert.equal(new Set(masked.map((m) => (m.copy as Row).Email)).size, new Set(masked.map((m) => (m.original as Row).Email)).size);
 
     // Nothing was written to the backed-up org.
-    assert.equal((await query(source, 'SELECT COUNT() FROM Account')).length, sourceAccounts);
+    assert.equal((await source.rest('GET', `/query?q=${encodeURIComponent('SELECT COUNT() FROM Account')}`)).totalSize, sourceAccounts);
     // Mappings are kept per pair of orgs.
     assert.equal(await vault.store.resolveId(`${prod.orgId}>${sandbox.orgId}`, chosen[0]!.id), newIdOf.get(chosen[0]!.id));
     assert.equal(await vault.store.resolveId(prod.orgId, chosen[0]!.id), undefined);

@@ -23,8 +23,9 @@ import type { RestoreReport, RestoreReportRow, RestoreRequest } from '../../src/
 import { connectOrg } from '../../src/salesforce/index.ts';
 import { initVault, openVault } from '../../src/store/vault.ts';
 import type { Vault } from '../../src/store/vault.ts';
+import { emulatedOrg, restoreRequest } from './fixtures/emulated-org.ts';
+import type { EmulatedOrg, Row } from './fixtures/emulated-org.ts';
 
-type Row = Record<string, unknown>;
 type Spec = Record<string, unknown>;
 type Path = 'create' | 'update' | 'undelete';
 
@@ -217,56 +218,16 @@ let dir: string;
 let vault: Vault;
 let org: OrgRegistration;
 let client: OrgClient;
-let token: string;
-
-const admin = async (method: string, path: string, body?: unknown): Promise<Row> => {
-  const response = await fetch(`${emulator.info.loginUrl}/__emulator${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${emulator.info.adminToken}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} /__emulator${path}: ${response.status} ${text}`);
-  return JSON.parse(text) as Row;
-};
-const logIn = async (): Promise<void> => {
-  const { info } = emulator;
-  const login = await fetch(`${info.loginUrl}/services/oauth2/token`, {
-    method: 'POST',
-    body: new URLSearchParams({ grant_type: 'password', client_id: info.clientId, client_secret: info.clientSecret, username: info.username, password: info.password }),
-  });
-  token = ((await login.json()) as { access_token: string }).access_token;
-};
-async function rest(method: string, path: string, body?: unknown, renewed = false): Promise<Row> {
-  const response = await fetch(`${emulator.info.instanceUrl}/services/data/v62.0${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  // Moving the org's clock forward expires sessions, as idle time does.
-  if (response.status === 401 && !renewed) return logIn().then(() => rest(method, path, body, true));
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return text ? (JSON.parse(text) as Row) : {};
-}
-const query = async (soql: string): Promise<Row[]> => ((await rest('GET', `/queryAll?q=${encodeURIComponent(soql)}`)).records as Row[]) ?? [];
+let sf: EmulatedOrg;
+const admin = (method: string, path: string, body?: unknown): Promise<Row> => sf.admin(method, path, body);
+const rest = (method: string, path: string, body?: unknown): Promise<Row> => sf.rest(method, path, body);
+const query = (soql: string): Promise<Row[]> => sf.queryAll(soql);
 const quoted = (list: readonly unknown[]): string => list.map((id) => `'${String(id)}'`).join(',');
 const backup = async (auth: OrgAuth): Promise<void> => {
   const result = await runBackup({ store: vault.store, blobs: vault.blobs, client: await connectOrg(auth), now: () => emulator.org.clock.nowMs() }, { org, settings: resolveSettings() });
   assert.equal(result.status, 'Succeeded', JSON.stringify(result.objects.filter((o) => o.status === 'Error').slice(0, 3)));
 };
-const request = (over: Partial<RestoreRequest> & { selection: RestoreRequest['selection'] }): RestoreRequest => ({
-  org,
-  parents: 0,
-  children: 0,
-  dryRun: false,
-  plan: { overwriteNewer: false, writeNulls: false, overrides: [], inactiveOwner: { kind: 'fail' }, missingRecordType: { kind: 'fail' }, masks: [] },
-  allowDuplicates: false,
-  bulkThreshold: 2000,
-  matchOn: {},
-  maskKey: null,
-  ...over,
-});
+const request = (over: Partial<RestoreRequest> & { selection: RestoreRequest['selection'] }): RestoreRequest => restoreRequest(org, over);
 const restore = (r: RestoreRequest): Promise<RestoreReport> => runRestore({ store: vault.store, blobs: vault.blobs, client, now: () => emulator.org.clock.nowMs() }, r);
 /** API calls by endpoint while `work` runs (the emulator's statistics). */
 const counting = async <T>(work: () => Promise<T>): Promise<{ result: T; calls: Record<string, number> }> => {
@@ -306,15 +267,14 @@ describe('restores that meet the org’s automation', () => {
 
   before(async () => {
     emulator = await startEmulator({ profile: 'demo', seed: 11 });
-    const { info } = emulator;
+    sf = emulatedOrg(emulator);
     dir = await mkdtemp(join(tmpdir(), 'orgvault-restore-failures-'));
     const keyFile = Buffer.from(generateKeyFileContent());
     await initVault(join(dir, 'vault'), { keyFile });
     vault = await openVault(join(dir, 'vault'), { keyFile });
-    auth = { kind: 'password', loginUrl: info.loginUrl, clientId: info.clientId, clientSecret: info.clientSecret, username: info.username, password: info.password };
+    auth = sf.auth;
     org = (await addOrg({ catalog: vault.store, keyring: vault.keyring, connect: (a) => connectOrg(a) }, 'demo', auth)).registration;
     client = await connectOrg(auth);
-    await logIn();
 
     // Each case configures its own behaviour: the demo's would fail other records of the batches.
     assert.ok(Number((await admin('DELETE', '/behaviours')).deleted) > 0, 'the demo org comes with behaviours');

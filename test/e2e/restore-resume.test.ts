@@ -20,8 +20,8 @@ import { connectOrg } from '../../src/salesforce/index.ts';
 import { initVault, openVault } from '../../src/store/vault.ts';
 import type { Vault } from '../../src/store/vault.ts';
 import { jsonOf, runCli } from './fixtures/cli-runner.ts';
-
-type Row = Record<string, unknown>;
+import { emulatedOrg, restoreRequest } from './fixtures/emulated-org.ts';
+import type { EmulatedOrg, Row } from './fixtures/emulated-org.ts';
 
 describe('resuming an interrupted restore', () => {
   let emulator: RunningEmulator;
@@ -30,41 +30,23 @@ describe('resuming an interrupted restore', () => {
   let vault: Vault;
   let org: OrgRegistration;
   let auth: OrgAuth;
-  let token: string;
   const accounts: string[] = [];
   const contacts = new Map<string, string>();
 
-  const logIn = async (): Promise<void> => {
-    const { info } = emulator;
-    const login = await fetch(`${info.loginUrl}/services/oauth2/token`, {
-      method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', client_id: info.clientId, client_secret: info.clientSecret, username: info.username, password: info.password }),
-    });
-    token = ((await login.json()) as { access_token: string }).access_token;
-  };
-  const rest = async (method: string, path: string, body?: unknown): Promise<Row> => {
-    const response = await fetch(`${emulator.info.instanceUrl}/services/data/v62.0${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-    return text ? (JSON.parse(text) as Row) : {};
-  };
-  const query = async (soql: string): Promise<Row[]> => (await rest('GET', `/query?q=${encodeURIComponent(soql)}`)).records as Row[];
+  let sf: EmulatedOrg;
+  const rest = (method: string, path: string, body?: unknown): Promise<Row> => sf.rest(method, path, body);
+  const query = (soql: string): Promise<Row[]> => sf.query(soql);
 
   before(async () => {
     emulator = await startEmulator({ profile: 'empty', seed: 9 });
-    const { info } = emulator;
+    sf = emulatedOrg(emulator);
     dir = await mkdtemp(join(tmpdir(), 'orgvault-restore-resume-'));
     keyFile = Buffer.from(generateKeyFileContent());
     await writeFile(join(dir, 'vault.key'), keyFile, { mode: 0o600 });
     await initVault(join(dir, 'vault'), { keyFile });
     vault = await openVault(join(dir, 'vault'), { keyFile });
-    auth = { kind: 'password', loginUrl: info.loginUrl, clientId: info.clientId, clientSecret: info.clientSecret, username: info.username, password: info.password };
+    auth = sf.auth;
     org = (await addOrg({ catalog: vault.store, keyring: vault.keyring, connect: (a) => connectOrg(a) }, 'org', auth)).registration;
-    await logIn();
     // 20 accounts with 30 contacts each: the contacts go back in three sObject Collections calls.
     for (let a = 0; a < 20; a++) {
       const id = String((await rest('POST', '/sobjects/Account', { Name: `Resume Account ${a}`, Industry: 'Banking' })).id);
@@ -80,7 +62,7 @@ describe('resuming an interrupted restore', () => {
     await backup();
     for (let i = 0; i < accounts.length; i += 200) await rest('DELETE', `/composite/sobjects?ids=${accounts.slice(i, i + 200).join(',')}&allOrNone=true`);
     await backup();
-    await fetch(`${info.loginUrl}/__emulator/recycle-bin/empty`, { method: 'POST', headers: { Authorization: `Bearer ${info.adminToken}` } });
+    await sf.admin('POST', '/recycle-bin/empty');
   });
   after(async () => {
     await vault?.close();
@@ -101,18 +83,7 @@ describe('resuming an interrupted restore', () => {
         return answers;
       },
     };
-    const request = {
-      org,
-      selection: { objectName: 'Account', recordIds: accounts },
-      parents: 0,
-      children: 1,
-      dryRun: false,
-      plan: { overwriteNewer: false, writeNulls: false, overrides: [], inactiveOwner: { kind: 'fail' as const }, missingRecordType: { kind: 'fail' as const }, masks: [] },
-      allowDuplicates: false,
-      bulkThreshold: 2000,
-      matchOn: {},
-      maskKey: null,
-    };
+    const request = restoreRequest(org, { selection: { objectName: 'Account', recordIds: accounts }, children: 1 });
     await assert.rejects(runRestore({ store: vault.store, blobs: vault.blobs, client: crashing, now: () => emulator.org.clock.nowMs() }, request), /simulated crash/);
     const [interrupted] = await vault.store.listRuns({ kind: 'restore', limit: 1 });
     assert.ok(interrupted);

@@ -20,8 +20,8 @@ import { connectOrg } from '../../src/salesforce/index.ts';
 import { initVault, openVault } from '../../src/store/vault.ts';
 import type { Vault } from '../../src/store/vault.ts';
 import { jsonOf, runCli } from './fixtures/cli-runner.ts';
-
-type Row = Record<string, unknown>;
+import { emulatedOrg, restoreRequest } from './fixtures/emulated-org.ts';
+import type { EmulatedOrg, Row } from './fixtures/emulated-org.ts';
 
 describe('restoring records', () => {
   let emulator: RunningEmulator;
@@ -30,43 +30,16 @@ describe('restoring records', () => {
   let org: OrgRegistration;
   let auth: OrgAuth;
   let client: OrgClient;
-  let token: string;
   let account: { id: string; name: string; contacts: string[]; opportunities: string[]; lineItems: string[]; cases: string[]; files: string[]; documents: string[] };
   let hierarchy: string[];
   let cycle: string[];
   let revert: { id: string; title: unknown; at: number };
   let orphan: { contact: string; account: string };
 
-  const admin = async (path: string, body?: unknown): Promise<unknown> => {
-    const response = await fetch(`${emulator.info.loginUrl}/__emulator${path}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${emulator.info.adminToken}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(body ?? {}),
-    });
-    assert.ok(response.ok, `${path}: ${response.status} ${await response.clone().text()}`);
-    return response.json();
-  };
-  const logIn = async (): Promise<void> => {
-    const { info } = emulator;
-    const login = await fetch(`${info.loginUrl}/services/oauth2/token`, {
-      method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', client_id: info.clientId, client_secret: info.clientSecret, username: info.username, password: info.password }),
-    });
-    token = ((await login.json()) as { access_token: string }).access_token;
-  };
-  const rest = async (method: string, path: string, body?: unknown, renewed = false): Promise<Row> => {
-    const response = await fetch(`${emulator.info.instanceUrl}/services/data/v62.0${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    // Moving the org's clock forward expires sessions, as idle time does.
-    if (response.status === 401 && !renewed) return logIn().then(() => rest(method, path, body, true));
-    assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-    return text ? (JSON.parse(text) as Row) : {};
-  };
-  const query = async (soql: string): Promise<Row[]> => ((await rest('GET', `/queryAll?q=${encodeURIComponent(soql)}`)).records as Row[]) ?? [];
+  let sf: EmulatedOrg;
+  const rest = (method: string, path: string, body?: unknown): Promise<Row> => sf.rest(method, path, body);
+  const query = (soql: string): Promise<Row[]> => sf.queryAll(soql);
+  const admin = (path: string, body?: unknown): Promise<Row> => sf.admin('POST', path, body ?? {});
   const ids = (rows: Row[]): string[] => rows.map((r) => String(r.Id)).sort();
   const quoted = (list: readonly string[]): string => list.map((id) => `'${id}'`).join(',');
   const backup = async (): Promise<void> => {
@@ -74,18 +47,7 @@ describe('restoring records', () => {
     assert.equal(result.status, 'Succeeded', JSON.stringify(result.objects.filter((o) => o.status === 'Error').slice(0, 3)));
   };
   const advance = (seconds: number): Promise<unknown> => admin('/clock', { advanceSeconds: seconds });
-  const request = (over: Partial<RestoreRequest> & { selection: RestoreRequest['selection'] }): RestoreRequest => ({
-    org,
-    parents: 0,
-    children: 0,
-    dryRun: false,
-    plan: { overwriteNewer: false, writeNulls: false, overrides: [], inactiveOwner: { kind: 'fail' }, missingRecordType: { kind: 'fail' }, masks: [] },
-    allowDuplicates: false,
-    bulkThreshold: 2000,
-    matchOn: {},
-    maskKey: null,
-    ...over,
-  });
+  const request = (over: Partial<RestoreRequest> & { selection: RestoreRequest['selection'] }): RestoreRequest => restoreRequest(org, over);
   const restore = (r: RestoreRequest): Promise<RestoreReport> => runRestore({ store: vault.store, blobs: vault.blobs, client, now: () => emulator.org.clock.nowMs() }, r);
   const newIdOf = (report: RestoreReport, originalId: string): string => {
     const row = report.results.find((r) => r.originalId === originalId);
@@ -95,16 +57,15 @@ describe('restoring records', () => {
 
   before(async () => {
     emulator = await startEmulator({ profile: 'demo', seed: 5 });
-    const { info } = emulator;
+    sf = emulatedOrg(emulator);
     dir = await mkdtemp(join(tmpdir(), 'orgvault-restore-e2e-'));
     const keyFile = Buffer.from(generateKeyFileContent());
     await initVault(join(dir, 'vault'), { keyFile });
     await writeFile(join(dir, 'vault.key'), keyFile, { mode: 0o600 });
     vault = await openVault(join(dir, 'vault'), { keyFile });
-    auth = { kind: 'password', loginUrl: info.loginUrl, clientId: info.clientId, clientSecret: info.clientSecret, username: info.username, password: info.password };
+    auth = sf.auth;
     org = (await addOrg({ catalog: vault.store, keyring: vault.keyring, connect: (a) => connectOrg(a) }, 'demo', auth)).registration;
     client = await connectOrg(auth);
-    await logIn();
 
     // An account with a bit of everything, whose records all have active owners.
     const active = new Set(ids(await query('SELECT Id FROM User WHERE IsActive = true')));
