@@ -5,11 +5,13 @@
  * writing anything twice.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { UsageError } from '../core/errors.ts';
 import type { ObjectDescription, OrgClient, SObjectRecord } from '../core/org-client.ts';
 import { isRecordId } from '../core/vault.ts';
 import type { OrgRegistration, RestoreOutcome, RestoreResult, Run } from '../core/vault.ts';
-import type { BlobStore, FileCatalog, IdMappingStore, RestoreJournal, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
+import { LockHeldError } from '../store/port.ts';
+import type { BlobStore, FileCatalog, IdMappingStore, LockManager, OrgLock, RestoreJournal, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
 import { executePlan } from './execute.ts';
 import { readLiveMany } from './live.ts';
 import type { LiveRequest } from './live.ts';
@@ -24,7 +26,7 @@ import type { RestoreItem } from './related.ts';
 import { selectVersions } from './select.ts';
 import type { SelectionRequest } from './select.ts';
 
-export type RestoreStore = VersionStore & SchemaStore & RunLog & IdMappingStore & RestoreJournal & FileCatalog;
+export type RestoreStore = VersionStore & SchemaStore & RunLog & IdMappingStore & RestoreJournal & FileCatalog & LockManager;
 
 export interface RestoreDeps {
   store: RestoreStore;
@@ -71,8 +73,25 @@ export async function runRestore(deps: RestoreDeps, request: RestoreRequest): Pr
     message: null,
     parameters: serializeRequest(request),
   };
+  const lock = await lockRun(deps, run.runId);
   await deps.store.createRun(run);
-  return finish(deps, run, request, false);
+  return finish(deps, run, request, false, lock);
+}
+
+/** A lock holder that stopped heartbeating this long ago (a process that died) is taken over. */
+const STALE_LOCK_MS = 60_000;
+
+/** One process at a time works on a restore run: a resume while it still runs would write twice. */
+async function lockRun(deps: RestoreDeps, runId: string): Promise<OrgLock> {
+  try {
+    return await deps.store.acquireOrgLock(`restore:${runId}`, `restore ${runId} (pid ${process.pid} on ${hostname()})`, { staleAfterMs: STALE_LOCK_MS });
+  } catch (error) {
+    if (!(error instanceof LockHeldError)) throw error;
+    throw new UsageError(
+      `Restore ${runId} is running in another process (${error.holder}, since ${new Date(error.since).toISOString()}). Wait for it to finish; if that process died, resume again in a minute.`,
+      { cause: error },
+    );
+  }
 }
 
 /** Continues an interrupted restore under its own run ID: what it wrote stays written once. */
@@ -82,11 +101,12 @@ export async function resumeRestore(deps: RestoreDeps, runId: string, request: P
   if (run.parameters.dryRun === true) throw new UsageError(`Run ${runId} was a dry run: there is nothing to resume. Run the restore without --dry-run.`);
   if (run.status === 'Succeeded' || run.status === 'CompletedWithErrors') throw new UsageError(`Restore ${runId} already finished (${run.status}); its report is in \`orgvault logs ${runId}\`.`);
   const full = { ...deserializeRequest(run.parameters), org: request.org, target: request.target, maskKey: request.maskKey };
+  const lock = await lockRun(deps, runId);
   await deps.store.updateRun(runId, { status: 'Running', message: 'Resumed' });
-  return finish(deps, run, full, true);
+  return finish(deps, run, full, true, lock);
 }
 
-async function finish(deps: RestoreDeps, run: Run, request: RestoreRequest, resuming: boolean): Promise<RestoreReport> {
+async function finish(deps: RestoreDeps, run: Run, request: RestoreRequest, resuming: boolean, lock: OrgLock): Promise<RestoreReport> {
   const now = deps.now ?? Date.now;
   try {
     const report = await restore(deps, run.runId, request, resuming);
@@ -103,6 +123,8 @@ async function finish(deps: RestoreDeps, run: Run, request: RestoreRequest, resu
     const message = error instanceof Error ? error.message : String(error);
     await deps.store.updateRun(run.runId, { status: 'Failed', endedAt: now(), message }).catch(() => undefined);
     throw error;
+  } finally {
+    await lock.release().catch(() => undefined);
   }
 }
 
@@ -136,6 +158,11 @@ async function restore(deps: RestoreDeps, runId: string, request: RestoreRequest
 
   if (request.dryRun) {
     const results = plan.records.map((r) => dryRunRow(r));
+    // Kept in the journal as one step that wrote nothing, for `orgvault logs RUN_ID`.
+    const step = { runId, stepId: '000001', objectName: request.selection.objectName, action: 'plan' as const, originalIds: results.map((r) => r.originalId), startedAt: now(), completedAt: null };
+    await deps.store.beginRestoreStep(step);
+    const rows = results.map((r): RestoreResult => ({ objectName: r.object, originalId: r.originalId, newId: r.newId, outcome: r.outcome, statusCode: r.statusCode, message: r.message, stepId: step.stepId }));
+    await deps.store.completeRestoreStep(runId, step.stepId, now(), rows, mappingScope, []);
     const counts = countOutcomes(results);
     return { runId, status: counts.Failed > 0 ? 'CompletedWithErrors' : 'Succeeded', dryRun: true, counts, results };
   }

@@ -14,7 +14,7 @@ import type { OrgAuth, OrgClient } from '../../src/core/org-client.ts';
 import type { OrgRegistration } from '../../src/core/vault.ts';
 import { generateKeyFileContent } from '../../src/crypto/keys.ts';
 import { addOrg } from '../../src/orgs/index.ts';
-import { runRestore } from '../../src/restore/index.ts';
+import { resumeRestore, runRestore } from '../../src/restore/index.ts';
 import type { RestoreReport } from '../../src/restore/index.ts';
 import { connectOrg } from '../../src/salesforce/index.ts';
 import { initVault, openVault } from '../../src/store/vault.ts';
@@ -93,6 +93,11 @@ describe('resuming an interrupted restore', () => {
     // Salesforce holds 400 restored contacts (two batches); the journal knows of 200.
     assert.equal((await rest('GET', `/query?q=${encodeURIComponent("SELECT COUNT() FROM Contact WHERE Email LIKE '%@example.com'")}`)).totalSize, 400);
     assert.equal((await vault.store.restoreResults(interrupted.runId)).filter((r) => r.objectName === 'Contact' && r.outcome === 'Created').length, 200);
+    // While another process still works on the run, a resume is refused and changes nothing.
+    const held = await vault.store.acquireOrgLock(`restore:${interrupted.runId}`, 'another orgvault process');
+    await assert.rejects(resumeRestore({ store: vault.store, blobs: vault.blobs, client: real, now: () => emulator.org.clock.nowMs() }, interrupted.runId, { org, maskKey: null }), /running in another process \(another orgvault process/);
+    assert.equal((await vault.store.getRun(interrupted.runId))?.status, 'Failed');
+    await held.release();
     await vault.close();
 
     const resumed = await runCli(['--json', '--key-file', join(dir, 'vault.key'), 'restore', '--resume', interrupted.runId], { vault: join(dir, 'vault'), cwd: dir, passphrase: '' });

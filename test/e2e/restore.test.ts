@@ -264,6 +264,17 @@ describe('restoring records', () => {
       assert.equal(log.records.find((r) => r.originalId === account.id)?.newId, newIdOf(first, account.id));
       const human = await runCli(['--key-file', keyPath, 'logs', first.runId, '--errors'], { vault: join(dir, 'vault'), cwd, passphrase: '' });
       assert.match(human.stdout, /No record failed\./);
+      // A dry run is in the log too, with what it predicted; it resumes nothing.
+      const dry = await runCli(['--json', '--key-file', keyPath, 'restore', '--object', 'Contact', '--id', orphan.contact, '--dry-run'], { vault: join(dir, 'vault'), cwd, passphrase: '' });
+      assert.equal(dry.code, 0, dry.stderr);
+      const dryReport = jsonOf<{ runId: string; dryRun: boolean; results: { outcome: string }[] }>(dry);
+      assert.equal(dryReport.dryRun, true);
+      const dryLog = jsonOf<{ message: string; records: { originalId: string; outcome: string }[] }>(await runCli(['--json', '--key-file', keyPath, 'logs', dryReport.runId], { vault: join(dir, 'vault'), cwd, passphrase: '' }));
+      assert.match(dryLog.message, /^Dry run: /);
+      assert.deepEqual(dryLog.records.map((r) => r.originalId), [orphan.contact]);
+      const resumeDry = await runCli(['--key-file', keyPath, 'restore', '--resume', dryReport.runId], { vault: join(dir, 'vault'), cwd, passphrase: '' });
+      assert.equal(resumeDry.code, 2);
+      assert.match(resumeDry.stderr, /was a dry run/);
 
       const bad = await runCli(['--key-file', keyPath, 'restore', '--object', 'Account', '--id', account.id, '--inactive-owner', 'nobody'], { vault: join(dir, 'vault'), cwd, passphrase: '' });
       assert.equal(bad.code, 2);
