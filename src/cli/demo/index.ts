@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { BackupResult, StatusReport } from '../../backup/index.ts';
+import type { RestoreReport } from '../../restore/index.ts';
 import { OrgvaultError, UsageError } from '../../core/errors.ts';
 import { generateKeyFileContent } from '../../crypto/keys.ts';
 import { initVault, openVault } from '../../store/vault.ts';
@@ -30,6 +31,7 @@ export function registerDemoCommand(program: Command): void {
       const { runBackup, resolveSettings, statusReport, jobLog } = await import('../../backup/index.ts');
       const { backupProgress } = await import('../progress.ts');
       const { addOrgToVault, connectToOrg } = await import('../vault-session.ts');
+      const { runRestore, selectVersions } = await import('../../restore/index.ts');
       const json = Boolean(options.json);
       const say = (line = ''): void => {
         process.stderr.write(`${line}\n`);
@@ -54,6 +56,7 @@ export function registerDemoCommand(program: Command): void {
         const runs: BackupResult[] = [];
         let status: StatusReport;
         let log;
+        let restored: RestoreReport | undefined;
         try {
           const org = await addOrgToVault(vault, 'demo', {
             kind: 'password',
@@ -85,9 +88,35 @@ export function registerDemoCommand(program: Command): void {
 
           say('');
           say(`Simulating a day in the org: ${changes} changes (edits, bulk updates, deletes with cascades, undeletes)…`);
+          // The emulator's clock is this machine's: the day's changes are stamped from now on.
+          const activityFrom = Date.now();
           const activity = await admin(connection, 'activity', { changes, seed: `demo-${flags.seed}` });
           say(`  ${JSON.stringify(activity)}`);
           runs.push(await backup('Incremental backup (only what changed since the watermark):'));
+
+          // The accounts the day deleted, back with their children: undeleted from the Recycle Bin.
+          const deleted = await selectVersions(vault.store, { orgId: org.orgId, objectName: 'Account', changeTypes: ['deleted'], from: activityFrom });
+          if (deleted.length > 0) {
+            say('');
+            say(`Restoring the ${deleted.length} account(s) deleted today, with their children (orgvault restore --object Account --change-type deleted --children 1):`);
+            restored = await runRestore(
+              { store: vault.store, blobs: vault.blobs, client: await connectToOrg(vault, org) },
+              {
+                org,
+                selection: { objectName: 'Account', changeTypes: ['deleted'], from: activityFrom },
+                parents: 0,
+                children: 1,
+                dryRun: false,
+                plan: { overwriteNewer: false, writeNulls: false, overrides: [], inactiveOwner: { kind: 'fail' }, missingRecordType: { kind: 'default' }, masks: [] },
+                allowDuplicates: false,
+                bulkThreshold: 2000,
+                matchOn: {},
+                maskKey: null,
+              },
+            );
+            const c = restored.counts;
+            say(`  ${restored.status}: ${c.Undeleted} undeleted, ${c.Created} created, ${c.Updated} updated, ${c.Skipped} skipped, ${c.Failed} failed`);
+          }
 
           status = await statusReport(vault.store, org);
           log = await jobLog(vault.store, runs[1]!.runId);
@@ -96,7 +125,7 @@ export function registerDemoCommand(program: Command): void {
         }
 
         if (json) {
-          process.stdout.write(`${JSON.stringify({ vault: vaultDir, keyFile: keyPath, runs, status, log }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ vault: vaultDir, keyFile: keyPath, runs, status, log, restore: restored && { runId: restored.runId, status: restored.status, counts: restored.counts } }, null, 2)}\n`);
           return;
         }
         const t = status.totals;
@@ -116,7 +145,8 @@ export function registerDemoCommand(program: Command): void {
           `  ${env} npx orgvault status              # the objects table`,
           `  ${env} npx orgvault logs ${log.runId}   # the incremental run's log`,
           `  ${env} npx orgvault history <record ID>  # every version of a record`,
-          `  ${env} npx orgvault restore --object Account --change-type deleted --list   # deleted accounts, ready to restore`,
+          ...(restored ? [`  ${env} npx orgvault logs ${restored.runId}   # the restore's report: every record, with cause and fix for failures`] : []),
+          `  ${env} npx orgvault restore --object Contact --change-type deleted --children 1 --list   # deleted contacts, ready to restore`,
           `  ${env} npx orgvault compare --object Account --run-a ${runs[0]!.runId} --run-b ${log.runId}   # what changed between the two backups`,
           '  npx orgvault-emulator --profile demo     # run an emulated org yourself; it prints its URL and credentials',
           '  npm test                                 # the test suite, against the emulator',
