@@ -14,7 +14,9 @@ import { registerKeyCommand } from './key/index.ts';
 import { registerLogsCommand } from './logs/index.ts';
 import { registerOrgCommand } from './org/index.ts';
 import { registerRestoreCommand } from './restore/index.ts';
+import { registerServeCommand } from './serve/index.ts';
 import { registerStatusCommand } from './status/index.ts';
+import { registerUserCommand } from './user/index.ts';
 import { registerVerifyCommand } from './verify/index.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -37,8 +39,10 @@ registerBackupCommand(program);
 registerStatusCommand(program);
 registerHistoryCommand(program);
 registerLogsCommand(program);
+registerServeCommand(program);
 registerCompareCommand(program);
 registerRestoreCommand(program);
+registerUserCommand(program);
 
 try {
   await program.parseAsync();

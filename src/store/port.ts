@@ -22,6 +22,7 @@ import type {
   VersionInput,
   Watermark,
 } from '../core/vault.ts';
+import type { ApiTokenRecord, SessionRecord, UserRecord } from '../core/users.ts';
 
 export interface OrgCatalog {
   putOrg(org: OrgRegistration): Promise<void>;
@@ -153,6 +154,24 @@ export interface RestoreJournal {
   restoreResults(runId: string): Promise<RestoreResult[]>;
 }
 
+/** Local users of the HTTP API, their browser sessions and API tokens (secrets stored hashed). */
+export interface UserStore {
+  /** Adds a user, or replaces the one of that name. */
+  putUser(user: UserRecord): Promise<void>;
+  getUser(name: string): Promise<UserRecord | undefined>;
+  listUsers(): Promise<UserRecord[]>;
+  /** Removes the user with its sessions and tokens. */
+  removeUser(name: string): Promise<boolean>;
+  putSession(session: SessionRecord): Promise<void>;
+  getSession(idHash: string): Promise<SessionRecord | undefined>;
+  /** Deletes one session, or every session of a user. */
+  deleteSessions(match: { idHash: string } | { userName: string }): Promise<number>;
+  putApiToken(token: ApiTokenRecord): Promise<void>;
+  getApiToken(id: string): Promise<ApiTokenRecord | undefined>;
+  listApiTokens(userName?: string): Promise<ApiTokenRecord[]>;
+  removeApiToken(id: string): Promise<boolean>;
+}
+
 export interface AuditLog {
   appendAudit(entry: AuditEntry): Promise<void>;
   listAudit(options?: { limit?: number }): Promise<AuditEntry[]>;
@@ -193,6 +212,7 @@ export interface VaultStore
     ObjectStateStore,
     IdMappingStore,
     RestoreJournal,
+    UserStore,
     AuditLog,
     LockManager,
     PackReader {

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
+import type { ApiTokenRecord, SessionRecord, UserRecord } from '../../src/core/users.ts';
 import type { ChangeType, IdMapping, ObjectState, RecordVersion, RestoreResult, RestoreStep, Run, VersionInput } from '../../src/core/vault.ts';
 import { IntegrityError } from '../../src/crypto/errors.ts';
 import { deriveKeyring } from '../../src/crypto/keys.ts';
@@ -427,6 +428,111 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
         assert.deepEqual(entries.map((e) => e.action), ['backup', 'restore', 'org.add']);
         assert.deepEqual(entries[2], { at: T, actor: 'admin@host', action: 'org.add', target: 'prod', details: { loginUrl: 'https://login.salesforce.com' } });
         assert.deepEqual((await store.listAudit({ limit: 1 })).map((e) => e.action), ['backup']);
+      });
+    });
+
+    describe('users, sessions and API tokens', () => {
+      const user = (name: string, extra: Partial<UserRecord> = {}): UserRecord => ({ name, role: 'viewer', passwordHash: `scrypt$1024$8$1$c2FsdA==$${name}`, createdAt: T, passwordChangedAt: T, ...extra });
+      const session = (idHash: string, userName: string, extra: Partial<SessionRecord> = {}): SessionRecord => ({
+        idHash,
+        userName,
+        csrfToken: `csrf-${idHash}`,
+        createdAt: T,
+        expiresAt: T + 60 * MINUTE,
+        lastSeenAt: T,
+        ...extra,
+      });
+      const token = (id: string, userName: string, extra: Partial<ApiTokenRecord> = {}): ApiTokenRecord => ({
+        id,
+        secretHash: 'ab'.repeat(32),
+        userName,
+        label: `label of ${id}`,
+        createdAt: T,
+        expiresAt: null,
+        lastUsedAt: null,
+        ...extra,
+      });
+
+      withStore('users are added, replaced, listed by name and removed', async ({ store }) => {
+        assert.deepEqual(await store.listUsers(), []);
+        await store.putUser(user('zoe', { role: 'administrator' }));
+        await store.putUser(user('alice@example.com'));
+        assert.deepEqual(await store.getUser('zoe'), user('zoe', { role: 'administrator' }));
+        assert.equal(await store.getUser('Zoe'), undefined);
+        await store.putUser(user('zoe', { role: 'restore-operator', passwordHash: 'scrypt$new', passwordChangedAt: T + MINUTE }));
+        assert.deepEqual(await store.listUsers(), [user('alice@example.com'), user('zoe', { role: 'restore-operator', passwordHash: 'scrypt$new', passwordChangedAt: T + MINUTE })]);
+        assert.equal(await store.removeUser('zoe'), true);
+        assert.equal(await store.removeUser('zoe'), false);
+        assert.equal(await store.getUser('zoe'), undefined);
+        assert.deepEqual((await store.listUsers()).map((u) => u.name), ['alice@example.com']);
+      });
+
+      withStore('sessions are found by the hash of their secret and deleted one by one or per user', async ({ store }) => {
+        await store.putUser(user('ann'));
+        await store.putUser(user('bob'));
+        await store.putSession(session('h1', 'ann'));
+        await store.putSession(session('h2', 'ann'));
+        await store.putSession(session('h3', 'bob'));
+        assert.deepEqual(await store.getSession('h1'), session('h1', 'ann'));
+        assert.equal(await store.getSession('nope'), undefined);
+        assert.equal(await store.deleteSessions({ idHash: 'h1' }), 1);
+        assert.equal(await store.deleteSessions({ idHash: 'h1' }), 0);
+        assert.equal(await store.getSession('h1'), undefined);
+        assert.equal(await store.deleteSessions({ userName: 'ann' }), 1);
+        assert.equal(await store.getSession('h2'), undefined);
+        assert.deepEqual(await store.getSession('h3'), session('h3', 'bob'));
+      });
+
+      withStore('a session seen again is updated, and never brought back once signed out', async ({ store }) => {
+        await store.putUser(user('ann'));
+        await store.putSession(session('h1', 'ann'));
+        await store.putSession(session('h1', 'ann', { lastSeenAt: T + MINUTE }));
+        assert.deepEqual(await store.getSession('h1'), session('h1', 'ann', { lastSeenAt: T + MINUTE }));
+        // A request that read the session before the sign-out records its visit after it.
+        await store.deleteSessions({ idHash: 'h1' });
+        await store.putSession(session('h1', 'ann', { lastSeenAt: T + 2 * MINUTE }));
+        assert.equal(await store.getSession('h1'), undefined);
+      });
+
+      withStore('API tokens are listed per user, updated when used, and never brought back once revoked', async ({ store }) => {
+        await store.putUser(user('ann'));
+        await store.putUser(user('bob'));
+        await store.putApiToken(token('ovt_b', 'bob', { createdAt: T + MINUTE, expiresAt: T + 99 * MINUTE }));
+        await store.putApiToken(token('ovt_a2', 'ann', { createdAt: T + MINUTE }));
+        await store.putApiToken(token('ovt_a1', 'ann'));
+        assert.deepEqual(await store.getApiToken('ovt_b'), token('ovt_b', 'bob', { createdAt: T + MINUTE, expiresAt: T + 99 * MINUTE }));
+        assert.equal(await store.getApiToken('ovt_nope'), undefined);
+        assert.deepEqual((await store.listApiTokens('ann')).map((t) => t.id), ['ovt_a1', 'ovt_a2']);
+        assert.deepEqual((await store.listApiTokens()).map((t) => t.id), ['ovt_a1', 'ovt_a2', 'ovt_b']);
+        assert.deepEqual(await store.listApiTokens('carol'), []);
+
+        await store.putApiToken(token('ovt_a1', 'ann', { lastUsedAt: T + 5 * MINUTE }));
+        assert.equal((await store.getApiToken('ovt_a1'))?.lastUsedAt, T + 5 * MINUTE);
+        assert.equal(await store.removeApiToken('ovt_a1'), true);
+        assert.equal(await store.removeApiToken('ovt_a1'), false);
+        // A request that checked the token before it was revoked records its use after.
+        await store.putApiToken(token('ovt_a1', 'ann', { lastUsedAt: T + 6 * MINUTE }));
+        assert.equal(await store.getApiToken('ovt_a1'), undefined);
+        assert.deepEqual((await store.listApiTokens()).map((t) => t.id), ['ovt_a2', 'ovt_b']);
+      });
+
+      withStore('sessions and tokens belong to existing users and go with them', async ({ store }) => {
+        await assert.rejects(store.putSession(session('h1', 'ghost')), (e: Error & { code?: string }) => e.code === 'USER_NOT_FOUND');
+        await assert.rejects(store.putApiToken(token('ovt_g', 'ghost')), (e: Error & { code?: string }) => e.code === 'USER_NOT_FOUND');
+        await store.putUser(user('ann'));
+        await store.putUser(user('bob'));
+        await store.putSession(session('h1', 'ann'));
+        await store.putSession(session('h2', 'bob'));
+        await store.putApiToken(token('ovt_a', 'ann'));
+        await store.putApiToken(token('ovt_b', 'bob'));
+        assert.equal(await store.removeUser('ann'), true);
+        assert.equal(await store.getSession('h1'), undefined);
+        assert.equal(await store.getApiToken('ovt_a'), undefined);
+        assert.deepEqual(await store.getSession('h2'), session('h2', 'bob'));
+        assert.deepEqual((await store.listApiTokens()).map((t) => t.id), ['ovt_b']);
+        // The same name added again starts with no session and no token.
+        await store.putUser(user('ann', { createdAt: T + MINUTE, passwordChangedAt: T + MINUTE }));
+        assert.deepEqual(await store.listApiTokens('ann'), []);
       });
     });
 

@@ -1,8 +1,9 @@
 /**
  * The vault's catalog on SQLite: one file (plus its WAL) holding orgs, record versions in sealed
- * packs, describes, the file catalog, runs, object state, ID mappings, the restore journal, the
- * audit log and locks. See migrations.ts for the tables, versions.ts for the ordering rules of a
- * batch write and connection.ts for what is durable when.
+ * packs, describes, the file catalog, runs, object state, ID mappings, the restore journal, local
+ * users with their sessions and API tokens, the audit log and locks. See migrations.ts for the
+ * tables, versions.ts for the ordering rules of a batch write and connection.ts for what is
+ * durable when.
  */
 import type { Keyring } from '../../crypto/keys.ts';
 import type { VaultStore } from '../port.ts';
@@ -11,6 +12,7 @@ import { Connections } from './connection.ts';
 import { SqliteLocks } from './locks.ts';
 import { PayloadPipeline } from './payload-worker.ts';
 import { SqliteRestoreJournal } from './restore-journal.ts';
+import { SqliteUsers } from './users.ts';
 import type { WriteHooks } from './versions.ts';
 import { SqliteVersions } from './versions.ts';
 
@@ -38,6 +40,7 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
   const versions = new SqliteVersions(conns, options.keyring, payloads, options.testHooks);
   const catalog = new SqliteCatalog(conns, options.keyring);
   const journal = new SqliteRestoreJournal(conns, options.keyring);
+  const users = new SqliteUsers(conns);
   const locks = new SqliteLocks(conns);
   const bind = <T extends object, K extends keyof T>(target: T, keys: readonly K[]): Pick<T, K> => {
     const out = {} as Pick<T, K>;
@@ -78,6 +81,7 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
       'listAudit',
     ]),
     ...bind(journal, ['beginRestoreStep', 'completeRestoreStep', 'restoreSteps', 'restoreResults']),
+    ...bind(users, ['putUser', 'getUser', 'listUsers', 'removeUser', 'putSession', 'getSession', 'deleteSessions', 'putApiToken', 'getApiToken', 'listApiTokens', 'removeApiToken']),
     acquireOrgLock: locks.acquireOrgLock.bind(locks),
     close: async () => {
       await locks.releaseAll();

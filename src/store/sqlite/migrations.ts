@@ -242,6 +242,46 @@ CREATE TABLE restore_results (
 CREATE INDEX restore_results_run ON restore_results (run_id, seq);
 `,
   },
+  {
+    version: 4,
+    name: 'users',
+    // Local users of the HTTP API, their browser sessions and API tokens. Password hashes are
+    // already slow, salted hashes (scrypt); session and token secrets are kept only as SHA-256
+    // hashes (they are 256-bit random, so a fast hash suffices), so nothing here needs sealing and
+    // a stolen catalog gives no way in. A session's CSRF token is in clear: it is worthless
+    // without the session's cookie, which is not stored. Sessions and tokens are deleted with
+    // their user in one transaction (no foreign keys: SQLite leaves them off by default).
+    sql: `
+CREATE TABLE users (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  password_changed_at BIGINT NOT NULL
+);
+
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_name TEXT NOT NULL,
+  csrf_token TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_name);
+
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  secret_hash TEXT NOT NULL,
+  user_name TEXT NOT NULL,
+  label TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT,
+  last_used_at BIGINT
+);
+CREATE INDEX api_tokens_user ON api_tokens (user_name, created_at);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

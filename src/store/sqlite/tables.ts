@@ -144,6 +144,36 @@ export interface LocksTable {
   heartbeat_at: number;
 }
 
+export interface UsersTable {
+  name: string;
+  role: string;
+  /** `scrypt$N$r$p$salt$hash`: already a slow, salted hash. */
+  password_hash: string;
+  created_at: number;
+  password_changed_at: number;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie's secret, hex; the secret itself is never stored. */
+  id_hash: string;
+  user_name: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  /** SHA-256 of the token's secret, hex. */
+  secret_hash: string;
+  user_name: string;
+  label: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+}
+
 export interface CatalogTables {
   orgs: OrgsTable;
   objects: ObjectsTable;
@@ -159,4 +189,7 @@ export interface CatalogTables {
   restore_results: RestoreResultsTable;
   audit_log: AuditLogTable;
   locks: LocksTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
 }

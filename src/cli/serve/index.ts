@@ -1,0 +1,78 @@
+/**
+ * `orgvault serve [--port N] [--host H] [--tls-cert FILE --tls-key FILE] [--trust-proxy]
+ * [--secure-cookies]`: the HTTP API on the vault, until SIGINT or SIGTERM. HTTPS itself with a
+ * certificate, or plain HTTP on 127.0.0.1 behind a reverse proxy that terminates TLS (then
+ * `--trust-proxy` for the client address and `--secure-cookies`). Refuses to start without a
+ * user: there is no anonymous access.
+ */
+import { createHmac } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Command } from 'commander';
+import { UsageError } from '../../core/errors.ts';
+import { globalOptions } from '../vault-options.ts';
+import { connectToOrg, withVault } from '../vault-session.ts';
+
+interface ServeFlags {
+  port: string;
+  host: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  trustProxy?: boolean;
+  secureCookies?: boolean;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the HTTP API (JSON, described at /openapi.json) on this vault')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', '8080')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
+    .option('--trust-proxy', 'behind a reverse proxy: take the client address from X-Forwarded-For')
+    .option('--secure-cookies', 'mark session cookies Secure (behind a proxy that serves HTTPS; implied by --tls-cert)')
+    .action(async (flags: ServeFlags, command: Command) => {
+      const port = Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${flags.port} is not a port number (0 to 65535).`);
+      if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) throw new UsageError('HTTPS needs both --tls-cert and --tls-key.');
+      const tls = flags.tlsCert ? { cert: await readPem(flags.tlsCert, '--tls-cert'), key: await readPem(flags.tlsKey!, '--tls-key') } : undefined;
+      // Loaded on use: the API's schemas and use cases would slow every other command's start-up.
+      const { serve } = await import('@hono/node-server');
+      const { createServerApp } = await import('../../server/app.ts');
+      await withVault(command, async (vault) => {
+        if ((await vault.store.listUsers()).length === 0) {
+          throw new UsageError('No users yet, so nobody could sign in: add one first with `orgvault user add NAME --role administrator`.');
+        }
+        const app = createServerApp({
+          store: vault.store,
+          blobs: vault.blobs,
+          connect: (org) => connectToOrg(vault, org),
+          maskKey: createHmac('sha256', vault.keyring.indexing).update('orgvault/restore-mask').digest('hex'),
+          secureCookies: Boolean(tls) || flags.secureCookies === true,
+          trustProxy: flags.trustProxy === true,
+        });
+        const server = serve({ fetch: app.fetch, port, hostname: flags.host, ...(tls ? { createServer, serverOptions: tls } : {}) });
+        await new Promise<void>((resolve, reject) => {
+          server.once('listening', resolve);
+          server.once('error', (error: Error) => reject(new UsageError(`Cannot listen on ${flags.host}:${port}: ${error.message}`, { cause: error })));
+        });
+        const address = server.address() as AddressInfo;
+        const url = `${tls ? 'https' : 'http'}://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${address.port}`;
+        const options = globalOptions(command);
+        process.stdout.write(options.json ? `${JSON.stringify({ url })}\n` : `orgvault is serving ${url} (API description at ${url}/openapi.json); Ctrl-C stops it.\n`);
+        await new Promise<void>((resolve) => {
+          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => server.close(() => resolve()));
+        });
+      });
+    });
+}
+
+async function readPem(file: string, flag: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new UsageError(`Cannot read ${flag} ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}

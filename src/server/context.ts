@@ -1,0 +1,33 @@
+/**
+ * What the HTTP shell is wired with, and what each request knows about its caller. The server is
+ * a shell: it authenticates, checks the role, validates input and calls use cases.
+ */
+import type { OrgClient } from '../core/org-client.ts';
+import type { Action, SessionRecord } from '../core/users.ts';
+import type { OrgRegistration } from '../core/vault.ts';
+import type { BlobStore, VaultStore } from '../store/port.ts';
+import type { UserSummary } from '../users/index.ts';
+
+export interface ServerDeps {
+  store: VaultStore;
+  blobs: BlobStore;
+  /** An authenticated client for a registered org (its credentials unsealed from the vault). */
+  connect(org: OrgRegistration): Promise<OrgClient>;
+  /** The key masking is derived from (see `orgvault restore --mask`). */
+  maskKey: string;
+  now?: () => number;
+  /** Mark cookies Secure: the server speaks HTTPS itself or sits behind a proxy that does. */
+  secureCookies: boolean;
+  /** Take the client's address from X-Forwarded-For (set only behind a trusted reverse proxy). */
+  trustProxy: boolean;
+}
+
+/** Who is calling: through a browser session (CSRF-checked) or an API token. */
+export type Caller = { user: UserSummary; via: 'session'; session: SessionRecord } | { user: UserSummary; via: 'token'; tokenId: string };
+
+export interface ServerEnv {
+  Variables: { caller: Caller | undefined };
+}
+
+/** The action each API route needs, by route, for the role check and the OpenAPI description. */
+export type RouteAction = Action | 'public' | 'signed-in';

@@ -1,0 +1,127 @@
+/** Orgs: their status, settings, backups started on demand, record history and compare. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { recordHistory, resolveSettings, runBackup, statusReport } from '../../backup/index.ts';
+import type { BackupResult } from '../../backup/index.ts';
+import { compareWithLive } from '../../compare/index.ts';
+import { parseTime } from '../../core/time.ts';
+import { listOrgs } from '../../orgs/index.ts';
+import type { ServerApp } from '../app.ts';
+import { requireAction } from '../app.ts';
+import type { ServerDeps } from '../context.ts';
+import { ERROR_RESPONSES, OrgParam, jsonResponse, orgOr404 } from './shared.ts';
+
+const RecordParam = OrgParam.extend({ id: z.string().min(15).max(18).openapi({ param: { name: 'id', in: 'path' }, example: '001000000000001AAA' }) });
+
+export function registerOrgRoutes(app: ServerApp, deps: ServerDeps): void {
+  const now = deps.now ?? Date.now;
+  /** Backups this server started and that are still running, by org. */
+  const running = new Map<string, Promise<BackupResult>>();
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/api/orgs', summary: 'The connected orgs, each with its backup status and totals', responses: { 200: jsonResponse('The orgs'), ...ERROR_RESPONSES } }),
+    async (c) => {
+      requireAction(c, 'view');
+      const orgs = [];
+      for (const summary of await listOrgs(deps.store)) {
+        const report = await statusReport(deps.store, (await deps.store.getOrg(summary.name))!);
+        orgs.push({ ...summary, status: report.status, totals: report.totals, covered: report.covered, lastRun: report.lastRun });
+      }
+      return c.json({ orgs }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/api/orgs/{name}', summary: "An org's backup dashboard: status, totals and objects", request: { params: OrgParam }, responses: { 200: jsonResponse('The status report'), ...ERROR_RESPONSES } }),
+    async (c) => {
+      requireAction(c, 'view');
+      const org = await orgOr404(deps.store, c.req.valid('param').name);
+      return c.json({ ...(await statusReport(deps.store, org)), running: running.has(org.orgId) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/api/orgs/{name}/settings', summary: "The org's backup settings, defaults filled in", request: { params: OrgParam }, responses: { 200: jsonResponse('The settings'), ...ERROR_RESPONSES } }),
+    async (c) => {
+      requireAction(c, 'view');
+      const org = await orgOr404(deps.store, c.req.valid('param').name);
+      return c.json({ backup: resolveSettings((org.settings.backup ?? {}) as Record<string, unknown>) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/api/orgs/{name}/settings',
+      summary: "Changes the org's backup settings (exclusions, toggles, API budget…); unknown or invalid settings are refused",
+      request: { params: OrgParam, body: { content: { 'application/json': { schema: z.object({ backup: z.record(z.string(), z.unknown()) }) } }, required: true } },
+      responses: { 200: jsonResponse('The settings now'), ...ERROR_RESPONSES },
+    }),
+    async (c) => {
+      requireAction(c, 'settings');
+      const org = await orgOr404(deps.store, c.req.valid('param').name);
+      const changes = c.req.valid('json').backup;
+      const stored = { ...((org.settings.backup ?? {}) as Record<string, unknown>), ...changes };
+      const settings = resolveSettings(stored);
+      await deps.store.putOrg({ ...org, settings: { ...org.settings, backup: stored } });
+      await deps.store.appendAudit({ at: now(), actor: c.get('caller')!.user.name, action: 'settings.update', target: org.name, details: { changed: Object.keys(changes) } });
+      return c.json({ backup: settings }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/orgs/{name}/backups',
+      summary: 'Backs the org up now, in the background; the run is followed in /api/runs/{id}',
+      request: { params: OrgParam, body: { content: { 'application/json': { schema: z.object({ objects: z.array(z.string()).optional(), reconcile: z.boolean().optional() }) } }, required: false } },
+      responses: { 202: jsonResponse('Started: the run ID'), 409: jsonResponse('A backup of the org is running'), ...ERROR_RESPONSES },
+    }),
+    async (c) => {
+      requireAction(c, 'backup');
+      const org = await orgOr404(deps.store, c.req.valid('param').name);
+      if (running.has(org.orgId)) return c.json({ error: 'BACKUP_RUNNING', message: `A backup of ${org.name} is already running.` }, 409);
+      const body = (c.req.header('content-length') ?? '0') === '0' ? {} : c.req.valid('json');
+      const settings = resolveSettings((org.settings.backup ?? {}) as Record<string, unknown>);
+      const client = await deps.connect(org);
+      let started: (runId: string) => void = () => {};
+      const runId = new Promise<string>((resolve) => (started = resolve));
+      const backup = runBackup(
+        { store: deps.store, blobs: deps.blobs, client, now: deps.now, onEvent: (e) => e.type === 'run-started' && started(e.runId) },
+        { org, settings, objects: body.objects, reconcile: body.reconcile, startedBy: c.get('caller')!.user.name },
+      ).finally(() => running.delete(org.orgId));
+      running.set(org.orgId, backup);
+      // A backup that ends before it starts (another process holds the org) still has a run.
+      backup.then((result) => started(result.runId)).catch((error: unknown) => console.error(`Backup of ${org.name} failed:`, error));
+      await deps.store.appendAudit({ at: now(), actor: c.get('caller')!.user.name, action: 'backup.start', target: org.name, details: {} });
+      return c.json({ runId: await runId }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/api/orgs/{name}/records/{id}/history', summary: 'Every backed-up version of a record, newest first, with the fields that changed', request: { params: RecordParam }, responses: { 200: jsonResponse('The versions'), ...ERROR_RESPONSES } }),
+    async (c) => {
+      requireAction(c, 'view');
+      const { name, id } = c.req.valid('param');
+      const org = await orgOr404(deps.store, name);
+      return c.json(await recordHistory(deps.store, org, id), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/orgs/{name}/records/{id}/compare',
+      summary: 'A backed-up version (the latest, or as of a time) against the live record: what a restore would change',
+      request: { params: RecordParam, query: z.object({ at: z.string().optional().openapi({ example: '2026-11-01T00:00:00Z' }) }) },
+      responses: { 200: jsonResponse('The comparison'), ...ERROR_RESPONSES },
+    }),
+    async (c) => {
+      requireAction(c, 'restore');
+      const { name, id } = c.req.valid('param');
+      const { at } = c.req.valid('query');
+      const org = await orgOr404(deps.store, name);
+      const comparison = await compareWithLive({ store: deps.store, connect: () => deps.connect(org), now: deps.now }, org, id, { at: at === undefined ? undefined : parseTime(at, 'at') });
+      return c.json(comparison, 200);
+    },
+  );
+}
