@@ -2,17 +2,18 @@
  * What the HTTP shell is wired with, and what each request knows about its caller. The server is
  * a shell: it authenticates, checks the role, validates input and calls use cases.
  */
-import type { OrgClient } from '../core/org-client.ts';
 import type { Action, SessionRecord } from '../core/users.ts';
-import type { OrgRegistration } from '../core/vault.ts';
+import type { ConnectOrg, SealingKeyring } from '../orgs/index.ts';
 import type { BlobStore, VaultStore } from '../store/port.ts';
 import type { UserSummary } from '../users/index.ts';
 
 export interface ServerDeps {
   store: VaultStore;
   blobs: BlobStore;
-  /** An authenticated client for a registered org (its credentials unsealed from the vault). */
-  connect(org: OrgRegistration): Promise<OrgClient>;
+  /** Seals and unseals orgs' credentials. */
+  keyring: SealingKeyring;
+  /** Logs in to an org (src/salesforce's connectOrg). */
+  connectAuth: ConnectOrg;
   /** The key masking is derived from (see `orgvault restore --mask`). */
   maskKey: string;
   now?: () => number;

@@ -13,7 +13,7 @@ import { ROLES } from '../../src/core/users.ts';
 import type { Role } from '../../src/core/users.ts';
 import type { OrgRegistration } from '../../src/core/vault.ts';
 import { generateKeyFileContent } from '../../src/crypto/keys.ts';
-import { addOrg, openOrgClient } from '../../src/orgs/index.ts';
+import { addOrg } from '../../src/orgs/index.ts';
 import { connectOrg } from '../../src/salesforce/index.ts';
 import { createServerApp } from '../../src/server/app.ts';
 import type { ServerApp } from '../../src/server/app.ts';
@@ -83,7 +83,8 @@ describe('HTTP API', () => {
     app = createServerApp({
       store: vault.store,
       blobs: vault.blobs,
-      connect: (o) => openOrgClient(vault.store, vault.keyring, o, (a) => connectOrg(a)),
+      keyring: vault.keyring,
+      connectAuth: (a) => connectOrg(a),
       maskKey: 'mask-key',
       now: () => clock,
       secureCookies: true,
@@ -223,6 +224,39 @@ describe('HTTP API', () => {
     assert.equal((await call('GET', '/api/orgs/nope', { session: admin })).status, 404);
     assert.equal((await call('GET', '/api/runs/00000000-0000-4000-8000-000000000000', { session: admin })).status, 404);
     assert.equal((await call('GET', '/api/nothing-here', { session: admin })).status, 404);
+  });
+
+  it('connects, tests and removes orgs for an administrator, never echoing a secret', async () => {
+    const sandbox = await startEmulator({ profile: 'empty', seed: 4, instance: '8x' });
+    try {
+      const { info } = sandbox;
+      const auth = { kind: 'password', loginUrl: info.loginUrl, clientId: info.clientId, clientSecret: info.clientSecret, username: info.username, password: info.password };
+      const admin = sessions.get('administrator')!;
+      assert.equal((await call('POST', '/api/orgs', { session: sessions.get('backup-operator')!, body: { name: 'sandbox', auth } })).status, 403);
+      const badKind = await call('POST', '/api/orgs', { session: admin, body: { name: 'sandbox', auth: { kind: 'telepathy' } } });
+      assert.equal(badKind.status, 400);
+      assert.match(String(badKind.body.message), /auth/);
+      const refused = await call('POST', '/api/orgs', { session: admin, body: { name: 'sandbox', auth: { ...auth, password: 'wrong' } } });
+      assert.equal(refused.status, 502);
+      assert.equal(refused.body.error, 'AUTHENTICATION');
+      assert.ok(!refused.text.includes('wrong'), 'the password is not echoed');
+      const added = await call('POST', '/api/orgs', { session: admin, body: { name: 'sandbox', auth } });
+      assert.equal(added.status, 201, added.text);
+      assert.equal((added.body.identity as Json).orgId, info.orgId);
+      assert.ok(!added.text.includes(info.password) && !added.text.includes(info.clientSecret), 'no secret in the answer');
+      const tested = await call('POST', '/api/orgs/sandbox/test', { session: admin });
+      assert.equal(tested.status, 200, tested.text);
+      assert.ok(Number((tested.body.objects as Json).visible) > 0);
+      const again = await call('POST', '/api/orgs', { session: admin, body: { name: 'sandbox', auth } });
+      assert.equal(again.status, 400);
+      assert.equal((await call('DELETE', '/api/orgs/sandbox', { session: admin })).status, 200);
+      assert.equal((await call('GET', '/api/orgs/sandbox', { session: admin })).status, 404);
+      const audit = await vault.store.listAudit({ limit: 50 });
+      assert.ok(audit.some((a) => a.action === 'org.add' && a.actor === 'administrator' && a.target === 'sandbox'));
+      assert.ok(!JSON.stringify(audit).includes(info.password));
+    } finally {
+      await sandbox.close();
+    }
   });
 
   it('gives automation API tokens: shown once, used without CSRF, listed without secrets, revocable', async () => {

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { globalOptions } from '../vault-options.ts';
-import { connectToOrg, withVault } from '../vault-session.ts';
+import { withVault } from '../vault-session.ts';
 
 interface ServeFlags {
   port: string;
@@ -48,7 +48,8 @@ export function registerServeCommand(program: Command): void {
         const app = createServerApp({
           store: vault.store,
           blobs: vault.blobs,
-          connect: (org) => connectToOrg(vault, org),
+          keyring: vault.keyring,
+          connectAuth: async (auth) => (await import('../../salesforce/index.ts')).connectOrg(auth),
           maskKey: createHmac('sha256', vault.keyring.indexing).update('orgvault/restore-mask').digest('hex'),
           secureCookies: Boolean(tls) || flags.secureCookies === true,
           trustProxy: flags.trustProxy === true,

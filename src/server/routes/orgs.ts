@@ -4,11 +4,22 @@ import { recordHistory, resolveSettings, runBackup, statusReport } from '../../b
 import type { BackupResult } from '../../backup/index.ts';
 import { compareWithLive } from '../../compare/index.ts';
 import { parseTime } from '../../core/time.ts';
-import { listOrgs } from '../../orgs/index.ts';
+import { addOrg, listOrgs, removeOrg, testOrg } from '../../orgs/index.ts';
+import type { OrgAuth } from '../../core/org-client.ts';
 import type { ServerApp } from '../app.ts';
 import { requireAction } from '../app.ts';
 import type { ServerDeps } from '../context.ts';
-import { ERROR_RESPONSES, OrgParam, jsonResponse, orgOr404 } from './shared.ts';
+import { ERROR_RESPONSES, OrgParam, connectTo, jsonResponse, orgOr404 } from './shared.ts';
+
+/** Every way orgvault logs in to an org (see `orgvault org add --help`). */
+const OrgAuthSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('jwt'), loginUrl: z.string().url(), clientId: z.string().min(1), username: z.string().min(1), privateKeyPem: z.string().min(1) }),
+  z.object({ kind: z.literal('client-credentials'), loginUrl: z.string().url(), clientId: z.string().min(1), clientSecret: z.string().min(1) }),
+  z.object({ kind: z.literal('refresh-token'), loginUrl: z.string().url(), clientId: z.string().min(1), clientSecret: z.string().min(1).optional(), refreshToken: z.string().min(1) }),
+  z.object({ kind: z.literal('password'), loginUrl: z.string().url(), clientId: z.string().min(1), clientSecret: z.string().min(1), username: z.string().min(1), password: z.string().min(1) }),
+  z.object({ kind: z.literal('access-token'), instanceUrl: z.string().url(), accessToken: z.string().min(1) }),
+  z.object({ kind: z.literal('sf-cli'), alias: z.string().min(1) }),
+]);
 
 const RecordParam = OrgParam.extend({ id: z.string().min(15).max(18).openapi({ param: { name: 'id', in: 'path' }, example: '001000000000001AAA' }) });
 
@@ -27,6 +38,40 @@ export function registerOrgRoutes(app: ServerApp, deps: ServerDeps): void {
         orgs.push({ ...summary, status: report.status, totals: report.totals, covered: report.covered, lastRun: report.lastRun });
       }
       return c.json({ orgs }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/orgs',
+      summary: "Connects an org: logs in with the credentials (sealed in the vault, never returned) and registers it under a name",
+      request: { body: { content: { 'application/json': { schema: z.object({ name: z.string().min(1), auth: OrgAuthSchema }) } }, required: true } },
+      responses: { 201: jsonResponse('The org registered, and who the API user is'), 502: jsonResponse('The org refused the login'), ...ERROR_RESPONSES },
+    }),
+    async (c) => {
+      const caller = requireAction(c, 'orgs');
+      const { name, auth } = c.req.valid('json');
+      const added = await addOrg({ catalog: deps.store, keyring: deps.keyring, connect: deps.connectAuth, audit: deps.store, actor: caller.user.name, now: deps.now }, name, auth as OrgAuth);
+      return c.json({ org: (await listOrgs(deps.store)).find((o) => o.name === added.registration.name), identity: added.identity }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'delete', path: '/api/orgs/{name}', summary: "Removes an org's registration; its backups stay in the vault", request: { params: OrgParam }, responses: { 200: jsonResponse('The org removed'), ...ERROR_RESPONSES } }),
+    async (c) => {
+      const caller = requireAction(c, 'orgs');
+      const org = await orgOr404(deps.store, c.req.valid('param').name);
+      return c.json(await removeOrg({ catalog: deps.store, audit: deps.store, actor: caller.user.name, now: deps.now }, org.name), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/api/orgs/{name}/test', summary: 'Connects to the org and reports who it is, its API usage and what the API user can see', request: { params: OrgParam }, responses: { 200: jsonResponse('The test report'), 502: jsonResponse('The org refused the login'), ...ERROR_RESPONSES } }),
+    async (c) => {
+      requireAction(c, 'orgs');
+      const org = await orgOr404(deps.store, c.req.valid('param').name);
+      return c.json(await testOrg({ catalog: deps.store, keyring: deps.keyring, connect: deps.connectAuth }, org.name), 200);
     },
   );
 
@@ -82,7 +127,7 @@ export function registerOrgRoutes(app: ServerApp, deps: ServerDeps): void {
       if (running.has(org.orgId)) return c.json({ error: 'BACKUP_RUNNING', message: `A backup of ${org.name} is already running.` }, 409);
       const body = (c.req.header('content-length') ?? '0') === '0' ? {} : c.req.valid('json');
       const settings = resolveSettings((org.settings.backup ?? {}) as Record<string, unknown>);
-      const client = await deps.connect(org);
+      const client = await connectTo(deps, org);
       let started: (runId: string) => void = () => {};
       const runId = new Promise<string>((resolve) => (started = resolve));
       const backup = runBackup(
@@ -120,7 +165,7 @@ export function registerOrgRoutes(app: ServerApp, deps: ServerDeps): void {
       const { name, id } = c.req.valid('param');
       const { at } = c.req.valid('query');
       const org = await orgOr404(deps.store, name);
-      const comparison = await compareWithLive({ store: deps.store, connect: () => deps.connect(org), now: deps.now }, org, id, { at: at === undefined ? undefined : parseTime(at, 'at') });
+      const comparison = await compareWithLive({ store: deps.store, connect: () => connectTo(deps, org), now: deps.now }, org, id, { at: at === undefined ? undefined : parseTime(at, 'at') });
       return c.json(comparison, 200);
     },
   );

@@ -1,6 +1,9 @@
 /** Pieces every route module uses: response descriptions and finding a named org. */
 import { z } from '@hono/zod-openapi';
+import type { OrgClient } from '../../core/org-client.ts';
 import type { OrgRegistration } from '../../core/vault.ts';
+import { openOrgClient } from '../../orgs/index.ts';
+import type { ServerDeps } from '../context.ts';
 import type { OrgCatalog } from '../../store/port.ts';
 import { NotFoundError } from '../app.ts';
 
@@ -17,6 +20,11 @@ export const ERROR_RESPONSES = {
 };
 
 export const OrgParam = z.object({ name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' }, example: 'prod' }) });
+
+/** An authenticated client for a registered org, its credentials unsealed from the vault. */
+export function connectTo(deps: ServerDeps, org: OrgRegistration): Promise<OrgClient> {
+  return openOrgClient(deps.store, deps.keyring, org, deps.connectAuth);
+}
 
 export async function orgOr404(catalog: OrgCatalog, name: string): Promise<OrgRegistration> {
   const org = await catalog.getOrg(name);
