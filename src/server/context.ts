@@ -21,6 +21,8 @@ export interface ServerDeps {
   secureCookies: boolean;
   /** Take the client's address from X-Forwarded-For (set only behind a trusted reverse proxy). */
   trustProxy: boolean;
+  /** How often a run's event stream looks for changes (default one second). */
+  eventIntervalMs?: number;
 }
 
 /** Who is calling: through a browser session (CSRF-checked) or an API token. */

@@ -89,6 +89,7 @@ describe('HTTP API', () => {
       now: () => clock,
       secureCookies: true,
       trustProxy: false,
+      eventIntervalMs: 20,
     });
     for (const role of ROLES) sessions.set(role, await signIn(role));
   });
@@ -174,13 +175,16 @@ describe('HTTP API', () => {
     const started = await call('POST', '/api/orgs/demo/backups', { session: sessions.get('backup-operator')! });
     assert.equal(started.status, 202, started.text);
     const runId = String(started.body.runId);
-    let log: Json = {};
-    for (let i = 0; i < 200; i++) {
-      log = (await call('GET', `/api/runs/${runId}`, { session: sessions.get('viewer')! })).body;
-      if (log.status !== 'Running') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.equal(log.status, 'Succeeded', JSON.stringify(log).slice(0, 500));
+    // The run's event stream follows it to its end, without polling by the client.
+    const stream = await app.request(`/api/runs/${runId}/events`, { headers: { cookie: sessions.get('viewer')!.cookie } });
+    assert.equal(stream.status, 200);
+    assert.match(stream.headers.get('content-type') ?? '', /text\/event-stream/);
+    const events = (await stream.text()).split('\n\n').filter((e) => e.includes('event: run'));
+    assert.ok(events.length >= 1);
+    const final = JSON.parse(events[events.length - 1]!.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as Json;
+    assert.equal(final.status, 'Succeeded', JSON.stringify(final).slice(0, 500));
+    const log = (await call('GET', `/api/runs/${runId}`, { session: sessions.get('viewer')! })).body;
+    assert.equal(log.status, 'Succeeded');
     assert.equal(log.kind, 'backup');
     assert.ok((log.objects as Json[]).some((o) => o.name === 'Account'));
     const runs = await call('GET', '/api/runs?org=demo&limit=5', { session: sessions.get('viewer')! });

@@ -1,6 +1,7 @@
 /** The job log: runs, one run's objects (and a restore's records), and its report as CSV. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { stringify } from 'csv-stringify/sync';
+import { streamSSE } from 'hono/streaming';
 import { jobLog, listJobs } from '../../backup/index.ts';
 import { UsageError } from '../../core/errors.ts';
 import { restoreRecords } from '../../restore/index.ts';
@@ -36,6 +37,35 @@ export function registerRunRoutes(app: ServerApp, deps: ServerDeps): void {
       const errorsOnly = c.req.valid('query').errors === 'true';
       const log = await logOf(deps, c.req.valid('param').id, errorsOnly);
       return c.json(log, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/runs/{id}/events',
+      summary: 'Server-sent events following a run until it ends: its status, counters and objects as they change (a run in another process too)',
+      request: { params: RunParam },
+      responses: { 200: { content: { 'text/event-stream': { schema: z.string() } }, description: '`run` events with the log so far; the last one has the final status' }, ...ERROR_RESPONSES },
+    }),
+    async (c) => {
+      requireAction(c, 'view');
+      const { id } = c.req.valid('param');
+      await logOf(deps, id, false);
+      const interval = deps.eventIntervalMs ?? 1000;
+      return streamSSE(c, async (stream) => {
+        let last = '';
+        for (let n = 0; !stream.aborted; n++) {
+          const log = await logOf(deps, id, false);
+          const data = JSON.stringify(log);
+          if (data !== last) {
+            await stream.writeSSE({ event: 'run', data, id: String(n) });
+            last = data;
+          }
+          if (log.status !== 'Running') return;
+          await stream.sleep(interval);
+        }
+      });
     },
   );
 
