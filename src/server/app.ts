@@ -10,13 +10,15 @@ import { AuthenticationError, OrgvaultError, SalesforceApiError, UsageError } fr
 import { isAllowed } from '../core/users.ts';
 import type { Action } from '../core/users.ts';
 import { LockHeldError } from '../store/port.ts';
-import { sessionUser, tokenUser } from '../users/index.ts';
+import { SignInThrottle, sessionUser, tokenUser } from '../users/index.ts';
 import type { Caller, ServerDeps, ServerEnv } from './context.ts';
+import { BackgroundBackups } from './jobs.ts';
 import { registerOrgRoutes } from './routes/orgs.ts';
 import { registerRestoreRoutes } from './routes/restores.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import { SESSION_COOKIE, registerSessionRoutes } from './routes/session.ts';
 import { registerUserRoutes } from './routes/users.ts';
+import { registerPages } from './pages/index.ts';
 import { getCookie } from 'hono/cookie';
 
 export type ServerApp = OpenAPIHono<ServerEnv>;
@@ -54,11 +56,15 @@ export function createServerApp(deps: ServerDeps): ServerApp {
     await next();
   });
 
-  registerSessionRoutes(app, deps);
-  registerOrgRoutes(app, deps);
+  // One throttle for the API's and the sign-in page's attempts.
+  const throttle = new SignInThrottle({ now: deps.now });
+  registerSessionRoutes(app, deps, throttle);
+  const backups = new BackgroundBackups(deps);
+  registerOrgRoutes(app, deps, backups);
   registerRunRoutes(app, deps);
   registerRestoreRoutes(app, deps);
   registerUserRoutes(app, deps);
+  registerPages(app, deps, backups, throttle);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE });
   app.openAPIRegistry.registerComponent('securitySchemes', 'token', { type: 'http', scheme: 'bearer' });

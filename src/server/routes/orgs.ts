@@ -1,7 +1,6 @@
 /** Orgs: their status, settings, backups started on demand, record history and compare. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { recordHistory, resolveSettings, runBackup, statusReport } from '../../backup/index.ts';
-import type { BackupResult } from '../../backup/index.ts';
+import { recordHistory, resolveSettings, statusReport } from '../../backup/index.ts';
 import { compareWithLive } from '../../compare/index.ts';
 import { parseTime } from '../../core/time.ts';
 import { addOrg, listOrgs, removeOrg, testOrg } from '../../orgs/index.ts';
@@ -9,6 +8,7 @@ import type { OrgAuth } from '../../core/org-client.ts';
 import type { ServerApp } from '../app.ts';
 import { requireAction } from '../app.ts';
 import type { ServerDeps } from '../context.ts';
+import type { BackgroundBackups } from '../jobs.ts';
 import { ERROR_RESPONSES, OrgParam, connectTo, jsonResponse, orgOr404 } from './shared.ts';
 
 /** Every way orgvault logs in to an org (see `orgvault org add --help`). */
@@ -23,10 +23,8 @@ const OrgAuthSchema = z.discriminatedUnion('kind', [
 
 const RecordParam = OrgParam.extend({ id: z.string().min(15).max(18).openapi({ param: { name: 'id', in: 'path' }, example: '001000000000001AAA' }) });
 
-export function registerOrgRoutes(app: ServerApp, deps: ServerDeps): void {
+export function registerOrgRoutes(app: ServerApp, deps: ServerDeps, backups: BackgroundBackups): void {
   const now = deps.now ?? Date.now;
-  /** Backups this server started and that are still running, by org. */
-  const running = new Map<string, Promise<BackupResult>>();
 
   app.openapi(
     createRoute({ method: 'get', path: '/api/orgs', summary: 'The connected orgs, each with its backup status and totals', responses: { 200: jsonResponse('The orgs'), ...ERROR_RESPONSES } }),
@@ -80,7 +78,7 @@ export function registerOrgRoutes(app: ServerApp, deps: ServerDeps): void {
     async (c) => {
       requireAction(c, 'view');
       const org = await orgOr404(deps.store, c.req.valid('param').name);
-      return c.json({ ...(await statusReport(deps.store, org)), running: running.has(org.orgId) }, 200);
+      return c.json({ ...(await statusReport(deps.store, org)), running: backups.isRunning(org) }, 200);
     },
   );
 
@@ -122,23 +120,12 @@ export function registerOrgRoutes(app: ServerApp, deps: ServerDeps): void {
       responses: { 202: jsonResponse('Started: the run ID'), 409: jsonResponse('A backup of the org is running'), ...ERROR_RESPONSES },
     }),
     async (c) => {
-      requireAction(c, 'backup');
+      const caller = requireAction(c, 'backup');
       const org = await orgOr404(deps.store, c.req.valid('param').name);
-      if (running.has(org.orgId)) return c.json({ error: 'BACKUP_RUNNING', message: `A backup of ${org.name} is already running.` }, 409);
       const body = (c.req.header('content-length') ?? '0') === '0' ? {} : c.req.valid('json');
-      const settings = resolveSettings((org.settings.backup ?? {}) as Record<string, unknown>);
-      const client = await connectTo(deps, org);
-      let started: (runId: string) => void = () => {};
-      const runId = new Promise<string>((resolve) => (started = resolve));
-      const backup = runBackup(
-        { store: deps.store, blobs: deps.blobs, client, now: deps.now, onEvent: (e) => e.type === 'run-started' && started(e.runId) },
-        { org, settings, objects: body.objects, reconcile: body.reconcile, startedBy: c.get('caller')!.user.name },
-      ).finally(() => running.delete(org.orgId));
-      running.set(org.orgId, backup);
-      // A backup that ends before it starts (another process holds the org) still has a run.
-      backup.then((result) => started(result.runId)).catch((error: unknown) => console.error(`Backup of ${org.name} failed:`, error));
-      await deps.store.appendAudit({ at: now(), actor: c.get('caller')!.user.name, action: 'backup.start', target: org.name, details: {} });
-      return c.json({ runId: await runId }, 202);
+      const runId = await backups.start(org, caller.user.name, body);
+      if (!runId) return c.json({ error: 'BACKUP_RUNNING', message: `A backup of ${org.name} is already running.` }, 409);
+      return c.json({ runId }, 202);
     },
   );
 

@@ -1,18 +1,18 @@
 /** Signing in and out: a session cookie (HttpOnly, SameSite=Strict) and the CSRF token changes must echo. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { SignInThrottle, signIn, signOut } from '../../users/index.ts';
+import { signIn, signOut } from '../../users/index.ts';
+import type { SignInThrottle } from '../../users/index.ts';
 import type { ServerApp } from '../app.ts';
 import type { ServerDeps } from '../context.ts';
 import { clientAddress } from '../client-address.ts';
 import { ERROR_RESPONSES, jsonResponse } from './shared.ts';
 
 export const SESSION_COOKIE = 'orgvault_session';
-const SESSION_TTL_MS = 12 * 3600_000;
+export const SESSION_TTL_MS = 12 * 3600_000;
 
-export function registerSessionRoutes(app: ServerApp, deps: ServerDeps): void {
+export function registerSessionRoutes(app: ServerApp, deps: ServerDeps, throttle: SignInThrottle): void {
   const users = { store: deps.store, now: deps.now, actor: 'http' };
-  const throttle = new SignInThrottle({ now: deps.now });
 
   app.openapi(
     createRoute({

@@ -1,0 +1,77 @@
+/** The job log: every run, and a run's page (All Objects / Objects with Errors, or a restore's records), live while it runs. */
+import { html, raw } from 'hono/html';
+import { jobLog, listJobs } from '../../backup/index.ts';
+import { restoreRecords } from '../../restore/index.ts';
+import type { ServerApp } from '../app.ts';
+import { badge, count, iso } from './layout.ts';
+import { render } from './index.ts';
+import type { PageContext } from './index.ts';
+
+export function registerRunPages(app: ServerApp, { deps }: PageContext): void {
+  app.get('/runs', async (c) => {
+    const orgName = c.req.query('org');
+    const org = orgName ? await deps.store.getOrg(orgName) : undefined;
+    const runs = await listJobs(deps.store, { orgId: org?.orgId, limit: 100 });
+    const body = html`<h1>Job log${org ? html` of ${org.name}` : ''}</h1>
+      ${runs.length === 0
+        ? html`<div class="empty">No jobs yet: back an org up to see its runs here.</div>`
+        : html`<table>
+            <thead><tr><th>Run ID</th><th>Kind</th><th>Org</th><th>Start</th><th>End</th><th>Status</th></tr></thead>
+            <tbody>${runs.map((r) => html`<tr><td><a href="/runs/${r.runId}">${r.runId}</a></td><td>${r.kind}</td><td>${r.org ?? ''}</td><td>${iso(r.startedAt)}</td><td>${r.endedAt ? iso(r.endedAt) : '(running)'}</td><td>${badge(r.status)}</td></tr>`)}</tbody>
+          </table>`}`;
+    return render(c, 'Job log', body);
+  });
+
+  app.get('/runs/:id', async (c) => {
+    const runId = c.req.param('id');
+    if (!(await deps.store.getRun(runId))) return render(c, 'Not found', html`<h1>No run ${runId}</h1><p><a href="/runs">The job log</a></p>`, 404);
+    const errorsOnly = c.req.query('tab') === 'errors';
+    const log = await jobLog(deps.store, runId);
+    const base = `/runs/${runId}`;
+    const tabs = (all: number, errors: number, labels: [string, string]) => html`<nav class="tabs" aria-label="Views">
+      <a href="${base}" ${!errorsOnly ? raw('aria-current="page"') : ''}>${labels[0]} (${all})</a>
+      <a href="${base}?tab=errors" ${errorsOnly ? raw('aria-current="page"') : ''}>${labels[1]} (${errors})</a>
+    </nav>`;
+    let detail;
+    if (log.kind === 'restore') {
+      const records = await restoreRecords(deps.store, runId);
+      const failed = records.filter((r) => r.outcome === 'Failed');
+      const shown = errorsOnly ? failed : records;
+      detail = html`${tabs(records.length, failed.length, ['All records', 'Failed records'])}
+        ${shown.length === 0
+          ? html`<div class="empty">${errorsOnly ? 'No record failed.' : 'No records.'}</div>`
+          : html`<table>
+              <thead><tr><th>Object</th><th>Original ID</th><th>New ID</th><th>Outcome</th><th>Status code</th><th>Message</th><th>Cause and fix</th></tr></thead>
+              <tbody>${shown.slice(0, 1000).map(
+                (r) => html`<tr><td>${r.object}</td><td>${r.originalId}</td><td>${r.newId ?? ''}</td><td>${badge(r.outcome)}</td><td>${r.statusCode ? html`<code>${r.statusCode}</code>` : ''}</td><td>${r.message ?? ''}</td><td class="muted">${r.cause ? html`${r.cause} <b>Fix:</b> ${r.fix}` : ''}</td></tr>`,
+              )}</tbody>
+            </table>`}`;
+    } else {
+      const errors = log.objects.filter((o) => o.status !== 'Succeeded');
+      const shown = errorsOnly ? errors : log.objects;
+      detail = html`${tabs(log.objects.length, errors.length, ['All Objects', 'Objects with Errors'])}
+        ${shown.length === 0
+          ? html`<div class="empty">${errorsOnly ? 'No object ended with an error.' : 'No objects.'}</div>`
+          : html`<table>
+              <thead><tr><th>Object</th><th>Status</th><th class="num">Added</th><th class="num">Changed</th><th class="num">Removed</th><th class="num">REST calls</th><th class="num">Bulk jobs</th><th>Status code, cause and fix</th></tr></thead>
+              <tbody>${shown.map(
+                (o) => html`<tr><td>${o.name}</td><td>${badge(o.status)}</td><td class="num">${count(o.counters.created ?? o.counters.newRecords)}</td><td class="num">${count(o.counters.updated ?? o.counters.versions)}</td><td class="num">${count(o.counters.deletes)}</td><td class="num">${count(o.counters.apiCalls)}</td><td class="num">${count(o.counters.bulkQueryJobs)}</td><td>${o.statusCode ? html`<code>${o.statusCode}</code> ${o.message ?? ''}<br /><span class="muted">${o.cause} <b>Fix:</b> ${o.fix}</span>` : (o.message ?? '')}</td></tr>`,
+              )}</tbody>
+            </table>`}`;
+    }
+    const body = html`<h1>${log.kind === 'restore' ? 'Restore' : log.kind === 'backup' ? 'Backup' : log.kind} ${runId}</h1>
+      <p>${badge(log.status)} <span id="run-status" data-status="${log.status}" class="muted">${log.org ?? ''} · started ${iso(log.startedAt)} · ${log.endedAt ? `ended ${iso(log.endedAt)}` : 'running…'}</span></p>
+      ${log.message ? html`<p>${log.message}</p>` : ''}
+      <p class="muted">${Object.entries(log.counters).map(([k, v]) => `${k} ${count(v)}`).join(' · ')}</p>
+      <p><a class="button secondary" href="/api/runs/${runId}/report.csv" download>Download CSV</a> <a class="button secondary" href="/api/runs/${runId}/report.csv?errors=true" download>Download errors (CSV)</a></p>
+      ${detail}
+      ${log.status === 'Running'
+        ? html`<script>
+            // Follows the run live; the page is drawn again once its status changes.
+            const events = new EventSource('/api/runs/${raw(runId)}/events');
+            events.addEventListener('run', (e) => { if (JSON.parse(e.data).status !== 'Running') { events.close(); location.reload(); } });
+          </script>`
+        : ''}`;
+    return render(c, `Run ${runId}`, body);
+  });
+}
