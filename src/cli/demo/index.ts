@@ -1,10 +1,13 @@
 /**
  * `orgvault demo`: the main job end to end on the embedded default. Starts an emulated org with
  * the demo profile, makes a vault, connects the org, runs the full backup, simulates a day of
- * activity (edits, bulk updates, deletes, undeletes), runs the incremental backup, and shows the
- * status and the last log. It grows as restore and the dashboard land.
+ * activity (edits, bulk updates, deletes, undeletes), runs the incremental backup, restores the
+ * accounts the day deleted, shows the status and the last log, then serves the dashboard on the
+ * vault (with a login made for it) until Ctrl-C.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -19,10 +22,11 @@ import { globalOptions } from '../vault-options.ts';
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('back up an emulated Salesforce org with demo data, change it for a day, back it up again, and show the result')
+    .description('back up an emulated Salesforce org with demo data, change it for a day, back it up again, restore what the day deleted, and serve the dashboard')
     .option('--seed <seed>', 'seed for the emulated org', '1')
     .option('--changes <n>', 'changes made during the simulated day', '400')
-    .action(async (flags: { seed: string; changes: string }, command: Command) => {
+    .option('--no-serve', 'end after the backups, without serving the dashboard')
+    .action(async (flags: { seed: string; changes: string; serve: boolean }, command: Command) => {
       const options = globalOptions(command);
       const changes = Number(flags.changes);
       if (!Number.isInteger(changes) || changes < 0) throw new UsageError(`--changes ${flags.changes} is not a whole number of changes.`);
@@ -141,7 +145,7 @@ export function registerDemoCommand(program: Command): void {
             changed.map((o) => [o.name, o.status, String(o.counters.records ?? 0), String(o.counters.versions ?? 0), String(o.counters.deletes ?? 0), String(o.counters.apiCalls ?? 0)]),
           ),
           '',
-          'What to try next (the vault stays; the emulated org stopped with this demo):',
+          'What to try next (the vault stays; the emulated org stops with this demo):',
           `  ${env} npx orgvault status              # the objects table`,
           `  ${env} npx orgvault logs ${log.runId}   # the incremental run's log`,
           `  ${env} npx orgvault history <record ID>  # every version of a record`,
@@ -152,10 +156,47 @@ export function registerDemoCommand(program: Command): void {
           '  npm test                                 # the test suite, against the emulator',
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
+        if (flags.serve) await serveDashboard(vaultDir, keyFile, say);
       } finally {
         await emulator.stop();
       }
     });
+}
+
+/**
+ * Ends the demo by serving the dashboard on the demo's vault, with a user made for it, until
+ * Ctrl-C; the emulated org keeps running meanwhile, so backups and restores work from the browser.
+ */
+async function serveDashboard(vaultDir: string, keyFile: Buffer, say: (line?: string) => void): Promise<void> {
+  const { serve } = await import('@hono/node-server');
+  const { createServerApp } = await import('../../server/app.ts');
+  const { addUser } = await import('../../users/index.ts');
+  const { connectOrg } = await import('../../salesforce/index.ts');
+  const vault = await openVault(vaultDir, { keyFile });
+  try {
+    // A login for this demo vault only; it is printed because it exists to be typed in.
+    const password = randomBytes(12).toString('base64url');
+    await addUser({ store: vault.store, actor: 'demo' }, 'admin', 'administrator', password);
+    const app = createServerApp({
+      store: vault.store,
+      blobs: vault.blobs,
+      keyring: vault.keyring,
+      connectAuth: (auth) => connectOrg(auth),
+      maskKey: createHmac('sha256', vault.keyring.indexing).update('orgvault/restore-mask').digest('hex'),
+      secureCookies: false,
+      trustProxy: false,
+    });
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    process.stdout.write(`\nThe dashboard: ${url}  (sign in as admin, password ${password}; the API is described at ${url}/openapi.json)\nCtrl-C ends the demo.\n`);
+    await new Promise<void>((resolve) => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => server.close(() => resolve()));
+    });
+    say('Stopping the dashboard and the emulated org…');
+  } finally {
+    await vault.close();
+  }
 }
 
 /** The emulator's admin API (by URL, as for any org): moves its clock and makes activity. */
