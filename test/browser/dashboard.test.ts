@@ -118,9 +118,28 @@ describe('the dashboard in a browser', { skip: missing ? `Chromium is not at ${C
     await page.waitForSelector('.tabs');
     assert.ok(await page.isVisible('text=All Objects'));
     await shot('06-job-all-objects');
+    await page.check('input[name=changed]');
+    await page.click('button:text("Filter")');
+    await page.waitForSelector('input[name=changed]:checked');
     await page.click('.tabs a:has-text("Objects with Errors")');
     await page.waitForSelector('.tabs a[aria-current="page"]:has-text("Objects with Errors")');
     await shot('07-job-errors');
+  });
+
+  it("changes the org's settings", async () => {
+    await page.goto(`${url}/orgs/demo/settings`);
+    await page.fill('#exclude', 'Lead\nCampaignMember');
+    await page.fill('#apiBudgetPercent', '30');
+    await page.click('button:text("Save")');
+    await page.waitForSelector('.banner.good:text("Saved.")');
+    assert.equal(await page.inputValue('#apiBudgetPercent'), '30');
+    assert.equal(await page.inputValue('#exclude'), 'Lead\nCampaignMember');
+    await shot('12-settings');
+    // The browser refuses 0 itself (min=1); past that check, the server names the setting.
+    await page.fill('#concurrency', '0');
+    await page.$eval('form.panel', (form) => ((form as unknown as { noValidate: boolean }).noValidate = true));
+    await page.click('button:text("Save")');
+    assert.match((await page.textContent('[role=alert]')) ?? '', /concurrency/);
   });
 
   it('restores a deleted record through the wizard, and downloads the report', async () => {

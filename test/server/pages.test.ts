@@ -79,6 +79,7 @@ describe('dashboard pages', () => {
     assert.equal(notAllowed.status, 403);
     assert.match(await notAllowed.text(), /Your role \(viewer\) may not do this/);
     assert.equal((await app.request('/orgs/prod/restore', { headers: { cookie: viewer.cookie } })).status, 403);
+    assert.equal((await app.request('/orgs/prod/settings', form({ _csrf: viewer.csrf, mode: 'paused' }, viewer.cookie))).status, 403);
     const signOut = await app.request('/logout', form({ _csrf: viewer.csrf }, viewer.cookie));
     assert.equal(signOut.headers.get('location'), '/login');
     assert.equal((await app.request('/', { headers: { cookie: viewer.cookie } })).status, 303);

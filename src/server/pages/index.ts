@@ -21,6 +21,7 @@ import type { Html } from './layout.ts';
 import { registerOrgPages } from './orgs.ts';
 import { registerRestorePages } from './restore.ts';
 import { registerRunPages } from './runs.ts';
+import { registerSettingsPages } from './settings.ts';
 
 export interface PageContext {
   deps: ServerDeps;
@@ -99,6 +100,7 @@ export function registerPages(app: ServerApp, deps: ServerDeps, backups: Backgro
   registerOrgPages(app, context);
   registerRunPages(app, context);
   registerRestorePages(app, context);
+  registerSettingsPages(app, context);
 }
 
 /** Only a path of this site: a `next` that leaves it would make the sign-in an open redirect. */

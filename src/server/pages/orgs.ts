@@ -54,6 +54,7 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
         ${may(c, 'backup') ? html`<form class="inline" method="post" action="${base}/backup">${csrfField(c)}<button type="submit" ${backups.isRunning(org) ? 'disabled' : ''}>Back up now</button></form>` : ''}
         ${may(c, 'restore') ? html`<a class="button secondary" href="${base}/restore">Restore…</a>` : ''}
         <a class="button secondary" href="/runs?org=${encodeURIComponent(org.name)}">Job log</a>
+        <a class="button secondary" href="${base}/settings">Settings</a>
       </p>
       <h2>Versions captured, per backup run</h2>
       ${chart(runs)}

@@ -3,7 +3,7 @@ import { html, raw } from 'hono/html';
 import { jobLog, listJobs } from '../../backup/index.ts';
 import { restoreRecords } from '../../restore/index.ts';
 import type { ServerApp } from '../app.ts';
-import { badge, count, iso } from './layout.ts';
+import { badge, bytes, count, iso } from './layout.ts';
 import { render } from './index.ts';
 import type { PageContext } from './index.ts';
 
@@ -48,15 +48,33 @@ export function registerRunPages(app: ServerApp, { deps }: PageContext): void {
             </table>`}`;
     } else {
       const errors = log.objects.filter((o) => o.status !== 'Succeeded');
-      const shown = errorsOnly ? errors : log.objects;
+      // Added: records seen for the first time; changed: new versions of known records; removed: deletes.
+      const numbers = (o: (typeof log.objects)[number]) => {
+        const k = o.counters;
+        const added = k.newRecords ?? 0;
+        return { added, changed: Math.max(0, (k.versions ?? 0) - added - (k.deletes ?? 0)), removed: k.deletes ?? 0, rest: k.apiCalls ?? 0, bulk: k.bulkQueryJobs ?? 0, bytes: k.fileBytes ?? 0 };
+      };
+      const onlyChanged = c.req.query('changed') === '1';
+      const minCalls = Number(c.req.query('minCalls') ?? 0) || 0;
+      const shown = (errorsOnly ? errors : log.objects).filter((o) => {
+        const n = numbers(o);
+        return (!onlyChanged || n.added + n.changed + n.removed > 0) && n.rest + n.bulk >= minCalls;
+      });
       detail = html`${tabs(log.objects.length, errors.length, ['All Objects', 'Objects with Errors'])}
+        <form method="get" action="${base}" class="panel" style="border-radius: 0 8px 0 0">
+          ${errorsOnly ? html`<input type="hidden" name="tab" value="errors" />` : ''}
+          <label style="display:inline;font-weight:normal"><input type="checkbox" name="changed" value="1" style="min-width:0" ${onlyChanged ? 'checked' : ''} /> only objects with records added, changed or removed</label>
+          <label for="minCalls" style="display:inline;margin-left:1rem">API calls at least</label> <input id="minCalls" name="minCalls" type="number" min="0" value="${minCalls || ''}" style="min-width:0;width:6rem" />
+          <button class="secondary" type="submit">Filter</button>
+        </form>
         ${shown.length === 0
-          ? html`<div class="empty">${errorsOnly ? 'No object ended with an error.' : 'No objects.'}</div>`
+          ? html`<div class="empty">${errorsOnly ? 'No object ended with an error.' : 'No objects match.'}</div>`
           : html`<table>
-              <thead><tr><th>Object</th><th>Status</th><th class="num">Added</th><th class="num">Changed</th><th class="num">Removed</th><th class="num">REST calls</th><th class="num">Bulk jobs</th><th>Status code, cause and fix</th></tr></thead>
-              <tbody>${shown.map(
-                (o) => html`<tr><td>${o.name}</td><td>${badge(o.status)}</td><td class="num">${count(o.counters.created ?? o.counters.newRecords)}</td><td class="num">${count(o.counters.updated ?? o.counters.versions)}</td><td class="num">${count(o.counters.deletes)}</td><td class="num">${count(o.counters.apiCalls)}</td><td class="num">${count(o.counters.bulkQueryJobs)}</td><td>${o.statusCode ? html`<code>${o.statusCode}</code> ${o.message ?? ''}<br /><span class="muted">${o.cause} <b>Fix:</b> ${o.fix}</span>` : (o.message ?? '')}</td></tr>`,
-              )}</tbody>
+              <thead><tr><th>Object</th><th>Status</th><th class="num">Added</th><th class="num">Changed</th><th class="num">Removed</th><th class="num">REST calls</th><th class="num">Bulk jobs</th><th class="num">Files size</th><th>Status code, cause and fix</th></tr></thead>
+              <tbody>${shown.map((o) => {
+                const n = numbers(o);
+                return html`<tr><td>${o.name}</td><td>${badge(o.status)}</td><td class="num">${count(n.added)}</td><td class="num">${count(n.changed)}</td><td class="num">${count(n.removed)}</td><td class="num">${count(n.rest)}</td><td class="num">${count(n.bulk)}</td><td class="num">${bytes(n.bytes)}</td><td>${o.statusCode ? html`<code>${o.statusCode}</code> ${o.message ?? ''}<br /><span class="muted">${o.cause} <b>Fix:</b> ${o.fix}</span>` : (o.message ?? '')}</td></tr>`;
+              })}</tbody>
             </table>`}`;
     }
     const body = html`<h1>${log.kind === 'restore' ? 'Restore' : log.kind === 'backup' ? 'Backup' : log.kind} ${runId}</h1>
