@@ -384,7 +384,7 @@ function serializeRequest(request: RestoreRequest): Record<string, unknown> {
   return {
     org: request.org.name,
     target: request.target?.name ?? null,
-    selection: { ...request.selection, version: version?.kind === 'chosen' ? { kind: 'chosen', systemModstamps: [...version.systemModstamps] } : version },
+    selection: { ...request.selection, version: version?.kind === 'chosen' ? { kind: 'chosen', systemModstamps: [...version.systemModstamps], defaultAt: version.defaultAt } : version },
     parents: request.parents,
     children: request.children,
     dryRun: request.dryRun,
@@ -396,9 +396,9 @@ function serializeRequest(request: RestoreRequest): Record<string, unknown> {
 }
 
 function deserializeRequest(parameters: Record<string, unknown>): Omit<RestoreRequest, 'org' | 'target' | 'maskKey'> {
-  const p = parameters as unknown as Omit<RestoreRequest, 'org' | 'target' | 'maskKey'> & { selection: { version?: { kind: string; systemModstamps?: [string, number][] } } };
+  const p = parameters as unknown as Omit<RestoreRequest, 'org' | 'target' | 'maskKey'> & { selection: { version?: { kind: string; systemModstamps?: [string, number][]; defaultAt?: number } } };
   const version = p.selection.version;
-  const selection = { ...p.selection, version: version?.kind === 'chosen' ? { kind: 'chosen' as const, systemModstamps: new Map(version.systemModstamps) } : version } as RestoreRequest['selection'];
+  const selection = { ...p.selection, version: version?.kind === 'chosen' ? { kind: 'chosen' as const, systemModstamps: new Map(version.systemModstamps), defaultAt: version.defaultAt } : version } as RestoreRequest['selection'];
   return { ...p, selection };
 }
 

@@ -27,7 +27,11 @@ export interface SelectionRequest {
   /** `all` (default), `any`, or custom logic such as `1 AND (2 OR 3)`. */
   match?: string;
   /** Which version of each selected record. */
-  version?: { kind: 'latest' } | { kind: 'asOf'; at: number } | { kind: 'chosen'; systemModstamps: ReadonlyMap<string, number> };
+  /**
+   * `chosen`: the version at exactly the given SystemModstamp for the records named, and for the
+   * others the one current at `defaultAt` (when given) or their latest match.
+   */
+  version?: { kind: 'latest' } | { kind: 'asOf'; at: number } | { kind: 'chosen'; systemModstamps: ReadonlyMap<string, number>; defaultAt?: number };
 }
 
 export interface SelectedVersion {
@@ -73,12 +77,12 @@ export async function selectVersions(store: VersionStore & SchemaStore, request:
   const chosen = request.version?.kind === 'chosen' ? request.version.systemModstamps : undefined;
   for (const [recordId, matched] of [...latestMatch].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     let version: RecordVersion | undefined = matched;
-    if (request.version?.kind === 'asOf') version = await store.versionAsOf(request.orgId, request.objectName, recordId, request.version.at);
-    else if (chosen?.has(recordId)) {
+    const defaultAt = request.version?.kind === 'asOf' ? request.version.at : request.version?.kind === 'chosen' ? request.version.defaultAt : undefined;
+    if (chosen?.has(recordId)) {
       const stamp = chosen.get(recordId)!;
       version = (await store.versionsOf(request.orgId, recordId)).find((v) => v.systemModstamp === stamp);
       if (!version) throw new UsageError(`Record ${recordId} has no version at ${new Date(stamp).toISOString()}; \`orgvault history ${recordId}\` lists its versions.`);
-    }
+    } else if (defaultAt !== undefined) version = await store.versionAsOf(request.orgId, request.objectName, recordId, defaultAt);
     if (version) selected.push({ recordId, version, matched });
   }
   return selected;

@@ -155,6 +155,10 @@ describe('the dashboard in a browser', { skip: missing ? `Chromium is not at ${C
     assert.ok(await page.isVisible(`td:text("${deleted.id}")`));
     await shot('09-restore-dry-run');
     await page.goBack();
+    // Per record, a version other than the filtered one: its version before the delete.
+    const options = await page.$$eval(`select[name="pick_${deleted.id}"] option`, (list) => list.map((o) => (o as unknown as { textContent: string }).textContent));
+    assert.ok(options.length >= 3, `the versions are offered: ${options.join(' | ')}`);
+    await page.selectOption(`select[name="pick_${deleted.id}"]`, { index: 2 });
     await page.click('button:has-text("5. Restore")');
     await page.waitForSelector('h1:has-text("Restore")');
     assert.ok(await page.isVisible('.badge.Undeleted'));

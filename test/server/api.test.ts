@@ -280,6 +280,25 @@ describe('HTTP API', () => {
     assert.equal((await call('GET', '/api/orgs', { token })).status, 401);
   });
 
+  it("manages users: a role change takes effect at once, a removed user's session ends", async () => {
+    const admin = sessions.get('administrator')!;
+    assert.equal((await call('POST', '/api/users', { session: admin, body: { name: 'temp', role: 'viewer', password: PASSWORD } })).status, 201);
+    const temp = await signIn('temp');
+    assert.equal((await call('GET', '/api/orgs/demo/settings', { session: temp })).status, 200);
+    assert.equal((await call('POST', '/api/orgs/demo/restores/preview', { session: temp, body: { object: 'Account' } })).status, 403);
+    assert.equal((await call('PUT', '/api/users/temp/role', { session: admin, body: { role: 'restore-operator' } })).status, 200);
+    assert.equal((await call('POST', '/api/orgs/demo/restores/preview', { session: temp, body: { object: 'Account' } })).status, 200);
+    const badRole = await call('PUT', '/api/users/temp/role', { session: admin, body: { role: 'superuser' } });
+    assert.equal(badRole.status, 400);
+    assert.match(String(badRole.body.message), /role/);
+    const listed = await call('GET', '/api/users', { session: admin });
+    assert.ok((listed.body.users as Json[]).some((u) => u.name === 'temp' && u.role === 'restore-operator'));
+    assert.ok(!listed.text.includes('scrypt$'), 'no password hash is listed');
+    assert.equal((await call('DELETE', '/api/users/temp', { session: admin })).status, 200);
+    assert.equal((await call('GET', '/api/orgs', { session: temp })).status, 401);
+    assert.equal((await call('POST', '/api/session', { body: { name: 'temp', password: PASSWORD } })).status, 401);
+  });
+
   it('ends sessions when the password changes, and signs out', async () => {
     const session = await signIn('backup-operator');
     const changed = await call('PUT', '/api/users/backup-operator/password', { session, body: { password: 'a brand new long password' } });

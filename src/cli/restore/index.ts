@@ -37,7 +37,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--where <condition>', 'a condition on field values, e.g. "Industry = Banking" (repeat; numbered 1, 2… for --match)', repeat)
     .option('--match <logic>', 'how conditions combine: all (default), any, or logic such as "1 AND (2 OR 3)"')
     .option('--as-of <time>', 'restore each selected record as it was at this time (default: its latest matching version)')
-    .option('--pick <id=time>', 'restore this record as its version at exactly this SystemModstamp (repeat)', repeat)
+    .option('--pick <id=time>', 'restore this record as its version at exactly this SystemModstamp, whatever --as-of says (repeat)', repeat)
     .option('--parents <n>', 'also restore deleted parents up to N levels up', '0')
     .option('--children <m>', 'also restore children down to M levels (master-detail and lookups)', '0')
     .option('--list', 'show the records and versions that would be restored, and change nothing')

@@ -42,17 +42,18 @@ export interface RestoreFlags {
 
 export async function selectionOf(flags: RestoreFlags): Promise<Omit<SelectionRequest, 'orgId'>> {
   if (!flags.object) throw new UsageError('Name the object to restore with --object NAME (or resume a restore with --resume RUN_ID).');
-  if (flags.asOf && flags.pick?.length) throw new UsageError('--as-of and --pick both choose the version: give one of them.');
   const recordIds = [...(flags.id ?? []), ...(flags.idsFile ? await readIds(flags.idsFile) : [])];
   for (const id of recordIds) if (!isRecordId(id)) throw new UsageError(`"${id}" is not a Salesforce record ID (15 or 18 letters and digits).`);
   const changeTypes = (flags.changeType ?? []).map((t) => {
     if (!CHANGE_TYPES.includes(t as ChangeType)) throw new UsageError(`--change-type ${t} is not one of ${CHANGE_TYPES.join(', ')}.`);
     return t as ChangeType;
   });
-  const version: SelectionRequest['version'] = flags.asOf
-    ? { kind: 'asOf', at: parseTime(flags.asOf, '--as-of') }
-    : flags.pick?.length
-      ? { kind: 'chosen', systemModstamps: new Map(flags.pick.map(parsePick)) }
+  // --pick chooses the version of the records it names; --as-of, or else the latest, the others'.
+  const asOf = flags.asOf ? parseTime(flags.asOf, '--as-of') : undefined;
+  const version: SelectionRequest['version'] = flags.pick?.length
+    ? { kind: 'chosen', systemModstamps: new Map(flags.pick.map(parsePick)), defaultAt: asOf }
+    : asOf !== undefined
+      ? { kind: 'asOf', at: asOf }
       : { kind: 'latest' };
   return {
     objectName: flags.object,

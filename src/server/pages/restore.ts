@@ -72,7 +72,10 @@ export function registerRestorePages(app: ServerApp, { deps }: PageContext): voi
           children: levels(f.children || '0', 'children'),
           asOf: selection.version?.kind === 'asOf' ? selection.version.at : undefined,
         });
-        preview = previewOf(c, org, f, items, selected.length);
+        // A version to choose per record (the first 200), listed newest first.
+        const choices = new Map<string, { systemModstamp: number; changeType: string }[]>();
+        for (const item of items.filter((i) => i.role === 'selected').slice(0, 200)) choices.set(item.originalId, (await deps.store.versionsOf(org.orgId, item.originalId)).map((v) => ({ systemModstamp: v.systemModstamp, changeType: v.changeType })));
+        preview = previewOf(c, org, f, items, selected.length, choices);
       } catch (error) {
         if (!(error instanceof OrgvaultError)) throw error;
         preview = html`<p class="error" role="alert">${error.message}</p>`;
@@ -126,6 +129,8 @@ export function registerRestorePages(app: ServerApp, { deps }: PageContext): voi
     const text = (k: string): string | undefined => (typeof form[k] === 'string' ? (form[k] as string) : undefined);
     const f: Fields = Object.fromEntries(FIELDS.map((k) => [k, text(k)]));
     const flags = flagsOf(f, { overwriteNewer: text('overwriteNewer'), writeNulls: text('writeNulls'), inactiveOwner: text('inactiveOwner'), recordType: text('recordType'), allowDuplicates: text('allowDuplicates') });
+    const picks = Object.entries(form).flatMap(([k, v]) => (k.startsWith('pick_') && typeof v === 'string' && v ? [`${k.slice(5)}=${v}`] : []));
+    if (picks.length) flags.pick = picks;
     try {
       const report = await runRestore(
         { store: deps.store, blobs: deps.blobs, client: await connectTo(deps, org), now: deps.now },
@@ -152,7 +157,7 @@ export function registerRestorePages(app: ServerApp, { deps }: PageContext): voi
   });
 }
 
-function previewOf(c: Context<ServerEnv>, org: OrgRegistration, f: Fields, items: readonly RestoreItem[], selected: number): Html {
+function previewOf(c: Context<ServerEnv>, org: OrgRegistration, f: Fields, items: readonly RestoreItem[], selected: number, choices: ReadonlyMap<string, { systemModstamp: number; changeType: string }[]>): Html {
   const base = `/orgs/${encodeURIComponent(org.name)}`;
   const under = new Map<string, RestoreItem[]>();
   for (const i of items) if (i.via) under.set(i.via, [...(under.get(i.via) ?? []), i]);
@@ -162,15 +167,22 @@ function previewOf(c: Context<ServerEnv>, org: OrgRegistration, f: Fields, items
       <td style="padding-left:${0.6 + depth * 1.4}rem">${depth ? (i.role === 'parent' ? '↑ ' : '└ ') : ''}<a href="${base}/records/${i.originalId}">${i.originalId}</a></td>
       <td>${i.objectName}</td><td>${iso(i.version.systemModstamp)}</td><td>${badge(i.version.changeType)}</td><td>${i.version.isDeleted ? 'deleted' : ''}</td>
       <td>${String(i.version.fields.Name ?? i.version.fields.Subject ?? '')}</td>
+      <td>${choices.has(i.originalId)
+        ? html`<select name="pick_${i.originalId}" aria-label="Version of ${i.originalId}" style="min-width:0"><option value="">as filtered</option>${choices
+            .get(i.originalId)!
+            .map((v) => html`<option value="${new Date(v.systemModstamp).toISOString()}">${iso(v.systemModstamp)} ${v.changeType}</option>`)}</select>`
+        : ''}</td>
       <td><a href="${base}/records/${i.originalId}/compare">Compare with live</a></td>
     </tr>`);
     for (const next of under.get(i.originalId) ?? []) add(next, depth + 1);
   };
   for (const i of items.filter((x) => x.role === 'selected')) add(i, 0);
   if (selected === 0) return html`<div class="empty">No backed-up version matches these filters.</div>`;
-  return html`<h2>2. ${selected} record(s) match${items.length > selected ? html`, with ${items.length - selected} related record(s)` : ''}</h2>
-    <table><thead><tr><th>Record</th><th>Object</th><th>Version</th><th>Change</th><th></th><th>Name</th><th></th></tr></thead><tbody>${rows}</tbody></table>
-    <form method="post" action="${base}/restore" class="panel" style="margin-top:1rem">
+  return html`<form method="post" action="${base}/restore">
+    <h2>2. ${selected} record(s) match${items.length > selected ? html`, with ${items.length - selected} related record(s)` : ''}</h2>
+    <p class="muted">Each record comes back as its version shown (the latest match, or as of the time given); choose another version per record if needed.</p>
+    <table><thead><tr><th>Record</th><th>Object</th><th>Version</th><th>Change</th><th></th><th>Name</th><th>Version to restore</th><th></th></tr></thead><tbody>${rows}</tbody></table>
+    <div class="panel" style="margin-top:1rem">
       <h2 style="margin-top:0">3. How to restore</h2>
       ${csrfField(c)}
       ${FIELDS.map((k) => html`<input type="hidden" name="${k}" value="${f[k] ?? ''}" />`)}
@@ -185,5 +197,6 @@ function previewOf(c: Context<ServerEnv>, org: OrgRegistration, f: Fields, items
         <button type="submit" name="mode" value="dry-run" class="secondary">4. Dry run (writes nothing)</button>
         <button type="submit" name="mode" value="restore">5. Restore</button>
       </p>
+    </div>
     </form>`;
 }
