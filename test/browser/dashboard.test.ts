@@ -105,6 +105,10 @@ describe('the dashboard in a browser', { skip: missing ? `Chromium is not at ${C
     assert.ok(await page.isVisible('table >> text=Account'));
     assert.ok(await page.isVisible('svg[aria-label="Versions captured per backup run"] rect'));
     await shot('03-org-dashboard');
+    await page.click('button:has-text("Files: backed up")');
+    await page.waitForSelector('button[aria-pressed="false"]:has-text("Files: not backed up")');
+    await page.click('button:has-text("Files: not backed up")');
+    await page.waitForSelector('button[aria-pressed="true"]');
     await page.click('.tabs a:has-text("Excluded")');
     await page.waitForSelector('.tabs a[aria-current="page"]:has-text("Excluded")');
     await shot('04-org-dashboard-excluded');

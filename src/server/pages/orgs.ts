@@ -1,6 +1,6 @@
 /** Organizations, an org's backup dashboard, "Back up now", and a record's history with its files. */
 import { html, raw } from 'hono/html';
-import { recordHistory, statusReport } from '../../backup/index.ts';
+import { recordHistory, resolveSettings, statusReport } from '../../backup/index.ts';
 import type { StatusObject, StatusReport } from '../../backup/index.ts';
 import { isRecordId } from '../../core/vault.ts';
 import type { Run } from '../../core/vault.ts';
@@ -41,6 +41,7 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
     const rows = (groups[tab] ?? groups['backed-up']!).filter((o) => !filter || o.name.toLowerCase().includes(filter) || o.status.toLowerCase().includes(filter)).sort(sorter(sort));
     const runs = (await deps.store.listRuns({ orgId: org.orgId, kind: 'backup', limit: 30 })).reverse();
     const base = `/orgs/${encodeURIComponent(org.name)}`;
+    const filesOn = resolveSettings((org.settings.backup ?? {}) as Record<string, unknown>).mode === 'objects-and-files';
     const body = html`<h1>${org.name} <span class="muted">${org.orgId}</span></h1>
       <div class="banner ${BANNER[report.status] ?? 'warn'}" role="status">${report.status}${report.lastRun?.status === 'CompletedWithErrors' || report.status === 'Error' ? html` · <a href="/runs/${report.lastRun?.runId ?? ''}?tab=errors">see the errors</a>` : ''}</div>
       <div class="totals">
@@ -52,6 +53,9 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
       </div>
       <p>
         ${may(c, 'backup') ? html`<form class="inline" method="post" action="${base}/backup">${csrfField(c)}<button type="submit" ${backups.isRunning(org) ? 'disabled' : ''}>Back up now</button></form>` : ''}
+        ${may(c, 'settings')
+          ? html`<form class="inline" method="post" action="${base}/files">${csrfField(c)}<input type="hidden" name="files" value="${filesOn ? 'off' : 'on'}" /><button class="secondary" type="submit" aria-pressed="${filesOn ? 'true' : 'false'}">Files: ${filesOn ? 'backed up (turn off)' : 'not backed up (turn on)'}</button></form>`
+          : html`<span class="muted">Files: ${filesOn ? 'backed up' : 'not backed up'}</span>`}
         ${may(c, 'restore') ? html`<a class="button secondary" href="${base}/restore">Restore…</a>` : ''}
         <a class="button secondary" href="/runs?org=${encodeURIComponent(org.name)}">Job log</a>
         <a class="button secondary" href="${base}/settings">Settings</a>
@@ -85,6 +89,19 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
     if (!org) return render(c, 'Not found', html`<h1>No org named ${c.req.param('name')}</h1>`, 404);
     const runId = await backups.start(org, c.get('caller')!.user.name);
     return c.redirect(runId ? `/runs/${runId}` : `/orgs/${encodeURIComponent(org.name)}`, 303);
+  });
+
+  // The files toggle: objects and files, or objects only (file bodies paused).
+  app.post('/orgs/:name/files', async (c) => {
+    const refused = refuse(c, 'settings');
+    if (refused) return refused;
+    const org = await deps.store.getOrg(c.req.param('name'));
+    if (!org) return render(c, 'Not found', html`<h1>No org named ${c.req.param('name')}</h1>`, 404);
+    const on = (await c.req.parseBody()).files === 'on';
+    const backup = { ...((org.settings.backup ?? {}) as Record<string, unknown>), mode: on ? 'objects-and-files' : 'objects-only' };
+    await deps.store.putOrg({ ...org, settings: { ...org.settings, backup } });
+    await deps.store.appendAudit({ at: (deps.now ?? Date.now)(), actor: c.get('caller')!.user.name, action: 'settings.update', target: org.name, details: { changed: ['mode'] } });
+    return c.redirect(`/orgs/${encodeURIComponent(org.name)}`, 303);
   });
 
   app.get('/orgs/:name/records', (c) => c.redirect(`/orgs/${encodeURIComponent(c.req.param('name'))}/records/${encodeURIComponent((c.req.query('id') ?? '').trim())}`, 303));
