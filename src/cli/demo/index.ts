@@ -5,9 +5,8 @@
  * accounts the day deleted, shows the status and the last log, then serves the dashboard on the
  * vault (with a login made for it) until Ctrl-C.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -168,30 +167,15 @@ export function registerDemoCommand(program: Command): void {
  * Ctrl-C; the emulated org keeps running meanwhile, so backups and restores work from the browser.
  */
 async function serveDashboard(vaultDir: string, keyFile: Buffer, say: (line?: string) => void): Promise<void> {
-  const { serve } = await import('@hono/node-server');
-  const { createServerApp } = await import('../../server/app.ts');
   const { addUser } = await import('../../users/index.ts');
-  const { connectOrg } = await import('../../salesforce/index.ts');
+  const { serveVault } = await import('../serve/http-server.ts');
   const vault = await openVault(vaultDir, { keyFile });
   try {
     // A login for this demo vault only; it is printed because it exists to be typed in.
     const password = randomBytes(12).toString('base64url');
     await addUser({ store: vault.store, actor: 'demo' }, 'admin', 'administrator', password);
-    const app = createServerApp({
-      store: vault.store,
-      blobs: vault.blobs,
-      keyring: vault.keyring,
-      connectAuth: (auth) => connectOrg(auth),
-      maskKey: createHmac('sha256', vault.keyring.indexing).update('orgvault/restore-mask').digest('hex'),
-      secureCookies: false,
-      trustProxy: false,
-    });
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    process.stdout.write(`\nThe dashboard: ${url}  (sign in as admin, password ${password}; the API is described at ${url}/openapi.json)\nCtrl-C ends the demo.\n`);
-    await new Promise<void>((resolve) => {
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => server.close(() => resolve()));
+    await serveVault(vault, { port: 0, host: '127.0.0.1' }, (url) => {
+      process.stdout.write(`\nThe dashboard: ${url}  (sign in as admin, password ${password}; the API is described at ${url}/openapi.json)\nCtrl-C ends the demo.\n`);
     });
     say('Stopping the dashboard and the emulated org…');
   } finally {

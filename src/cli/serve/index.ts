@@ -5,14 +5,12 @@
  * `--trust-proxy` for the client address and `--secure-cookies`). Refuses to start without a
  * user: there is no anonymous access.
  */
-import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { globalOptions } from '../vault-options.ts';
 import { withVault } from '../vault-session.ts';
+import { serveVault } from './http-server.ts';
 
 interface ServeFlags {
   port: string;
@@ -38,33 +36,13 @@ export function registerServeCommand(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${flags.port} is not a port number (0 to 65535).`);
       if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) throw new UsageError('HTTPS needs both --tls-cert and --tls-key.');
       const tls = flags.tlsCert ? { cert: await readPem(flags.tlsCert, '--tls-cert'), key: await readPem(flags.tlsKey!, '--tls-key') } : undefined;
-      // Loaded on use: the API's schemas and use cases would slow every other command's start-up.
-      const { serve } = await import('@hono/node-server');
-      const { createServerApp } = await import('../../server/app.ts');
       await withVault(command, async (vault) => {
         if ((await vault.store.listUsers()).length === 0) {
           throw new UsageError('No users yet, so nobody could sign in: add one first with `orgvault user add NAME --role administrator`.');
         }
-        const app = createServerApp({
-          store: vault.store,
-          blobs: vault.blobs,
-          keyring: vault.keyring,
-          connectAuth: async (auth) => (await import('../../salesforce/index.ts')).connectOrg(auth),
-          maskKey: createHmac('sha256', vault.keyring.indexing).update('orgvault/restore-mask').digest('hex'),
-          secureCookies: Boolean(tls) || flags.secureCookies === true,
-          trustProxy: flags.trustProxy === true,
-        });
-        const server = serve({ fetch: app.fetch, port, hostname: flags.host, ...(tls ? { createServer, serverOptions: tls } : {}) });
-        await new Promise<void>((resolve, reject) => {
-          server.once('listening', resolve);
-          server.once('error', (error: Error) => reject(new UsageError(`Cannot listen on ${flags.host}:${port}: ${error.message}`, { cause: error })));
-        });
-        const address = server.address() as AddressInfo;
-        const url = `${tls ? 'https' : 'http'}://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${address.port}`;
         const options = globalOptions(command);
-        process.stdout.write(options.json ? `${JSON.stringify({ url })}\n` : `orgvault is serving ${url} (API description at ${url}/openapi.json); Ctrl-C stops it.\n`);
-        await new Promise<void>((resolve) => {
-          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => server.close(() => resolve()));
+        await serveVault(vault, { port, host: flags.host, tls, trustProxy: flags.trustProxy, secureCookies: flags.secureCookies }, (url) => {
+          process.stdout.write(options.json ? `${JSON.stringify({ url })}\n` : `orgvault is serving ${url} (API description at ${url}/openapi.json); Ctrl-C stops it.\n`);
         });
       });
     });
