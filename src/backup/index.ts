@@ -5,6 +5,7 @@
 export { runBackup } from './run-backup.ts';
 export type { BackupDeps, BackupEvent, BackupObjectResult, BackupRequest, BackupResult, BackupStore } from './run-backup.ts';
 export { BACKUP_MODES, DEFAULT_SETTINGS, resolveSettings } from './options.ts';
+export { storedSettings, updateBackupSettings } from './settings.ts';
 export type { BackupMode, BackupSettings } from './options.ts';
 export { diffFields, jobLog, listJobs, orgStatusOf, recordHistory, statusReport } from './report.ts';
 export type { HistoryEntry, LogObject, OrgStatus, RunLogView, StatusObject, StatusReport } from './report.ts';

@@ -1,5 +1,5 @@
 /** Backups the server runs in the background, one per org at a time, followed by their run IDs. */
-import { resolveSettings, runBackup } from '../backup/index.ts';
+import { resolveSettings, runBackup, storedSettings } from '../backup/index.ts';
 import type { BackupResult } from '../backup/index.ts';
 import type { OrgRegistration } from '../core/vault.ts';
 import type { ServerDeps } from './context.ts';
@@ -17,7 +17,7 @@ export class BackgroundBackups {
   /** Starts a backup of the org and answers its run ID once the run exists; undefined when one is running here already. */
   async start(org: OrgRegistration, startedBy: string, options: { objects?: string[]; reconcile?: boolean } = {}): Promise<string | undefined> {
     if (this.running.has(org.orgId)) return undefined;
-    const settings = resolveSettings((org.settings.backup ?? {}) as Record<string, unknown>);
+    const settings = resolveSettings(storedSettings(org));
     const client = await connectTo(this.deps, org);
     let started: (runId: string) => void = () => {};
     const runId = new Promise<string>((resolve) => (started = resolve));

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { runBackup, resolveSettings, BACKUP_MODES } from '../../backup/index.ts';
+import { runBackup, resolveSettings, storedSettings, BACKUP_MODES } from '../../backup/index.ts';
 import type { BackupResult } from '../../backup/index.ts';
 import { ExitCode, UsageError } from '../../core/errors.ts';
 import { listOption as collect } from '../option-lists.ts';
@@ -60,8 +60,7 @@ export function registerBackupCommand(program: Command): void {
       };
       const result = await withVault(command, async (vault) => {
         const org = await requireOrg(vault, flags.org);
-        const stored = (org.settings.backup ?? {}) as Record<string, unknown>;
-        const settings = resolveSettings(stored, overrides);
+        const settings = resolveSettings(storedSettings(org), overrides);
         const client = await connectToOrg(vault, org);
         const progress = backupProgress();
         try {

@@ -18,7 +18,7 @@ import { table } from '../format.ts';
 import { listOption as collect, repeatOption as repeat } from '../option-lists.ts';
 import { globalOptions, printResult } from '../vault-options.ts';
 import { connectToOrg, requireOrg, withVault } from '../vault-session.ts';
-import { bulkThresholdOf, levels, matchOnOf, planOptionsOf, selectionOf } from './request.ts';
+import { levels, restoreRequestOf, selectionOf } from './request.ts';
 import type { RestoreFlags } from './request.ts';
 
 export function registerRestoreCommand(program: Command): void {
@@ -72,19 +72,7 @@ export function registerRestoreCommand(program: Command): void {
         const maskKey = createHmac('sha256', vault.keyring.indexing).update('orgvault/restore-mask').digest('hex');
         const deps = { store: vault.store, blobs: vault.blobs, client, onEvent: progress() };
         if (flags.resume) return resumeRestore(deps, flags.resume, { org, target, maskKey });
-        return runRestore(deps, {
-          org,
-          target,
-          selection: await selectionOf(flags),
-          parents,
-          children,
-          dryRun: flags.dryRun === true,
-          plan: planOptionsOf(flags),
-          allowDuplicates: flags.allowDuplicates === true,
-          bulkThreshold: bulkThresholdOf(flags.bulkThreshold),
-          matchOn: matchOnOf(flags.matchOn),
-          maskKey,
-        });
+        return runRestore(deps, await restoreRequestOf(flags, { org, target, maskKey }));
       });
       if (flags.report) await writeReport(flags.report, report);
       printResult(options, report, () => reportLines(report, flags.report));

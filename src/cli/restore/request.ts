@@ -5,7 +5,8 @@ import { parseTime } from '../../core/time.ts';
 import { CHANGE_TYPES, isRecordId } from '../../core/vault.ts';
 import type { ChangeType } from '../../core/vault.ts';
 import { parseMaskRule } from '../../restore/index.ts';
-import type { FieldOverride, PlanOptions, SelectionRequest } from '../../restore/index.ts';
+import type { OrgRegistration } from '../../core/vault.ts';
+import type { FieldOverride, PlanOptions, RestoreRequest, SelectionRequest } from '../../restore/index.ts';
 
 export interface RestoreFlags {
   org?: string;
@@ -38,6 +39,24 @@ export interface RestoreFlags {
   mask?: string[];
   report?: string;
   resume?: string;
+}
+
+/**
+ * The restore the flags describe, checked: the CLI, the API and the dashboard's wizard all turn
+ * their input into these flags. The orgs and the masking key come from the vault.
+ */
+export async function restoreRequestOf(flags: RestoreFlags, vault: { org: OrgRegistration; target?: OrgRegistration; maskKey: string | null }): Promise<RestoreRequest> {
+  return {
+    ...vault,
+    selection: await selectionOf(flags),
+    parents: levels(flags.parents, '--parents'),
+    children: levels(flags.children, '--children'),
+    dryRun: flags.dryRun === true,
+    plan: planOptionsOf(flags),
+    allowDuplicates: flags.allowDuplicates === true,
+    bulkThreshold: bulkThresholdOf(flags.bulkThreshold),
+    matchOn: matchOnOf(flags.matchOn),
+  };
 }
 
 export async function selectionOf(flags: RestoreFlags): Promise<Omit<SelectionRequest, 'orgId'>> {

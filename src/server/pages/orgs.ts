@@ -1,6 +1,6 @@
 /** Organizations, an org's backup dashboard, "Back up now", and a record's history with its files. */
 import { html, raw } from 'hono/html';
-import { recordHistory, resolveSettings, statusReport } from '../../backup/index.ts';
+import { recordHistory, resolveSettings, statusReport, storedSettings, updateBackupSettings } from '../../backup/index.ts';
 import type { StatusObject, StatusReport } from '../../backup/index.ts';
 import { isRecordId } from '../../core/vault.ts';
 import type { Run } from '../../core/vault.ts';
@@ -41,7 +41,7 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
     const rows = (groups[tab] ?? groups['backed-up']!).filter((o) => !filter || o.name.toLowerCase().includes(filter) || o.status.toLowerCase().includes(filter)).sort(sorter(sort));
     const runs = (await deps.store.listRuns({ orgId: org.orgId, kind: 'backup', limit: 30 })).reverse();
     const base = `/orgs/${encodeURIComponent(org.name)}`;
-    const filesOn = resolveSettings((org.settings.backup ?? {}) as Record<string, unknown>).mode === 'objects-and-files';
+    const filesOn = resolveSettings(storedSettings(org)).mode === 'objects-and-files';
     const body = html`<h1>${org.name} <span class="muted">${org.orgId}</span></h1>
       <div class="banner ${BANNER[report.status] ?? 'warn'}" role="status">${report.status}${report.lastRun?.status === 'CompletedWithErrors' || report.status === 'Error' ? html` · <a href="/runs/${report.lastRun?.runId ?? ''}?tab=errors">see the errors</a>` : ''}</div>
       <div class="totals">
@@ -98,9 +98,7 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
     const org = await deps.store.getOrg(c.req.param('name'));
     if (!org) return render(c, 'Not found', html`<h1>No org named ${c.req.param('name')}</h1>`, 404);
     const on = (await c.req.parseBody()).files === 'on';
-    const backup = { ...((org.settings.backup ?? {}) as Record<string, unknown>), mode: on ? 'objects-and-files' : 'objects-only' };
-    await deps.store.putOrg({ ...org, settings: { ...org.settings, backup } });
-    await deps.store.appendAudit({ at: (deps.now ?? Date.now)(), actor: c.get('caller')!.user.name, action: 'settings.update', target: org.name, details: { changed: ['mode'] } });
+    await updateBackupSettings({ catalog: deps.store, audit: deps.store, actor: c.get('caller')!.user.name, now: deps.now }, org, { mode: on ? 'objects-and-files' : 'objects-only' });
     return c.redirect(`/orgs/${encodeURIComponent(org.name)}`, 303);
   });
 

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import { bulkThresholdOf, levels, matchOnOf, planOptionsOf, selectionOf } from '../../cli/restore/request.ts';
+import { levels, restoreRequestOf, selectionOf } from '../../cli/restore/request.ts';
 import type { RestoreFlags } from '../../cli/restore/request.ts';
 import { compareWithLive } from '../../compare/index.ts';
 import { OrgvaultError } from '../../core/errors.ts';
@@ -132,21 +132,8 @@ export function registerRestorePages(app: ServerApp, { deps }: PageContext): voi
     const picks = Object.entries(form).flatMap(([k, v]) => (k.startsWith('pick_') && typeof v === 'string' && v ? [`${k.slice(5)}=${v}`] : []));
     if (picks.length) flags.pick = picks;
     try {
-      const report = await runRestore(
-        { store: deps.store, blobs: deps.blobs, client: await connectTo(deps, org), now: deps.now },
-        {
-          org,
-          selection: await selectionOf(flags),
-          parents: levels(flags.parents, 'parents'),
-          children: levels(flags.children, 'children'),
-          dryRun: text('mode') !== 'restore',
-          plan: planOptionsOf(flags),
-          allowDuplicates: flags.allowDuplicates === true,
-          bulkThreshold: bulkThresholdOf(flags.bulkThreshold),
-          matchOn: matchOnOf(undefined),
-          maskKey: deps.maskKey,
-        },
-      );
+      flags.dryRun = text('mode') !== 'restore';
+      const report = await runRestore({ store: deps.store, blobs: deps.blobs, client: await connectTo(deps, org), now: deps.now }, await restoreRequestOf(flags, { org, maskKey: deps.maskKey }));
       const caller = c.get('caller')!;
       await deps.store.appendAudit({ at: (deps.now ?? Date.now)(), actor: caller.user.name, action: text('mode') === 'restore' ? 'restore' : 'restore.dry-run', target: org.name, details: { runId: report.runId, object: f.object, counts: report.counts } });
       return c.redirect(`/runs/${report.runId}`, 303);

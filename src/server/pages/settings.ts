@@ -1,6 +1,6 @@
 /** An org's backup settings: what it backs up (mode, exclusions, toggles) and how hard it may press (API budget, concurrency). */
 import { html } from 'hono/html';
-import { BACKUP_MODES, resolveSettings } from '../../backup/index.ts';
+import { BACKUP_MODES, resolveSettings, storedSettings, updateBackupSettings } from '../../backup/index.ts';
 import type { BackupSettings } from '../../backup/index.ts';
 import { OrgvaultError } from '../../core/errors.ts';
 import type { OrgRegistration } from '../../core/vault.ts';
@@ -20,7 +20,7 @@ export function registerSettingsPages(app: ServerApp, { deps }: PageContext): vo
   app.get('/orgs/:name/settings', async (c) => {
     const org = await deps.store.getOrg(c.req.param('name'));
     if (!org) return render(c, 'Not found', html`<h1>No org named ${c.req.param('name')}</h1>`, 404);
-    return render(c, `Settings of ${org.name}`, settingsPage(org, resolveSettings(stored(org)), may(c, 'settings'), csrfField(c), c.req.query('saved') === '1' ? 'Saved.' : undefined));
+    return render(c, `Settings of ${org.name}`, settingsPage(org, resolveSettings(storedSettings(org)), may(c, 'settings'), csrfField(c), c.req.query('saved') === '1' ? 'Saved.' : undefined));
   });
 
   app.post('/orgs/:name/settings', async (c) => {
@@ -39,19 +39,14 @@ export function registerSettingsPages(app: ServerApp, { deps }: PageContext): vo
       ...Object.fromEntries(TOGGLES.map(([k]) => [k, form[k] === 'on'])),
     };
     try {
-      const next = { ...stored(org), ...changes };
-      resolveSettings(next);
-      await deps.store.putOrg({ ...org, settings: { ...org.settings, backup: next } });
-      await deps.store.appendAudit({ at: (deps.now ?? Date.now)(), actor: c.get('caller')!.user.name, action: 'settings.update', target: org.name, details: { changed: Object.keys(changes) } });
+      await updateBackupSettings({ catalog: deps.store, audit: deps.store, actor: c.get('caller')!.user.name, now: deps.now }, org, changes);
       return c.redirect(`/orgs/${encodeURIComponent(org.name)}/settings?saved=1`, 303);
     } catch (error) {
       if (!(error instanceof OrgvaultError)) throw error;
-      return render(c, `Settings of ${org.name}`, settingsPage(org, resolveSettings(stored(org)), true, csrfField(c), undefined, error.message), 400);
+      return render(c, `Settings of ${org.name}`, settingsPage(org, resolveSettings(storedSettings(org)), true, csrfField(c), undefined, error.message), 400);
     }
   });
 }
-
-const stored = (org: OrgRegistration): Record<string, unknown> => (org.settings.backup ?? {}) as Record<string, unknown>;
 
 function settingsPage(org: OrgRegistration, s: BackupSettings, editable: boolean, csrf: Html, saved?: string, error?: string): Html {
   const disabled = editable ? '' : 'disabled';

@@ -1,6 +1,6 @@
 /** Orgs: their status, settings, backups started on demand, record history and compare. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { recordHistory, resolveSettings, statusReport } from '../../backup/index.ts';
+import { recordHistory, resolveSettings, statusReport, storedSettings, updateBackupSettings } from '../../backup/index.ts';
 import { compareWithLive } from '../../compare/index.ts';
 import { parseTime } from '../../core/time.ts';
 import { addOrg, listOrgs, removeOrg, testOrg } from '../../orgs/index.ts';
@@ -24,7 +24,6 @@ const OrgAuthSchema = z.discriminatedUnion('kind', [
 const RecordParam = OrgParam.extend({ id: z.string().min(15).max(18).openapi({ param: { name: 'id', in: 'path' }, example: '001000000000001AAA' }) });
 
 export function registerOrgRoutes(app: ServerApp, deps: ServerDeps, backups: BackgroundBackups): void {
-  const now = deps.now ?? Date.now;
 
   app.openapi(
     createRoute({ method: 'get', path: '/api/orgs', summary: 'The connected orgs, each with its backup status and totals', responses: { 200: jsonResponse('The orgs'), ...ERROR_RESPONSES } }),
@@ -87,7 +86,7 @@ export function registerOrgRoutes(app: ServerApp, deps: ServerDeps, backups: Bac
     async (c) => {
       requireAction(c, 'view');
       const org = await orgOr404(deps.store, c.req.valid('param').name);
-      return c.json({ backup: resolveSettings((org.settings.backup ?? {}) as Record<string, unknown>) }, 200);
+      return c.json({ backup: resolveSettings(storedSettings(org)) }, 200);
     },
   );
 
@@ -100,13 +99,9 @@ export function registerOrgRoutes(app: ServerApp, deps: ServerDeps, backups: Bac
       responses: { 200: jsonResponse('The settings now'), ...ERROR_RESPONSES },
     }),
     async (c) => {
-      requireAction(c, 'settings');
+      const caller = requireAction(c, 'settings');
       const org = await orgOr404(deps.store, c.req.valid('param').name);
-      const changes = c.req.valid('json').backup;
-      const stored = { ...((org.settings.backup ?? {}) as Record<string, unknown>), ...changes };
-      const settings = resolveSettings(stored);
-      await deps.store.putOrg({ ...org, settings: { ...org.settings, backup: stored } });
-      await deps.store.appendAudit({ at: now(), actor: c.get('caller')!.user.name, action: 'settings.update', target: org.name, details: { changed: Object.keys(changes) } });
+      const settings = await updateBackupSettings({ catalog: deps.store, audit: deps.store, actor: caller.user.name, now: deps.now }, org, c.req.valid('json').backup);
       return c.json({ backup: settings }, 200);
     },
   );

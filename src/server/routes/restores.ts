@@ -3,7 +3,7 @@
  * a dry run or the restore itself, whose report comes back (and stays in the job log).
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { bulkThresholdOf, levels, matchOnOf, planOptionsOf, selectionOf } from '../../cli/restore/request.ts';
+import { restoreRequestOf, selectionOf } from '../../cli/restore/request.ts';
 import type { RestoreFlags } from '../../cli/restore/request.ts';
 import { CHANGE_TYPES } from '../../core/vault.ts';
 import { gatherRelated, runRestore, selectVersions } from '../../restore/index.ts';
@@ -121,19 +121,7 @@ export function registerRestoreRoutes(app: ServerApp, deps: ServerDeps): void {
       const body = c.req.valid('json');
       const flags = flagsOf(body);
       const target = body.targetOrg ? await orgOr404(deps.store, body.targetOrg) : undefined;
-      const request = {
-        org,
-        target,
-        selection: await selectionOf(flags),
-        parents: levels(flags.parents, 'parents'),
-        children: levels(flags.children, 'children'),
-        dryRun: body.dryRun,
-        plan: planOptionsOf(flags),
-        allowDuplicates: body.allowDuplicates,
-        bulkThreshold: bulkThresholdOf(flags.bulkThreshold),
-        matchOn: matchOnOf(flags.matchOn),
-        maskKey: deps.maskKey,
-      };
+      const request = await restoreRequestOf(flags, { org, target, maskKey: deps.maskKey });
       const client = await connectTo(deps, target ?? org);
       const report = await runRestore({ store: deps.store, blobs: deps.blobs, client, now: deps.now }, request);
       await deps.store.appendAudit({ at: (deps.now ?? Date.now)(), actor: c.get('caller')!.user.name, action: body.dryRun ? 'restore.dry-run' : 'restore', target: org.name, details: { runId: report.runId, object: body.object, counts: report.counts } });
