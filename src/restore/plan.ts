@@ -33,6 +33,9 @@ export interface PlanOptions {
   masks: readonly MaskRule[];
 }
 
+/** What the CLI does without options: careful, writing only what the backup holds. */
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = { overwriteNewer: false, writeNulls: false, overrides: [], inactiveOwner: { kind: 'fail' }, missingRecordType: { kind: 'fail' }, masks: [] };
+
 export interface PlanInput {
   /** The object the selection was made on (overrides without an object apply to it). */
   objectName: string;
@@ -95,9 +98,11 @@ export interface RestorePlan {
   objectOrder: string[];
 }
 
-type Index = ReadonlyMap<string, RestoreItem>;
-/** Per plan: each backed-up document ID and the ContentVersion item that brings it back. */
-const documentsOf = new WeakMap<Index, Map<string, string>>();
+/** The restore set, by original ID, and each backed-up document with the ContentVersion that brings it back. */
+interface Index {
+  items: ReadonlyMap<string, RestoreItem>;
+  documents: ReadonlyMap<string, string>;
+}
 
 /**
  * Creating a ContentVersion with a FirstPublishLocationId links it to that record: the backed-up
@@ -133,7 +138,7 @@ const TEXT_TYPES = new Set(['string', 'textarea', 'email', 'phone', 'url', 'pick
 export const BODY_FIELDS: Readonly<Record<string, string>> = { ContentVersion: 'VersionData', Attachment: 'Body', Document: 'Body' };
 
 export function planRestore(input: PlanInput): RestorePlan {
-  const itemsById: Index = new Map(input.items.map((i) => [i.originalId, i]));
+  const items = new Map(input.items.map((i) => [i.originalId, i]));
   // A document re-created from several versions: the oldest version makes the new document,
   // the later ones are added to it.
   const documents = new Map<string, string>();
@@ -142,8 +147,8 @@ export function planRestore(input: PlanInput): RestorePlan {
     const document = item.version.fields.ContentDocumentId;
     if (typeof document === 'string' && !documents.has(document)) documents.set(document, item.originalId);
   }
-  documentsOf.set(itemsById, documents);
-  const records = input.items.map((item) => planRecord(input, item, itemsById));
+  const index: Index = { items, documents };
+  const records = input.items.map((item) => planRecord(input, item, index));
   skipAutomaticLinks(records, input, documents);
   const byId = new Map(records.map((r) => [r.originalId, r]));
   // A record whose parent is expected to fail cannot be created either: say so in the dry run.
@@ -175,7 +180,7 @@ export function planRestore(input: PlanInput): RestorePlan {
   return { records, objectOrder: orderObjects(records, input) };
 }
 
-function planRecord(input: PlanInput, item: RestoreItem, itemsById: Index): PlannedRecord {
+function planRecord(input: PlanInput, item: RestoreItem, index: Index): PlannedRecord {
   const plan: PlannedRecord = {
     objectName: item.objectName,
     originalId: item.originalId,
@@ -207,7 +212,7 @@ function planRecord(input: PlanInput, item: RestoreItem, itemsById: Index): Plan
       plan.reason = { statusCode: 'EXISTS', message: 'The parent is in the org; it is left as it is.' };
       return plan;
     }
-    diffInto(plan, input, item, describe, desired, live, itemsById);
+    diffInto(plan, input, item, describe, desired, live, index);
     if (plan.changedFields.length === 0) {
       plan.reason = { statusCode: 'UNCHANGED', message: found.by === 'id' ? 'The record in the org already has the backed-up values.' : `Already restored as ${live.id}, with the backed-up values.` };
       return plan;
@@ -233,7 +238,7 @@ function planRecord(input: PlanInput, item: RestoreItem, itemsById: Index): Plan
     plan.targetId = live.id;
     // A file comes back from the Recycle Bin through its document, with every version.
     plan.undeleteId = item.objectName === 'ContentVersion' && typeof live.fields.ContentDocumentId === 'string' ? live.fields.ContentDocumentId : live.id;
-    if (item.role !== 'parent') diffInto(plan, input, item, describe, desired, live, itemsById);
+    if (item.role !== 'parent') diffInto(plan, input, item, describe, desired, live, index);
     return plan;
   }
 
@@ -242,7 +247,7 @@ function planRecord(input: PlanInput, item: RestoreItem, itemsById: Index): Plan
   for (const [name, value] of desired) {
     const field = fieldOf(describe, name);
     if (!field?.createable) continue;
-    const written = translate(plan, input, item, field, value, itemsById, true);
+    const written = translate(plan, input, item, field, value, index, true);
     if (written !== undefined && written !== null) plan.values[name] = written;
   }
   // Salesforce reports a bad picklist value before a missing required value.
@@ -291,13 +296,13 @@ function fieldOf(describe: ObjectDescription, name: string): FieldSummary | unde
 }
 
 /** Sets the update values of an existing record: the writable fields whose values differ. */
-function diffInto(plan: PlannedRecord, input: PlanInput, item: RestoreItem, describe: ObjectDescription, desired: Map<string, unknown>, live: LiveRecord, itemsById: Index): void {
+function diffInto(plan: PlannedRecord, input: PlanInput, item: RestoreItem, describe: ObjectDescription, desired: Map<string, unknown>, live: LiveRecord, index: Index): void {
   for (const [name, value] of desired) {
     const field = fieldOf(describe, name);
     if (!field) continue;
     if (!field.updateable) continue;
     if ((value === null || value === undefined) && !input.options.writeNulls && !input.options.overrides.some((o) => o.field === name && o.template === null)) continue;
-    const written = translate(plan, input, item, field, value, itemsById, false);
+    const written = translate(plan, input, item, field, value, index, false);
     if (written === undefined) continue;
     const pending = plan.pendingRefs.some((r) => r.field === name);
     if (!pending && sameValue(field, written, live.fields[name])) continue;
@@ -313,23 +318,23 @@ function diffInto(plan: PlannedRecord, input: PlanInput, item: RestoreItem, desc
  * record types per the options, numbers and text fit to the field's current type. Undefined:
  * leave the field out.
  */
-function translate(plan: PlannedRecord, input: PlanInput, item: RestoreItem, field: FieldSummary, value: unknown, itemsById: Index, creating: boolean): unknown {
+function translate(plan: PlannedRecord, input: PlanInput, item: RestoreItem, field: FieldSummary, value: unknown, index: Index, creating: boolean): unknown {
   if (value === null || value === undefined) return value;
   if (field.type === 'reference') {
     const id = String(value);
     if (!isRecordId(id)) return value;
     if (field.name === 'RecordTypeId') return recordType(plan, input, item, id);
     if (field.referenceTo.includes('User') && id.startsWith('005')) return user(plan, input, field, id, creating);
-    if (itemsById.has(id)) {
+    if (index.items.has(id)) {
+      // In the org already (or in its Recycle Bin: undeletes run before any other write).
       const target = input.live.get(id)?.record;
-      if (target && !target.isDeleted) return target.id;
-      if (target?.isDeleted) return target.id;
+      if (target) return target.id;
       plan.pendingRefs.push({ field: field.name, originalId: id, atCreate: !field.nillable || field.masterDetail || !field.updateable });
       return undefined;
     }
     const ref = input.references.get(id);
     if (ref?.state === 'live') return ref.id;
-    const version = field.referenceTo.includes('ContentDocument') ? documentsOf.get(itemsById)?.get(id) : undefined;
+    const version = field.referenceTo.includes('ContentDocument') ? index.documents.get(id) : undefined;
     if (version === item.originalId) return undefined;
     const anchor = version ? input.live.get(version)?.record : undefined;
     if (anchor && !anchor.isDeleted && typeof anchor.fields.ContentDocumentId === 'string') return anchor.fields.ContentDocumentId;

@@ -3,11 +3,11 @@
  * their children down to M levels, found in the vault (the org may no longer have them), each at
  * the version that fits the selection (as of the same time, or the latest).
  */
-import { describeFromRaw } from '../core/describe.ts';
 import type { ObjectDescription } from '../core/org-client.ts';
 import { isRecordId } from '../core/vault.ts';
 import type { RecordVersion } from '../core/vault.ts';
 import type { SchemaStore, VersionStore } from '../store/port.ts';
+import { currentSchema } from './select.ts';
 import type { SelectedVersion } from './select.ts';
 
 export interface RestoreItem {
@@ -201,11 +201,7 @@ export class SchemaCache {
   get(objectName: string): Promise<ObjectDescription | undefined> {
     let found = this.cache.get(objectName);
     if (!found) {
-      found = (async () => {
-        const history = await this.store.schemaHistory(this.orgId, objectName);
-        const current = history.find((s) => s.validTo === null) ?? history[history.length - 1];
-        return current ? describeFromRaw(await this.store.getSchema(this.orgId, current.schemaId)) : undefined;
-      })();
+      found = currentSchema(this.store, this.orgId, objectName);
       this.cache.set(objectName, found);
     }
     return found;

@@ -2,6 +2,7 @@
  * The restore report: one row per record from the journal, with the cause and fix of each status
  * code, and the per-object summary `orgvault logs` shows for a restore run.
  */
+import { stringify } from 'csv-stringify/sync';
 import { statusCodeHelp } from '../core/status-codes.ts';
 import type { ObjectRun, RestoreOutcome, RestoreResult, RunStatus } from '../core/vault.ts';
 import type { RestoreJournal } from '../store/port.ts';
@@ -102,4 +103,12 @@ export function objectRunsOf(runId: string, rows: readonly RestoreReportRow[]): 
       counters: { records: list.length, created: counts.Created, updated: counts.Updated, undeleted: counts.Undeleted, skipped: counts.Skipped, failed: counts.Failed },
     };
   });
+}
+
+const REPORT_COLUMNS = ['object', 'originalId', 'newId', 'outcome', 'statusCode', 'message', 'cause', 'fix'] as const;
+
+/** The report as CSV with a header row, for a spreadsheet; `warnings` adds the values not restored. */
+export function reportCsv(rows: readonly RestoreReportRow[], options: { warnings?: boolean } = {}): string {
+  const columns: string[] = [...REPORT_COLUMNS, ...(options.warnings ? ['warnings'] : [])];
+  return stringify(rows.map((r) => ({ ...r, warnings: r.warnings.join(' | ') })), { header: true, columns });
 }

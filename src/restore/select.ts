@@ -6,7 +6,7 @@
  */
 import { describeFromRaw } from '../core/describe.ts';
 import { UsageError } from '../core/errors.ts';
-import type { FieldSummary } from '../core/org-client.ts';
+import type { FieldSummary, ObjectDescription } from '../core/org-client.ts';
 import type { ChangeType, RecordVersion } from '../core/vault.ts';
 import type { SchemaStore, VersionStore } from '../store/port.ts';
 import { matches, parseCondition, parseLogic } from './filters.ts';
@@ -41,12 +41,18 @@ export interface SelectedVersion {
   matched: RecordVersion;
 }
 
-/** The fields of the object as last backed up, to check filters against. */
-export async function schemaFields(store: SchemaStore, orgId: string, objectName: string): Promise<FieldSummary[]> {
+/** The object's describe as last backed up, if the vault holds one. */
+export async function currentSchema(store: SchemaStore, orgId: string, objectName: string): Promise<ObjectDescription | undefined> {
   const history = await store.schemaHistory(orgId, objectName);
   const current = history.find((s) => s.validTo === null) ?? history[history.length - 1];
-  if (!current) throw new UsageError(`No backup of ${objectName} in this vault for that org: check the object's API name, or back it up first (\`orgvault status\` lists the objects).`);
-  return describeFromRaw(await store.getSchema(orgId, current.schemaId)).fields;
+  return current ? describeFromRaw(await store.getSchema(orgId, current.schemaId)) : undefined;
+}
+
+/** The fields of the object as last backed up, to check filters against. */
+export async function schemaFields(store: SchemaStore, orgId: string, objectName: string): Promise<FieldSummary[]> {
+  const schema = await currentSchema(store, orgId, objectName);
+  if (!schema) throw new UsageError(`No backup of ${objectName} in this vault for that org: check the object's API name, or back it up first (\`orgvault status\` lists the objects).`);
+  return schema.fields;
 }
 
 /** The selected versions, one per record, in record ID order. */

@@ -157,7 +157,9 @@ describe('restoring records', () => {
     // Every version of the purged file is back, in the one new document.
     for (const original of purgedFiles) assert.equal((await rest('GET', `/sobjects/ContentVersion/${newIdOf(first, original)}`)).ContentDocumentId, recreated.ContentDocumentId);
     // Polymorphic lookups: restored activities point at the new records.
-    for (const activity of first.results.filter((r) => (r.object === 'Task' || r.object === 'Event') && r.outcome === 'Created')) {
+    const activities = first.results.filter((r) => (r.object === 'Task' || r.object === 'Event') && r.outcome === 'Created');
+    assert.ok(activities.length > 0, 'the account had activities to restore');
+    for (const activity of activities) {
       const what = (await rest('GET', `/sobjects/${activity.object}/${activity.newId}`)).WhatId;
       assert.ok(first.results.some((r) => r.newId === what && r.originalId !== what), `${activity.object} ${activity.originalId} points at a restored record (${String(what)})`);
     }

@@ -8,7 +8,7 @@ import type { ObjectDescription } from '../../src/core/org-client.ts';
 import type { RecordVersion } from '../../src/core/vault.ts';
 import type { LiveRecord } from '../../src/restore/live.ts';
 import { Masker, parseMaskRule } from '../../src/restore/masking.ts';
-import { planRestore } from '../../src/restore/plan.ts';
+import { DEFAULT_PLAN_OPTIONS, planRestore } from '../../src/restore/plan.ts';
 import type { PlanInput, PlanOptions } from '../../src/restore/plan.ts';
 import type { RestoreItem } from '../../src/restore/related.ts';
 
@@ -60,7 +60,7 @@ const INVOICE = object('Invoice__c', [
   { name: 'Amount__c', type: 'currency', ...writable },
 ]);
 
-const OPTIONS: PlanOptions = { overwriteNewer: false, writeNulls: false, overrides: [], inactiveOwner: { kind: 'fail' }, missingRecordType: { kind: 'fail' }, masks: [] };
+const OPTIONS: PlanOptions = DEFAULT_PLAN_OPTIONS;
 
 function version(objectName: string, recordId: string, fields: Record<string, unknown>, at = 1_000, isDeleted = false): RecordVersion {
   return { recordId, objectName, systemModstamp: at, changeType: isDeleted ? 'deleted' : 'updated', isDeleted, lastModifiedById: ACTIVE, fields: { Id: recordId, OwnerId: ACTIVE, ...fields }, seq: 1, capturedAt: at, runId: 'r', schemaId: null };

@@ -34,7 +34,7 @@ export function registerDemoCommand(program: Command): void {
       const { runBackup, resolveSettings, statusReport, jobLog } = await import('../../backup/index.ts');
       const { backupProgress } = await import('../progress.ts');
       const { addOrgToVault, connectToOrg } = await import('../vault-session.ts');
-      const { runRestore, selectVersions } = await import('../../restore/index.ts');
+      const { DEFAULT_PLAN_OPTIONS, runRestore, selectVersions } = await import('../../restore/index.ts');
       const json = Boolean(options.json);
       const say = (line = ''): void => {
         process.stderr.write(`${line}\n`);
@@ -110,7 +110,7 @@ export function registerDemoCommand(program: Command): void {
                 parents: 0,
                 children: 1,
                 dryRun: false,
-                plan: { overwriteNewer: false, writeNulls: false, overrides: [], inactiveOwner: { kind: 'fail' }, missingRecordType: { kind: 'default' }, masks: [] },
+                plan: { ...DEFAULT_PLAN_OPTIONS, missingRecordType: { kind: 'default' } },
                 allowDuplicates: false,
                 bulkThreshold: 2000,
                 matchOn: {},

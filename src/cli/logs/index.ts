@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { jobLog, listJobs } from '../../backup/index.ts';
 import type { RunLogView } from '../../backup/index.ts';
-import { restoreRecords } from '../../restore/index.ts';
+import { reportCsv, restoreRecords } from '../../restore/index.ts';
 import type { RestoreReportRow } from '../../restore/index.ts';
 import { UsageError } from '../../core/errors.ts';
 import { table } from '../format.ts';
@@ -82,8 +82,7 @@ async function printRestoreLog(options: GlobalOptions, flags: { errors?: boolean
   const records = flags.errors ? all.filter((r) => r.outcome === 'Failed') : all;
   if (flags.csv) {
     const path = resolve(flags.csv);
-    const columns = ['object', 'originalId', 'newId', 'outcome', 'statusCode', 'message', 'cause', 'fix'];
-    await writeFile(path, stringify(records.map((r) => ({ ...r, newId: r.newId ?? '', statusCode: r.statusCode ?? '', message: r.message ?? '', cause: r.cause ?? '', fix: r.fix ?? '' })), { header: true, columns }));
+    await writeFile(path, reportCsv(records));
     warn(`Wrote ${records.length} record(s) to ${path}`);
   }
   const failed = records.filter((r) => r.outcome === 'Failed');

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { ExitCode, UsageError } from '../../core/errors.ts';
 import { CHANGE_TYPES } from '../../core/vault.ts';
-import { gatherRelated, resumeRestore, runRestore, selectVersions } from '../../restore/index.ts';
+import { gatherRelated, reportCsv, resumeRestore, runRestore, selectVersions } from '../../restore/index.ts';
 import type { RestoreEvent, RestoreReport } from '../../restore/index.ts';
 import type { Vault } from '../../store/vault.ts';
 import { table } from '../format.ts';
@@ -165,16 +165,8 @@ function progress(): (event: RestoreEvent) => void {
   };
 }
 
-const REPORT_COLUMNS = ['object', 'originalId', 'newId', 'outcome', 'statusCode', 'message', 'cause', 'fix'] as const;
-
 async function writeReport(file: string, report: RestoreReport): Promise<void> {
-  const csvCell = (v: unknown): string => {
-    const text = v === null || v === undefined ? '' : String(v);
-    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  const body = file.toLowerCase().endsWith('.json')
-    ? `${JSON.stringify(report, null, 2)}\n`
-    : `${[REPORT_COLUMNS.join(','), ...report.results.map((r) => REPORT_COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`;
+  const body = file.toLowerCase().endsWith('.json') ? `${JSON.stringify(report, null, 2)}\n` : reportCsv(report.results);
   try {
     await writeFile(file, body, { mode: 0o600 });
   } catch (error) {

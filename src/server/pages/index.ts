@@ -5,17 +5,16 @@
  * and the restore wizard.
  */
 import type { Context, Next } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { deleteCookie, getCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import { isAllowed } from '../../core/users.ts';
 import type { Action } from '../../core/users.ts';
-import { sessionUser, signIn, signOut } from '../../users/index.ts';
+import { sessionUser, signOut } from '../../users/index.ts';
 import type { SignInThrottle } from '../../users/index.ts';
 import type { ServerApp } from '../app.ts';
-import { clientAddress } from '../client-address.ts';
 import type { ServerDeps, ServerEnv } from '../context.ts';
 import type { BackgroundBackups } from '../jobs.ts';
-import { SESSION_COOKIE, SESSION_TTL_MS } from '../routes/session.ts';
+import { SESSION_COOKIE, signInRequest } from '../sign-in.ts';
 import { page } from './layout.ts';
 import type { Html } from './layout.ts';
 import { registerOrgPages } from './orgs.ts';
@@ -78,16 +77,11 @@ export function registerPages(app: ServerApp, deps: ServerDeps, backups: Backgro
     const name = typeof form.name === 'string' ? form.name : '';
     const password = typeof form.password === 'string' ? form.password : '';
     const next = safeNext(typeof form.next === 'string' ? form.next : '/');
-    const key = `${name.toLowerCase()}|${clientAddress(c, deps.trustProxy)}`;
-    const wait = throttle.blocked(key);
-    if (wait > 0) return c.html(loginPage(next, `Too many failed sign-ins; try again in ${Math.ceil(wait / 60_000)} minute(s).`), 429);
-    const signedIn = name && password ? await signIn(users, name, password, { ttlMs: SESSION_TTL_MS }) : undefined;
-    if (!signedIn) {
-      throttle.failed(key);
-      return c.html(loginPage(next, 'Wrong user name or password.'), 401);
+    const answer = await signInRequest(c, deps, throttle, name, password);
+    if (!answer.ok) {
+      const wait = answer.throttledMs;
+      return c.html(loginPage(next, wait > 0 ? `Too many failed sign-ins; try again in ${Math.ceil(wait / 60_000)} minute(s).` : 'Wrong user name or password.'), wait > 0 ? 429 : 401);
     }
-    throttle.succeeded(key);
-    setCookie(c, SESSION_COOKIE, signedIn.cookie, { httpOnly: true, sameSite: 'Strict', secure: deps.secureCookies, path: '/', maxAge: SESSION_TTL_MS / 1000 });
     return c.redirect(next, 303);
   });
   app.post('/logout', async (c) => {

@@ -4,7 +4,7 @@ import { stringify } from 'csv-stringify/sync';
 import { streamSSE } from 'hono/streaming';
 import { jobLog, listJobs } from '../../backup/index.ts';
 import { UsageError } from '../../core/errors.ts';
-import { restoreRecords } from '../../restore/index.ts';
+import { reportCsv, restoreRecords } from '../../restore/index.ts';
 import type { ServerApp } from '../app.ts';
 import { NotFoundError, requireAction } from '../app.ts';
 import type { ServerDeps } from '../context.ts';
@@ -82,7 +82,7 @@ export function registerRunRoutes(app: ServerApp, deps: ServerDeps): void {
       const { id } = c.req.valid('param');
       const log = await logOf(deps, id, c.req.valid('query').errors === 'true');
       const csv = log.records
-        ? stringify(log.records.map((r) => ({ ...r, warnings: r.warnings.join(' | ') })), { header: true, columns: ['object', 'originalId', 'newId', 'outcome', 'statusCode', 'message', 'cause', 'fix', 'warnings'] })
+        ? reportCsv(log.records, { warnings: true })
         : stringify(log.objects.map((o) => ({ object: o.name, status: o.status, statusCode: o.statusCode ?? '', message: o.message ?? '', cause: o.cause ?? '', fix: o.fix ?? '', ...o.counters })), { header: true });
       c.header('Content-Disposition', `attachment; filename="orgvault-${log.kind}-${id}.csv"`);
       return c.body(csv, 200, { 'Content-Type': 'text/csv; charset=utf-8' });

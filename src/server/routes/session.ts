@@ -1,15 +1,13 @@
 /** Signing in and out: a session cookie (HttpOnly, SameSite=Strict) and the CSRF token changes must echo. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { signIn, signOut } from '../../users/index.ts';
+import { deleteCookie, getCookie } from 'hono/cookie';
+import { signOut } from '../../users/index.ts';
 import type { SignInThrottle } from '../../users/index.ts';
 import type { ServerApp } from '../app.ts';
 import type { ServerDeps } from '../context.ts';
-import { clientAddress } from '../client-address.ts';
+import { SESSION_COOKIE, signInRequest } from '../sign-in.ts';
 import { ERROR_RESPONSES, jsonResponse } from './shared.ts';
 
-export const SESSION_COOKIE = 'orgvault_session';
-export const SESSION_TTL_MS = 12 * 3600_000;
 
 export function registerSessionRoutes(app: ServerApp, deps: ServerDeps, throttle: SignInThrottle): void {
   const users = { store: deps.store, now: deps.now, actor: 'http' };
@@ -24,20 +22,13 @@ export function registerSessionRoutes(app: ServerApp, deps: ServerDeps, throttle
     }),
     async (c) => {
       const { name, password } = c.req.valid('json');
-      const key = `${name.toLowerCase()}|${clientAddress(c, deps.trustProxy)}`;
-      const wait = throttle.blocked(key);
-      if (wait > 0) {
-        c.header('Retry-After', String(Math.ceil(wait / 1000)));
-        return c.json({ error: 'TOO_MANY_ATTEMPTS', message: `Too many failed sign-ins for ${name} from this address; try again in ${Math.ceil(wait / 60_000)} minute(s).` }, 429);
+      const answer = await signInRequest(c, deps, throttle, name, password);
+      if (!answer.ok && answer.throttledMs > 0) {
+        c.header('Retry-After', String(Math.ceil(answer.throttledMs / 1000)));
+        return c.json({ error: 'TOO_MANY_ATTEMPTS', message: `Too many failed sign-ins for ${name} from this address; try again in ${Math.ceil(answer.throttledMs / 60_000)} minute(s).` }, 429);
       }
-      const signedIn = await signIn(users, name, password, { ttlMs: SESSION_TTL_MS });
-      if (!signedIn) {
-        throttle.failed(key);
-        return c.json({ error: 'INVALID_CREDENTIALS', message: 'Wrong user name or password.' }, 401);
-      }
-      throttle.succeeded(key);
-      setCookie(c, SESSION_COOKIE, signedIn.cookie, { httpOnly: true, sameSite: 'Strict', secure: deps.secureCookies, path: '/', maxAge: SESSION_TTL_MS / 1000 });
-      return c.json({ user: signedIn.user, csrfToken: signedIn.session.csrfToken }, 200);
+      if (!answer.ok) return c.json({ error: 'INVALID_CREDENTIALS', message: 'Wrong user name or password.' }, 401);
+      return c.json({ user: answer.user, csrfToken: answer.csrfToken }, 200);
     },
   );
 
