@@ -13,6 +13,8 @@ import { emulatorBulkBench } from './emulator-bulk.ts';
 import { vaultBench } from './vault.ts';
 import { backupBench } from './backup.ts';
 import { restoreBench } from './restore.ts';
+import { searchBench } from './search.ts';
+import { exportBench } from './export.ts';
 
 export interface BenchOptions {
   scale: number;
@@ -25,6 +27,8 @@ const benches: Record<string, (options: BenchOptions) => Promise<BenchSection>> 
   vault: vaultBench,
   backup: backupBench,
   restore: restoreBench,
+  search: searchBench,
+  export: exportBench,
 };
 
 const { values, positionals } = parseArgs({ options: { scale: { type: 'string', default: '1000000' } }, allowPositionals: true });

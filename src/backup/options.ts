@@ -4,6 +4,8 @@
  * with a UsageError naming the setting and what it accepts.
  */
 import { UsageError } from '../core/errors.ts';
+import { parseDataLakeTarget } from '../export/data-lake.ts';
+import type { DataLakeTarget } from '../export/data-lake.ts';
 
 /** GRAX's backup modes. */
 export type BackupMode = 'objects-and-files' | 'objects-only' | 'files-paused' | 'paused';
@@ -37,6 +39,11 @@ export interface BackupSettings {
    * fields to the next describe.
    */
   describeMaxAgeMs: number;
+  /**
+   * The continuous data lake: after each run, the versions it captured also go to this folder as
+   * Parquet files partitioned by org, object and day (src/export/data-lake.ts). null: off.
+   */
+  dataLake: DataLakeTarget | null;
 }
 
 export const DEFAULT_SETTINGS: Readonly<BackupSettings> = {
@@ -53,6 +60,7 @@ export const DEFAULT_SETTINGS: Readonly<BackupSettings> = {
   deletedCheckIntervalMs: 24 * 3_600_000,
   reconcileIntervalMs: 30 * 24 * 3_600_000,
   describeMaxAgeMs: 0,
+  dataLake: null,
 };
 
 /**
@@ -93,6 +101,9 @@ function assign(settings: BackupSettings, key: keyof BackupSettings, value: unkn
     case 'apiBudgetShare':
       if (typeof value !== 'number' || !(value > 0 && value <= 1)) throw new UsageError(`"apiBudgetShare" is a share of the daily API limit above 0 and at most 1 (0.5 is half); got ${JSON.stringify(value)}.`);
       settings.apiBudgetShare = value;
+      return;
+    case 'dataLake':
+      settings.dataLake = parseDataLakeTarget(value);
       return;
     default:
       if (typeof value !== 'number' || !Number.isInteger(value) || value < (key === 'concurrency' ? 1 : 0)) {

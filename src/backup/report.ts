@@ -6,7 +6,7 @@ import { UsageError } from '../core/errors.ts';
 import { statusCodeHelp } from '../core/status-codes.ts';
 import { isRecordId } from '../core/vault.ts';
 import type { ChangeType, ObjectState, ObjectStatus, OrgRegistration, Run, RunStatus } from '../core/vault.ts';
-import type { FileCatalog, ObjectStateStore, RunLog, VersionStore } from '../store/port.ts';
+import type { ArchiveStore, FileCatalog, ObjectStateStore, RunLog, VersionStore } from '../store/port.ts';
 
 /** The org's status, as GRAX names them. */
 export type OrgStatus = 'Backfilling' | 'Behind' | 'Running Continuously' | 'Paused' | 'Error' | 'Never backed up';
@@ -31,13 +31,15 @@ export interface StatusObject {
   lastBackupAt: string | null;
   statusCode: string | null;
   reason: string | null;
+  /** Records an archive deleted from Salesforce (kept in the vault) and not restored since. */
+  archived: number;
 }
 
 export interface StatusReport {
   org: string;
   orgId: string;
   status: OrgStatus;
-  totals: { records: number; versions: number; files: number; fileBytes: number; objects: number; objectsBackedUp: number };
+  totals: { records: number; versions: number; files: number; fileBytes: number; objects: number; objectsBackedUp: number; archived: number };
   /** From the first backup run's start to the last run's end. */
   covered: { from: string | null; to: string | null };
   lastRun: { runId: string; status: RunStatus; startedAt: string; endedAt: string | null; message: string | null } | null;
@@ -47,13 +49,14 @@ export interface StatusReport {
 const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 /** The status page of one org. */
-export async function statusReport(store: ObjectStateStore & RunLog & VersionStore & FileCatalog, org: OrgRegistration): Promise<StatusReport> {
+export async function statusReport(store: ObjectStateStore & RunLog & VersionStore & FileCatalog & Pick<ArchiveStore, 'countArchived'>, org: OrgRegistration): Promise<StatusReport> {
   const states = await store.getObjectStates(org.orgId);
   const runs = await store.listRuns({ orgId: org.orgId, kind: 'backup' });
   const lastRun = runs.find((r) => r.status !== 'Skipped');
   const first = runs[runs.length - 1];
   const counted = await store.countVersions(org.orgId);
   const files = await store.countFiles(org.orgId);
+  const archived = await store.countArchived(org.orgId);
   const running = lastRun?.status === 'Running';
   const objects = states.map((s) => ({
     name: s.objectName,
@@ -64,6 +67,7 @@ export async function statusReport(store: ObjectStateStore & RunLog & VersionSto
     lastBackupAt: iso(s.lastBackupAt),
     statusCode: s.statusCode,
     reason: s.reason,
+    archived: archived.get(s.objectName) ?? 0,
   }));
   return {
     org: org.name,
@@ -76,6 +80,7 @@ export async function statusReport(store: ObjectStateStore & RunLog & VersionSto
       fileBytes: files.bytes,
       objects: states.length,
       objectsBackedUp: states.filter((s) => s.backfilledAt !== null).length,
+      archived: [...archived.values()].reduce((n, k) => n + k, 0),
     },
     covered: { from: iso(first?.startedAt), to: iso(lastRun?.endedAt) },
     lastRun: lastRun ? { runId: lastRun.runId, status: lastRun.status, startedAt: iso(lastRun.startedAt)!, endedAt: iso(lastRun.endedAt), message: lastRun.message } : null,
@@ -95,8 +100,22 @@ export interface HistoryEntry {
   fields: Record<string, unknown>;
 }
 
-/** Every version of one record, newest first, each with what changed from the one before. */
-export async function recordHistory(store: VersionStore, org: OrgRegistration, recordId: string): Promise<{ recordId: string; objectName: string | null; versions: HistoryEntry[] }> {
+/** The archive that deleted a record from Salesforce, as its history shows it. */
+export interface HistoryArchive {
+  runId: string;
+  archivedAt: string;
+  /** The version the archive confirmed in the vault before deleting. */
+  systemModstamp: string;
+  /** Seen live again since (undeleted and backed up, or re-created by a restore). */
+  restored: boolean;
+}
+
+/** Every version of one record, newest first, each with what changed from the one before, and its archive if any. */
+export async function recordHistory(
+  store: VersionStore & Pick<ArchiveStore, 'archivedRecords'>,
+  org: OrgRegistration,
+  recordId: string,
+): Promise<{ recordId: string; objectName: string | null; versions: HistoryEntry[]; archived: HistoryArchive | null }> {
   if (!isRecordId(recordId)) throw new UsageError(`"${recordId}" is not a Salesforce record ID (15 or 18 letters and digits).`);
   const versions = await store.versionsOf(org.orgId, recordId);
   const entries = versions.map((v, i) => {
@@ -113,7 +132,9 @@ export async function recordHistory(store: VersionStore, org: OrgRegistration, r
       fields: v.fields,
     };
   });
-  return { recordId, objectName: versions[0]?.objectName ?? null, versions: entries };
+  const mark = (await store.archivedRecords(org.orgId, [recordId])).get(recordId);
+  const archived = mark ? { runId: mark.runId, archivedAt: iso(mark.archivedAt)!, systemModstamp: iso(mark.systemModstamp)!, restored: mark.restored } : null;
+  return { recordId, objectName: versions[0]?.objectName ?? null, versions: entries, archived };
 }
 
 /** Fields whose values differ between two versions (including fields added or dropped). */

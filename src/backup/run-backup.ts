@@ -10,6 +10,7 @@ import { describeFromRaw } from '../core/describe.ts';
 import { parseSalesforceDatetime } from '../core/time.ts';
 import type { BatchedQueryResult, ObjectDescription, OrgClient, ObjectSummary } from '../core/org-client.ts';
 import type { ObjectRun, ObjectState, ObjectStatus, OrgRegistration, Run, RunStatus } from '../core/vault.ts';
+import { feedDataLake } from '../export/data-lake.ts';
 import { LockHeldError } from '../store/port.ts';
 import type { BlobStore, FileCatalog, LockManager, ObjectStateStore, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
 import { captureMissingBodies, captureObject } from './capture-object.ts';
@@ -111,7 +112,9 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   try {
     await failInterruptedRuns(deps.store, org.orgId, now());
     await deps.store.createRun(run);
-    const result = await backupWithLock(deps, request, run, emit, now);
+    let result = await backupWithLock(deps, request, run, emit, now);
+    // Once the objects are stored: a data lake that cannot be written never costs the backup.
+    if (settings.dataLake) result = await feedDataLake(deps.store, settings.dataLake, { orgId: org.orgId, runId, startedAt: run.startedAt, now: now() }, result, (message) => emit({ type: 'notice', message }));
     await deps.store.updateRun(runId, { status: result.status, endedAt: now(), counters: result.counters, message: result.message });
     return result;
   } catch (error) {

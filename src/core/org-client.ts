@@ -207,6 +207,12 @@ export interface OrgClient {
   /** Undeletes records from the Recycle Bin (SOAP `undelete`, 200 a call): one result per ID, in order. */
   undeleteRecords(recordIds: readonly string[]): Promise<RecordWriteResult[]>;
   /**
+   * Deletes records into the Recycle Bin through sObject Collections (200 IDs a call, allOrNone
+   * false; Salesforce cascades to master-detail children): one result per ID, in order. A record
+   * already deleted fails with ENTITY_IS_DELETED. A whole call that fails raises SalesforceApiError.
+   */
+  deleteRecords(recordIds: readonly string[]): Promise<RecordWriteResult[]>;
+  /**
    * Creates or updates records through one Bulk API 2.0 ingest job: values written as CSV with
    * the types of `fields`, null as `#N/A`; the job's successful and failed results are matched
    * back to the records, so one result per record, in order. A job that fails as a whole raises

@@ -81,6 +81,22 @@ const CODES: Readonly<Record<string, StatusCodeHelp>> = {
   FILE_NOT_IN_VAULT: { cause: 'The backup holds the file record but not its body.', fix: 'Turn on file backup (and raise the size limit), back up again, then restore.' },
   INVALID_TYPE: { cause: 'The object is not in the org written to, or the API user cannot see it.', fix: "Create the object (deploy its metadata) or give the API user access, then run the restore again." },
   FILE_DOWNLOAD_FAILED: { cause: 'A file body could not be downloaded.', fix: 'The next run tries again. Check that the API user can see the file (Query All Files).' },
+  // Export: a file body the vault could not give.
+  FILE_UNREADABLE: { cause: 'A file body the vault refers to is missing from the blob store or damaged, so the export left it out.', fix: 'Run `orgvault verify --read-data` to find every damaged body, back the object up again, then export again.' },
+  // Archive: why a record was not deleted from Salesforce.
+  NOT_BACKED_UP: { cause: 'The vault holds no version of the record, so deleting it from Salesforce would lose it.', fix: 'Back up the object (`orgvault backup --object NAME`), then archive again.' },
+  CHANGED_SINCE_BACKUP: { cause: "The record changed in the org after the last backup: the vault's latest version is not the record as it is now.", fix: 'Run a backup first, then archive again.' },
+  HAS_CHILDREN: { cause: 'The record has children that Salesforce deletes with it (master-detail, cascades).', fix: 'Archive with --children to take them along (each is checked in the vault too).' },
+  DELETE_BLOCKED: {
+    cause: "Records point at it through a restricted lookup: Salesforce refuses its delete, or deletes them with it, depending on the API user's rights.",
+    fix: 'Name their object to archive them with it (--children Case), or archive them first.',
+  },
+  CHILDREN_UNREADABLE: { cause: "The record's children could not be read, so they could not be checked in the vault.", fix: 'Give the API user Read on the child object and its lookup field, then archive again.' },
+  HIERARCHY_REFUSED: { cause: 'Another record of the same hierarchy (its parent or a child) is not safely in the vault; a hierarchy is archived whole or not at all.', fix: 'Back up, then archive again.' },
+  ARCHIVE_HELD: { cause: 'Some selected records were refused, and an archive deletes nothing while any is, unless told to.', fix: 'Back up and archive again, or archive with --skip-unsafe to delete the safe ones.' },
+  CHILD_NOT_DELETED: { cause: 'A child of the record could not be deleted, so the record stays in the org with it.', fix: "Fix the child's failure (its row says why), then archive again." },
+  PARENT_NOT_DELETED: { cause: 'The record goes with its parent (a cascade), whose delete failed.', fix: "Fix the parent's failure (its row says why), then archive again." },
+  DELETE_FAILED: { cause: 'Salesforce refused the delete: other records still refer to this one (a restricted lookup), or the object cannot be deleted.', fix: 'Archive the records that refer to it too (--children), or remove the references, then archive again.' },
 };
 
 /** The cause and the fix for a status code; a generic answer for codes not in the table. */

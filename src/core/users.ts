@@ -8,17 +8,19 @@ export const ROLES = ['administrator', 'backup-operator', 'restore-operator', 'v
 export type Role = (typeof ROLES)[number];
 
 /** What a request does, for the role check. */
-export const ACTIONS = ['view', 'backup', 'restore', 'settings', 'orgs', 'users'] as const;
+export const ACTIONS = ['view', 'backup', 'restore', 'settings', 'orgs', 'users', 'archive', 'export'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /**
  * The role matrix. Everyone signed in may view; backup operators start backups; restore
- * operators compare, dry-run and restore; only administrators change settings, orgs and users.
+ * operators compare, dry-run and restore; both operators export (it hands records out in bulk,
+ * so viewers may not); only administrators change settings, orgs and users,
+ * and archive (delete records from Salesforce once they are safe in the vault).
  */
 const ALLOWED: Readonly<Record<Role, readonly Action[]>> = {
-  administrator: ['view', 'backup', 'restore', 'settings', 'orgs', 'users'],
-  'backup-operator': ['view', 'backup'],
-  'restore-operator': ['view', 'restore'],
+  administrator: ['view', 'backup', 'restore', 'settings', 'orgs', 'users', 'archive', 'export'],
+  'backup-operator': ['view', 'backup', 'export'],
+  'restore-operator': ['view', 'restore', 'export'],
   viewer: ['view'],
 };
 

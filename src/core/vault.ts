@@ -83,7 +83,7 @@ export interface ObjectState {
   details?: Record<string, unknown>;
 }
 
-export type RunKind = 'backup' | 'restore' | 'export' | 'compare' | 'verify' | 'archive' | 'purge' | 'metadata';
+export type RunKind = 'backup' | 'restore' | 'export' | 'compare' | 'verify' | 'archive' | 'purge' | 'metadata' | 'forget' | 'prune';
 export type RunStatus = 'Running' | 'Succeeded' | 'CompletedWithErrors' | 'Failed' | 'Skipped' | 'Cancelled';
 
 export interface Run {
@@ -154,6 +154,69 @@ export interface RestoreStep {
   originalIds: string[];
   startedAt: number;
   completedAt: number | null;
+}
+
+/**
+ * What an archive did with one record. `Ready`: a dry run found it safe to delete; `Refused`: not
+ * safely in the vault, so never sent; `Skipped`: safe, but left in the org because a record of
+ * its hierarchy was refused or failed (or, without --skip-unsafe, because any record was refused).
+ */
+export type ArchiveOutcome = 'Deleted' | 'Failed' | 'Refused' | 'Skipped' | 'Ready';
+
+/** A record an archive step deletes: sent itself, or deleted by Salesforce with the one it hangs from. */
+export interface ArchiveStepRecord {
+  objectName: string;
+  recordId: string;
+  /** The live SystemModstamp the vault's latest version was confirmed to equal. */
+  systemModstamp: number;
+  /** The record it was selected through (a child's parent), null for a selected record. */
+  via: string | null;
+  /** The record whose delete takes this one with it (a cascade), null when sent itself. */
+  cascadeOf: string | null;
+}
+
+/**
+ * A batch of deletes an archive is about to send, journaled (durably) before it is sent and
+ * completed with its results: a step left uncompleted is one a crash interrupted, settled against
+ * the org on resume. `plan` steps hold records decided without a delete (refused, skipped, a dry run).
+ */
+export interface ArchiveStep {
+  runId: string;
+  /** Unique within the run, in the order steps were taken. */
+  stepId: string;
+  objectName: string;
+  action: 'plan' | 'delete';
+  records: ArchiveStepRecord[];
+  startedAt: number;
+  completedAt: number | null;
+}
+
+/** One record's row of an archive report. */
+export interface ArchiveResult {
+  objectName: string;
+  recordId: string;
+  outcome: ArchiveOutcome;
+  /** Salesforce's status code (or orgvault's: NOT_BACKED_UP, CHANGED_SINCE_BACKUP…). */
+  statusCode: string | null;
+  /** Salesforce's message may quote field values, so it is sealed at rest. */
+  message: string | null;
+  /** The record this one was selected through (a child's parent), null for a selected record. */
+  via: string | null;
+  /** The SystemModstamp the vault holds it at; null when the vault has no version. */
+  systemModstamp: number | null;
+  stepId: string;
+}
+
+/** A record an archive deleted from Salesforce, kept in the vault. */
+export interface ArchivedRecord {
+  objectName: string;
+  recordId: string;
+  runId: string;
+  archivedAt: number;
+  /** The version the archive confirmed in the vault before deleting. */
+  systemModstamp: number;
+  /** Seen live again since: backed up undeleted, or re-created under a new ID by a restore. */
+  restored: boolean;
 }
 
 export interface AuditEntry {

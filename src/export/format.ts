@@ -3,6 +3,22 @@
  * case reads the vault, decides the columns from each object's describe and streams records in
  * batches; a format only turns them into bytes on a sink, so memory stays flat whatever the size
  * and a new format is one file.
+ *
+ * Notes for format authors (helper A, who writes the use case, to helper B, who writes Parquet):
+ * - `columns` are the object's current describe fields (Id first, then describe order; compound
+ *   address/location and base64 fields left out), then, when `allVersions` is true, the version
+ *   columns `VERSION_COLUMNS` of `./columns.ts`: `_version_seq` (type `long`), `_system_modstamp`
+ *   and `_captured_at` (`datetime`), `_change_type` (`string`, length 16), `_is_deleted`
+ *   (`boolean`), `_run_id` (`string`, length 36). `columnValue(record, column)` in `./columns.ts`
+ *   gives any column's value (version columns from `record.version`; datetimes as ISO-8601 text).
+ * - Values are JSON as Salesforce returned them: datetimes `2024-03-17T16:21:26.000+0000`,
+ *   dates `2024-03-17`, times `10:20:30.000Z`, numbers, booleans, strings, null. `./values.ts`
+ *   has the shared conversions (`datetimeMs`, `isoDatetime`, `plainNumber`).
+ * - A sink may be a zip, whose entries are written one after another: end a file (and await its
+ *   'finish') before creating the next. A sink refuses a second file while one is still open.
+ * - Paths are relative and `/`-separated; folders are created as needed. Object files sit at the
+ *   top (`Account.csv`, `Account.sql`); file bodies under `files/`; `manifest.json` is the use
+ *   case's own. `allVersions` is also true for the "changed since" scopes (they export versions).
  */
 import type { Writable } from 'node:stream';
 import type { ChangeType } from '../core/vault.ts';

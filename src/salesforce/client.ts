@@ -51,6 +51,7 @@ function client(http: OrgHttp, tuning: BulkTuning): OrgClient {
     createRecords: (objectName, records, writeOptions) => writes.createRecords(http, objectName, records, writeOptions),
     updateRecords: (objectName, records, writeOptions) => writes.updateRecords(http, objectName, records, writeOptions),
     undeleteRecords: (recordIds) => writes.undeleteRecords(http, recordIds),
+    deleteRecords: (recordIds) => writes.deleteRecords(http, recordIds),
     ingest: (objectName, operation, records, fields) => ingest(http, tuning, objectName, operation, records, fields),
     createWithBody: (upload, writeOptions) => writes.createWithBody(http, upload, writeOptions),
     usage: () => http.usage(),

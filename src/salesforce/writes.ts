@@ -1,5 +1,5 @@
 /**
- * Record writes of the port: creates and updates through sObject Collections, undeletes through
+ * Record writes of the port: creates, updates and deletes through sObject Collections, undeletes through
  * the SOAP Partner API (REST has no undelete), and one record with its file body as a multipart
  * insert. Per-record failures are results, in the order the records were given; only a failure of
  * a whole call raises SalesforceApiError. Creates are never sent twice once they may have reached
@@ -52,6 +52,27 @@ async function writeCollection(http: OrgHttp, method: 'POST' | 'PATCH', objectNa
       throw new SalesforceApiError('UNEXPECTED_RESPONSE', `sObject Collections answered ${Array.isArray(answer) ? answer.length : 'no'} results for ${chunk.length} ${objectName} records`);
     }
     for (const saved of answer) results.push(saveResult(saved));
+  }
+  return results;
+}
+
+/**
+ * Deletes through sObject Collections: `DELETE /composite/sobjects?ids=…&allOrNone=false`, 200 IDs
+ * a call (18 characters each, so the URL stays far below Salesforce's 16,384-character limit).
+ * A delete sent twice is refused per record the second time (ENTITY_IS_DELETED), never doubled,
+ * so it is retried like a read.
+ */
+export async function deleteRecords(http: OrgHttp, recordIds: readonly string[]): Promise<RecordWriteResult[]> {
+  const results: RecordWriteResult[] = [];
+  for (let at = 0; at < recordIds.length; at += RECORDS_PER_CALL) {
+    const ids = recordIds.slice(at, at + RECORDS_PER_CALL);
+    const query = new URLSearchParams({ ids: ids.join(','), allOrNone: 'false' });
+    const answer = await http.json<SaveResult[]>('DELETE', http.dataPath(`/composite/sobjects?${query.toString()}`));
+    if (!Array.isArray(answer) || answer.length !== ids.length) {
+      throw new SalesforceApiError('UNEXPECTED_RESPONSE', `sObject Collections answered ${Array.isArray(answer) ? answer.length : 'no'} results for ${ids.length} deletes`);
+    }
+    // A failed delete's result may carry no ID: the one sent stands for it.
+    answer.forEach((saved, i) => results.push(saveResult({ ...saved, id: saved.id ?? ids[i]! })));
   }
   return results;
 }

@@ -13,9 +13,13 @@ import { LockHeldError } from '../store/port.ts';
 import { SignInThrottle, sessionUser, tokenUser } from '../users/index.ts';
 import type { Caller, ServerDeps, ServerEnv } from './context.ts';
 import { BackgroundBackups } from './jobs.ts';
+import { registerArchiveRoutes } from './routes/archive.ts';
 import { registerOrgRoutes } from './routes/orgs.ts';
+import { registerExportRoutes } from './routes/exports.ts';
 import { registerRestoreRoutes } from './routes/restores.ts';
+import { registerRetentionRoutes } from './routes/retention.ts';
 import { registerRunRoutes } from './routes/runs.ts';
+import { registerSearchRoutes } from './routes/search.ts';
 import { registerSessionRoutes } from './routes/session.ts';
 import { SESSION_COOKIE } from './sign-in.ts';
 import { registerUserRoutes } from './routes/users.ts';
@@ -63,7 +67,11 @@ export function createServerApp(deps: ServerDeps): ServerApp {
   const backups = new BackgroundBackups(deps);
   registerOrgRoutes(app, deps, backups);
   registerRunRoutes(app, deps);
+  registerSearchRoutes(app, deps);
   registerRestoreRoutes(app, deps);
+  registerRetentionRoutes(app, deps);
+  registerExportRoutes(app, deps);
+  registerArchiveRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerPages(app, deps, backups, throttle);
 
@@ -91,6 +99,8 @@ const ACTION_WORDS: Record<Action, string> = {
   settings: 'change settings',
   orgs: 'connect or remove orgs',
   users: 'manage users',
+  archive: 'archive records (delete them from Salesforce)',
+  export: 'export backed-up records',
 };
 
 /** orgvault's errors as HTTP answers: what the caller did wrong is a 4xx naming it. */

@@ -23,6 +23,8 @@ export interface ServerDeps {
   trustProxy: boolean;
   /** How often a run's event stream looks for changes (default one second). */
   eventIntervalMs?: number;
+  /** Where exports started from the API or the dashboard are written, a folder per run (`<vault>/exports`); none: only zip downloads. */
+  exportsDir?: string;
 }
 
 /** Who is calling: through a browser session (CSRF-checked) or an API token. */

@@ -8,6 +8,9 @@
  */
 import { OrgvaultError } from '../core/errors.ts';
 import type {
+  ArchiveResult,
+  ArchiveStep,
+  ArchivedRecord,
   AuditEntry,
   FileRef,
   IdMapping,
@@ -154,6 +157,30 @@ export interface RestoreJournal {
   restoreResults(runId: string): Promise<RestoreResult[]>;
 }
 
+/**
+ * The archive journal (steps journaled before their deletes are sent, completed with per-record
+ * results) and the marks of archived records, which search, history and status read.
+ */
+export interface ArchiveStore {
+  /** Durably records a step before its deletes are sent. */
+  beginArchiveStep(step: ArchiveStep): Promise<void>;
+  /**
+   * In one durable transaction: the step's results, an archive mark for each `Deleted` one (under
+   * `orgId`, replacing an older mark of the record), and the step marked completed.
+   */
+  completeArchiveStep(orgId: string, runId: string, stepId: string, completedAt: number, results: ArchiveResult[]): Promise<void>;
+  /** The run's steps in the order they were begun. */
+  archiveSteps(runId: string): Promise<ArchiveStep[]>;
+  /** The run's results in the order they were stored. */
+  archiveResults(runId: string): Promise<ArchiveResult[]>;
+  /** The marks of those of `recordIds` an archive deleted (restored ones included, flagged). */
+  archivedRecords(orgId: string, recordIds: readonly string[]): Promise<Map<string, ArchivedRecord>>;
+  /** Records archived and not restored since, per object. */
+  countArchived(orgId: string): Promise<Map<string, number>>;
+  /** IDs of the records archived (by one run, of one object), in ID order; restored ones only when asked. */
+  archivedIds(orgId: string, filter?: { objectName?: string; runId?: string; includeRestored?: boolean }): Promise<string[]>;
+}
+
 /** Local users of the HTTP API, their browser sessions and API tokens (secrets stored hashed). */
 export interface UserStore {
   /** Adds a user, or replaces the one of that name. */
@@ -190,6 +217,12 @@ export interface LockManager {
    * holder stopped heartbeating for `staleAfterMs` (a crashed process) is taken over.
    */
   acquireOrgLock(orgId: string, owner: string, options?: { staleAfterMs?: number }): Promise<OrgLock>;
+  /**
+   * Takes the vault's exclusive lock (prune, purge): refused (LockHeldError) while any org's writer
+   * lock is held or another process holds it; while it is held, acquireOrgLock refuses. Readers
+   * never take it.
+   */
+  acquireVaultLock(owner: string, options?: { staleAfterMs?: number }): Promise<OrgLock>;
 }
 
 /** Raw access to sealed record packs, for `verify --read-data`. */
@@ -202,6 +235,186 @@ export interface PackReader {
   danglingVersions(): Promise<number>;
 }
 
+/** A version in a record's chain, without its fields: what a retention policy is evaluated on. */
+export interface ChainVersion {
+  seq: number;
+  systemModstamp: number;
+  isDeleted: boolean;
+}
+
+/** A file version of a record, without its name: what the file rule of a retention policy sees. */
+export interface ChainFile {
+  field: string;
+  systemModstamp: number;
+  address: string;
+  size: number;
+}
+
+/** A record's history as retention sees it. */
+export interface RecordChain {
+  recordId: string;
+  /** Newest first, in chain order (the first is the head, the record's latest version). */
+  versions: ChainVersion[];
+  /** Every file version stored for the record, in no particular order. */
+  files: ChainFile[];
+}
+
+/** What `forget` removes from one record. */
+export interface ForgetRecord {
+  recordId: string;
+  /** The head the decision was made against: a record whose head moved since is left alone. */
+  headSeq: number;
+  /** Every version and file of the record goes (a deleted record past its keep period). */
+  wholeRecord: boolean;
+  /** Versions to remove; the head never is, unless `wholeRecord`. */
+  seqs: readonly number[];
+  /** File versions to remove. */
+  files: readonly { field: string; systemModstamp: number }[];
+}
+
+export interface ForgetOutcome {
+  versions: number;
+  records: number;
+  files: number;
+  /** Records left alone because they changed after the decision was made. */
+  skipped: number;
+}
+
+/** How full the packs are: what a repack would rewrite and drop. */
+export interface PackUsage {
+  packs: number;
+  /** Packs no version refers to any more: deleted whole. */
+  emptyPacks: number;
+  /** Packs some of whose payloads nothing refers to: rewritten. */
+  partialPacks: number;
+  payloads: number;
+  unusedPayloads: number;
+  /** Sealed bytes of the empty packs, plus the unused share of the partial ones (an estimate). */
+  reclaimableBytes: number;
+}
+
+export interface RepackOutcome {
+  packsBefore: number;
+  packsAfter: number;
+  packsDeleted: number;
+  packsRewritten: number;
+  packsWritten: number;
+  payloadsMoved: number;
+  payloadsDropped: number;
+  sealedBytesBefore: number;
+  sealedBytesAfter: number;
+  /** Packs left as they were because they do not open or do not match their hashes (see verify). */
+  damagedPacks: string[];
+}
+
+export interface PurgeOutcome {
+  records: number;
+  versions: number;
+  files: number;
+  /** Blob addresses the purged files used that no file row refers to any more: to delete. */
+  orphanedAddresses: string[];
+  idMappings: number;
+  /** Restore and archive results whose sealed message (which may quote values) was erased. */
+  messagesErased: number;
+  searchEntries: number;
+  archiveMarks: number;
+  repack: RepackOutcome;
+}
+
+/** The size of the catalog, in bytes of pages. */
+export interface CatalogSize {
+  bytes: number;
+  freeBytes: number;
+}
+
+/**
+ * What retention (`forget`), `prune` and `purge` need of the catalog. Removal keeps the vault
+ * consistent: chains re-linked, heads and counts right, packs rewritten so that sealed bytes
+ * nothing refers to are really gone.
+ */
+export interface RetentionStore {
+  /** An object's records with their chains and files, in pages, in record ID order (only `recordIds` when given). */
+  recordChains(orgId: string, objectName: string, options?: { recordIds?: readonly string[] }): AsyncIterable<RecordChain[]>;
+  /** Removes versions and file versions of records in one transaction, re-linking chains and updating heads and counts. */
+  forgetVersions(orgId: string, objectName: string, records: readonly ForgetRecord[]): Promise<ForgetOutcome>;
+  packUsage(): Promise<PackUsage>;
+  /**
+   * Rewrites every pack holding payloads nothing refers to: the referenced payloads are copied
+   * into new packs and their versions and heads re-pointed, the old packs deleted, in one
+   * transaction per group of packs. With `secureDelete`, SQLite overwrites what it frees.
+   */
+  repackPacks(options?: { secureDelete?: boolean; onProgress?: (packsDone: number) => void }): Promise<RepackOutcome>;
+  /**
+   * Removes every trace of records in one durable transaction with SQLite's secure_delete: versions,
+   * heads, file rows, ID mappings naming them, search entries and archive marks, and the messages
+   * of restore and archive results about them; the packs that held their payloads are rewritten.
+   */
+  purgeRecords(orgId: string, objectName: string, recordIds: readonly string[]): Promise<PurgeOutcome>;
+  /** Makes every commit so far durable: before deleting what the catalog no longer refers to. */
+  syncCatalog(): Promise<void>;
+  catalogSize(): Promise<CatalogSize>;
+  /**
+   * Gives freed pages back to the filesystem: `PRAGMA incremental_vacuum` (the first time, a
+   * VACUUM switches the catalog to incremental auto-vacuum), or with `full` a VACUUM that rewrites
+   * every page; then a WAL checkpoint. Returns the sizes before and after.
+   */
+  compactCatalog(options?: { full?: boolean }): Promise<{ before: CatalogSize; after: CatalogSize; vacuumed: boolean; walPending: boolean }>;
+}
+
+/** A record that may match a search: the index holds every term's token for it (in some version). */
+export interface SearchCandidate {
+  objectName: string;
+  recordId: string;
+  /** The SystemModstamp of the record's latest version. */
+  headModstamp: number;
+  /** Whether the record's latest version is a delete. */
+  isDeleted: boolean;
+}
+
+export interface SearchCandidateQuery {
+  orgId: string;
+  /** Every term must be in the record; a term is satisfied by any of its tokens (src/core/search-text.ts). */
+  terms: readonly (readonly string[])[];
+  /** Only these objects (API names as stored); all when absent. */
+  objectNames?: readonly string[];
+  /** Only records whose latest version is a delete. */
+  deletedOnly?: boolean;
+  /** Only records whose latest version is at or after this SystemModstamp. */
+  modifiedFrom?: number;
+}
+
+export interface SearchCandidates {
+  /** Records whose index entries hold every term, before the filters. */
+  count: number;
+  /** Those that pass the filters, latest first, read as they are consumed. */
+  candidates: AsyncIterable<SearchCandidate>;
+}
+
+export interface SearchIndexStats {
+  /** Records in the index. */
+  records: number;
+  /** Versions written but not yet indexed (a crash, or a vault from before the index). */
+  pendingVersions: number;
+}
+
+/**
+ * The keyed blind index of search tokens: per record, the keyed hash of every token any of its
+ * versions held, never the token. The store indexes each batch it writes as part of
+ * writeVersions; catchUpSearchIndex indexes what a crash or an older orgvault left unindexed.
+ */
+export interface SearchIndex {
+  /** Indexes every version not yet indexed, in chunks of one transaction each; returns how many. */
+  catchUpSearchIndex(options?: { onProgress?: (done: number, total: number) => void }): Promise<{ versions: number }>;
+  /**
+   * The records of an org that may match, latest first (by their latest version's SystemModstamp),
+   * read as they are consumed: a search that stops after its results reads no further.
+   */
+  openSearchCandidates(query: SearchCandidateQuery): Promise<SearchCandidates>;
+  /** Every candidate at once, latest first (openSearchCandidates, read to the end). */
+  searchCandidates(query: SearchCandidateQuery): Promise<SearchCandidate[]>;
+  searchIndexStats(): Promise<SearchIndexStats>;
+}
+
 /** The whole catalog port. An adapter implements all of it; use cases ask for the parts they use. */
 export interface VaultStore
   extends OrgCatalog,
@@ -212,10 +425,13 @@ export interface VaultStore
     ObjectStateStore,
     IdMappingStore,
     RestoreJournal,
+    ArchiveStore,
     UserStore,
     AuditLog,
     LockManager,
-    PackReader {
+    PackReader,
+    RetentionStore,
+    SearchIndex {
   close(): Promise<void>;
 }
 
@@ -233,6 +449,8 @@ export interface BlobStore {
   /** Every stored address, for verify (orphans) and prune. */
   list(): AsyncIterable<string>;
   delete(address: string): Promise<void>;
+  /** The bytes a stored body takes (sealed), or undefined when it is not stored. */
+  size(address: string): Promise<number | undefined>;
 }
 
 /** Another process holds an org's writer lock. */
@@ -241,7 +459,8 @@ export class LockHeldError extends OrgvaultError {
     readonly orgId: string,
     readonly holder: string,
     readonly since: number,
+    message?: string,
   ) {
-    super('LOCK_HELD', `Another orgvault process (${holder}) is writing to org ${orgId} since ${new Date(since).toISOString()}; try again when it finishes.`);
+    super('LOCK_HELD', message ?? `Another orgvault process (${holder}) is writing to org ${orgId} since ${new Date(since).toISOString()}; try again when it finishes.`);
   }
 }

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { ApiTokenRecord, SessionRecord, UserRecord } from '../../src/core/users.ts';
-import type { ChangeType, IdMapping, ObjectState, RecordVersion, RestoreResult, RestoreStep, Run, VersionInput } from '../../src/core/vault.ts';
+import type { ArchiveResult, ArchiveStep, ChangeType, IdMapping, ObjectState, RecordVersion, RestoreResult, RestoreStep, Run, VersionInput } from '../../src/core/vault.ts';
+import { queryTerms } from '../../src/core/search-text.ts';
 import { IntegrityError } from '../../src/crypto/errors.ts';
 import { deriveKeyring } from '../../src/crypto/keys.ts';
 import type { Keyring } from '../../src/crypto/keys.ts';
@@ -649,6 +650,118 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
       });
     });
 
+    describe('archive journal and marks', () => {
+      const A1 = '001000000000001AAA';
+      const A2 = '001000000000002AAA';
+      const C1 = '003000000000001AAA';
+      const archiveStep = (runId: string, stepId: string, extra: Partial<ArchiveStep> = {}): ArchiveStep => ({
+        runId,
+        stepId,
+        objectName: 'Account',
+        action: 'delete',
+        records: [
+          { objectName: 'Account', recordId: A1, systemModstamp: T, via: null, cascadeOf: null },
+          { objectName: 'Contact', recordId: C1, systemModstamp: T + MINUTE, via: A1, cascadeOf: A1 },
+        ],
+        startedAt: T,
+        completedAt: null,
+        ...extra,
+      });
+      const archived = (stepId: string, recordId: string, extra: Partial<ArchiveResult> = {}): ArchiveResult => ({
+        objectName: 'Account',
+        recordId,
+        outcome: 'Deleted',
+        statusCode: null,
+        message: null,
+        via: null,
+        systemModstamp: T,
+        stepId,
+        ...extra,
+      });
+
+      withStore('steps are listed in begin order with their records; durable', async (opened) => {
+        const { store } = opened;
+        assert.deepEqual(await store.archiveSteps('archive-1'), []);
+        await store.beginArchiveStep(archiveStep('archive-1', 's2', { action: 'plan', records: [] }));
+        await store.beginArchiveStep(archiveStep('archive-1', 's1'));
+        await store.beginArchiveStep(archiveStep('archive-2', 's1'));
+        await assert.rejects(store.beginArchiveStep(archiveStep('archive-1', 's1')), (e: Error & { code?: string }) => e.code === 'ARCHIVE_STEP_EXISTS');
+        await assert.rejects(store.beginArchiveStep(archiveStep('archive-1', 's3', { completedAt: T })), (e: Error & { code?: string }) => e.code === 'ARCHIVE_STEP_COMPLETED');
+        await store.completeArchiveStep(ORG, 'archive-1', 's2', T + MINUTE, []);
+        const expected = [archiveStep('archive-1', 's2', { action: 'plan', records: [], completedAt: T + MINUTE }), archiveStep('archive-1', 's1')];
+        assert.deepEqual(await store.archiveSteps('archive-1'), expected);
+        assert.deepEqual(await (await opened.reopen()).archiveSteps('archive-1'), expected);
+      });
+
+      withStore('results round-trip with sealed messages; deleted records are marked with their step, once', async (opened) => {
+        const secret = `Your attempt to delete Quillfeather Ventures ${randomBytes(6).toString('hex')} could not be completed`;
+        const { store } = opened;
+        await store.beginArchiveStep(archiveStep('archive-1', 's1'));
+        const results = [
+          archived('s1', A1),
+          archived('s1', C1, { objectName: 'Contact', via: A1, systemModstamp: T + MINUTE, message: 'Deleted with Account (cascade). ✓' }),
+          archived('s1', A2, { outcome: 'Failed', statusCode: 'DELETE_FAILED', message: secret }),
+        ];
+        await store.completeArchiveStep(ORG, 'archive-1', 's1', T + 2 * MINUTE, results);
+        assert.deepEqual(await store.archiveResults('archive-1'), results);
+        const marks = await store.archivedRecords(ORG, [A1, A2, C1, A1]);
+        assert.deepEqual(
+          [...marks.values()].sort((a, b) => a.recordId.localeCompare(b.recordId)),
+          [
+            { objectName: 'Account', recordId: A1, runId: 'archive-1', archivedAt: T + 2 * MINUTE, systemModstamp: T, restored: false },
+            { objectName: 'Contact', recordId: C1, runId: 'archive-1', archivedAt: T + 2 * MINUTE, systemModstamp: T + MINUTE, restored: false },
+          ],
+        );
+        assert.deepEqual(await store.archivedRecords(OTHER_ORG, [A1]), new Map());
+        assert.deepEqual(await store.countArchived(ORG), new Map([['Account', 1], ['Contact', 1]]));
+        assert.deepEqual(await store.archivedIds(ORG), [A1, C1]);
+        assert.deepEqual(await store.archivedIds(ORG, { objectName: 'Contact' }), [C1]);
+        assert.deepEqual(await store.archivedIds(ORG, { runId: 'archive-2' }), []);
+
+        await assert.rejects(store.completeArchiveStep(ORG, 'archive-1', 's1', T + 3 * MINUTE, []), (e: Error & { code?: string }) => e.code === 'ARCHIVE_STEP_COMPLETED');
+        await assert.rejects(store.completeArchiveStep(ORG, 'archive-1', 'nope', T, []), (e: Error & { code?: string }) => e.code === 'ARCHIVE_STEP_NOT_FOUND');
+        await store.beginArchiveStep(archiveStep('archive-2', 's1'));
+        await assert.rejects(store.completeArchiveStep(ORG, 'archive-2', 's1', T, [archived('s9', A1)]), (e: Error & { code?: string }) => e.code === 'ARCHIVE_STEP_MISMATCH');
+        await assert.rejects(store.completeArchiveStep(ORG, 'archive-2', 's1', T, [archived('s1', A2, { systemModstamp: null })]), (e: Error & { code?: string }) => e.code === 'ARCHIVE_MARK_INCOMPLETE');
+        assert.deepEqual((await store.archiveSteps('archive-2'))[0]?.completedAt, null, 'a refused completion writes nothing');
+        // Archived again by a later run (after a restore): the mark names the later run.
+        await store.completeArchiveStep(ORG, 'archive-2', 's1', T + 9 * MINUTE, [archived('s1', A1, { systemModstamp: T + 8 * MINUTE })]);
+        assert.deepEqual((await store.archivedRecords(ORG, [A1])).get(A1), { objectName: 'Account', recordId: A1, runId: 'archive-2', archivedAt: T + 9 * MINUTE, systemModstamp: T + 8 * MINUTE, restored: false });
+
+        if (opened.storedBytes) {
+          const bytes = await opened.storedBytes();
+          assert.ok(bytes.includes('DELETE_FAILED'), 'status codes are stored in clear');
+          assert.equal(bytes.includes('Quillfeather'), false, 'an archive message is stored in clear');
+        }
+        await assert.rejects((await opened.reopen({ keyring: newKeyring() })).archiveResults('archive-1'), IntegrityError);
+      });
+
+      withStore('an archived record counts as restored once seen live again, or re-created under a new ID', async ({ store }) => {
+        const write = (recordId: string, at: number, changeType: ChangeType): Promise<unknown> => store.writeVersions(batch([version(recordId, at, changeType, { Name: recordId })]));
+        await write(A1, T, 'created');
+        await write(A2, T, 'created');
+        await store.beginArchiveStep(archiveStep('archive-1', 's1'));
+        await store.completeArchiveStep(ORG, 'archive-1', 's1', T + MINUTE, [archived('s1', A1), archived('s1', A2)]);
+        // The next backup records the deletions: still archived.
+        await write(A1, T + MINUTE, 'deleted');
+        await write(A2, T + MINUTE, 'deleted');
+        assert.deepEqual(await store.countArchived(ORG), new Map([['Account', 2]]));
+        // A1 is undeleted and backed up again; A2 is re-created under a new ID by a restore.
+        await write(A1, T + 5 * MINUTE, 'undeleted');
+        await store.putIdMappings(ORG, [{ objectName: 'Account', oldId: A2, newId: '001000000000009AAA', runId: 'restore-1', createdAt: T + 6 * MINUTE }]);
+        assert.deepEqual(
+          [...(await store.archivedRecords(ORG, [A1, A2])).values()].map((m) => [m.recordId, m.restored]).sort(),
+          [
+            [A1, true],
+            [A2, true],
+          ],
+        );
+        assert.deepEqual(await store.countArchived(ORG), new Map());
+        assert.deepEqual(await store.archivedIds(ORG), []);
+        assert.deepEqual(await store.archivedIds(ORG, { includeRestored: true }), [A1, A2]);
+      });
+    });
+
     describe('schema store', () => {
       withStore('a describe is stored once; a new one closes the old interval', async ({ store }) => {
         const v1 = { name: 'Account', fields: [{ name: 'Id', type: 'id' }, { name: 'Name', type: 'string', length: 255 }] };
@@ -751,6 +864,43 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
         for (const other of packs.slice(1)) await opened.store.checkPack(other);
         const store = await opened.reopen();
         await assert.rejects(store.versionAsOf(ORG, 'Account', ids[0]!, T + 1000), IntegrityError);
+      });
+    });
+
+    describe('search index', () => {
+      const ids = (found: { recordId: string }[]): string[] => found.map((c) => c.recordId);
+      withStore('offers the records whose versions hold every word, latest first, with their filters; never a word in clear', async (opened) => {
+        const A = '001000000000001AAA';
+        const B = '001000000000002AAA';
+        const C = '003000000000001AAA';
+        await opened.store.writeVersions(batch([version(A, T, 'created', { Name: 'Acme Anvilworks' }), version(B, T + MINUTE, 'created', { Name: 'Roadrunner Acme' })]));
+        await opened.store.writeVersions(batch([version(A, T + 5 * MINUTE, 'updated', { Name: 'Acme Rocketsleds' }), version(B, T + 6 * MINUTE, 'deleted', { Name: 'Roadrunner Acme' })], { runId: 'run-2' }));
+        await opened.store.writeVersions(batch([version(C, T + 2 * MINUTE, 'created', { LastName: 'Coyote', Email: 'wile@acme.example' })], { objectName: 'Contact' }));
+        await opened.store.writeVersions(batch([version(A, T, 'created', { Name: 'Acme Anvilworks' })], { orgId: OTHER_ORG }));
+        const find = (text: string, extra: Record<string, unknown> = {}) => opened.store.searchCandidates({ orgId: ORG, terms: queryTerms(text), ...extra });
+        assert.deepEqual(ids(await find('acme')), [B, A, C]);
+        // A token of any version: the search use case verifies which version holds it.
+        assert.deepEqual(ids(await find('anvilworks')), [A]);
+        assert.deepEqual(ids(await find('acme roadrunner')), [B]);
+        assert.deepEqual(ids(await find('acme coyote nothing')), []);
+        assert.deepEqual(ids(await find('acme', { objectNames: ['Contact'] })), [C]);
+        assert.deepEqual(ids(await find('acme', { deletedOnly: true })), [B]);
+        assert.deepEqual(ids(await find('acme', { modifiedFrom: T + 5 * MINUTE })), [B, A]);
+        const [b] = await find('roadrunner');
+        assert.deepEqual(b, { objectName: 'Account', recordId: B, headModstamp: T + 6 * MINUTE, isDeleted: true });
+        const opening = await opened.store.openSearchCandidates({ orgId: ORG, terms: queryTerms('acme') });
+        assert.equal(opening.count, 3);
+        assert.deepEqual(ids(await collect(opening.candidates)), [B, A, C]);
+        // Each org's words are its own.
+        assert.deepEqual(ids(await opened.store.searchCandidates({ orgId: OTHER_ORG, terms: queryTerms('acme') })), [A]);
+        assert.deepEqual(await opened.store.catchUpSearchIndex(), { versions: 0 });
+        assert.deepEqual(await opened.store.searchIndexStats(), { records: 4, pendingVersions: 0 });
+        if (opened.storedBytes) {
+          const bytes = await opened.storedBytes();
+          for (const word of ['anvilworks', 'Anvilworks', 'rocketsleds', 'roadrunner', 'coyote', 'wile@acme.example']) assert.ok(!bytes.includes(Buffer.from(word)), `${word} is not stored in clear`);
+        }
+        const reopened = await opened.reopen();
+        assert.deepEqual(ids(await reopened.searchCandidates({ orgId: ORG, terms: queryTerms('rocketsleds') })), [A]);
       });
     });
 

@@ -3,6 +3,7 @@
  * with progress on stderr and the run's outcome on stdout. Exit 0 when every object is caught up,
  * 1 when some ended in error or were left behind, 3 when the run failed.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { runBackup, resolveSettings, storedSettings, BACKUP_MODES } from '../../backup/index.ts';
@@ -26,6 +27,7 @@ interface BackupFlags {
   bulkThreshold?: string;
   concurrency?: string;
   reconcile?: boolean;
+  dataLake?: string | false;
 }
 
 
@@ -45,6 +47,8 @@ export function registerBackupCommand(program: Command): void {
     .option('--bulk-threshold <records>', 'read objects with at least this many records through Bulk API 2.0')
     .option('--concurrency <n>', 'objects captured side by side')
     .option('--reconcile', 'also compare every record ID with the org, to catch deletes older than getDeleted reaches')
+    .option('--data-lake <folder>', "also write the run's new versions to this data lake folder, as Parquet partitioned by org, object and day (overrides the org's setting)")
+    .option('--no-data-lake', "do not write to the org's data lake this run")
     .action(async (flags: BackupFlags, command: Command) => {
       const options = globalOptions(command);
       const overrides = {
@@ -57,6 +61,7 @@ export function registerBackupCommand(program: Command): void {
         apiBudgetShare: flags.apiBudget === undefined ? undefined : parseShare(flags.apiBudget),
         bulkThreshold: flags.bulkThreshold === undefined ? undefined : parseWhole('--bulk-threshold', flags.bulkThreshold, 0),
         concurrency: flags.concurrency === undefined ? undefined : parseWhole('--concurrency', flags.concurrency, 1),
+        dataLake: typeof flags.dataLake === 'string' ? { folder: resolve(flags.dataLake) } : flags.dataLake === false ? null : undefined,
       };
       const result = await withVault(command, async (vault) => {
         const org = await requireOrg(vault, flags.org);
@@ -107,6 +112,7 @@ function summaryLines(result: BackupResult): string[] {
     `Run ${result.runId}: ${result.status}`,
     ...(result.message ? [result.message] : []),
     `  ${c.records ?? 0} records read, ${c.versions ?? 0} new versions, ${c.files ?? 0} files, ${c.deletes ?? 0} deletes found; ${result.apiCalls} API calls`,
+    ...(c.dataLakeFiles !== undefined ? [`  data lake: ${c.dataLakeVersions ?? 0} versions written in ${c.dataLakeFiles} Parquet files`] : []),
     `  ${captured.length} objects checked, ${skipped.length} not backed up (${countBy(skipped.map((o) => o.status))})`,
     ...result.objects.filter((o) => o.statusCode && o.status !== 'Excluded' && o.status !== 'Unsupported').map((o) => `  ${o.name}: ${o.status} ${o.statusCode}: ${o.message ?? ''}`),
     'See `orgvault status` for the objects table and `orgvault logs ' + result.runId + '` for the full log.',

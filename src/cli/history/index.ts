@@ -21,6 +21,13 @@ export function registerHistoryCommand(program: Command): void {
           ? [`No version of ${recordId} in the vault. Check the ID and the org, or back the object up first.`]
           : [
               `${history.objectName} ${recordId}: ${history.versions.length} version(s)`,
+              ...(history.archived
+                ? [
+                    history.archived.restored
+                      ? `Archived by run ${history.archived.runId} at ${history.archived.archivedAt}, restored since.`
+                      : `Archived by run ${history.archived.runId} at ${history.archived.archivedAt}: deleted from Salesforce, kept here (restore with \`orgvault restore --object ${history.objectName} --id ${recordId}\`).`,
+                  ]
+                : []),
               ...history.versions.flatMap((v, i) => [
                 `${v.systemModstamp}  ${v.changeType.padEnd(10)} captured ${v.capturedAt} by run ${v.runId}`,
                 `    ${i === history.versions.length - 1 ? 'first version' : `changed: ${v.changedFields.join(', ') || '(no field values: a touch)'}`}`,

@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { ExitCode, UsageError } from '../../core/errors.ts';
 import { CHANGE_TYPES } from '../../core/vault.ts';
+import { archivedIdsFor } from '../../archive/index.ts';
 import { gatherRelated, reportCsv, resumeRestore, runRestore, selectVersions } from '../../restore/index.ts';
 import type { RestoreEvent, RestoreReport } from '../../restore/index.ts';
 import type { Vault } from '../../store/vault.ts';
@@ -54,6 +55,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--target-org <name>', 'restore into this other connected org (a sandbox) instead')
     .option('--mask <object.field=kind>', 'anonymise this field consistently: first-name, last-name, name, email, phone, company, street, text, null, or a template with {hash} (repeat)', repeat)
     .option('--report <file>', 'write the per-record report to this file (.json, else CSV)')
+    .option('--archived [runId]', 'only records an archive deleted (by this archive run, or by any) and not restored since')
     .option('--resume <runId>', 'finish an interrupted restore')
     .action(async (flags: RestoreFlags, command: Command) => {
       const options = globalOptions(command);
@@ -61,7 +63,7 @@ export function registerRestoreCommand(program: Command): void {
       const parents = levels(flags.parents, '--parents');
       const children = levels(flags.children, '--children');
       if (flags.list) {
-        const listing = await withVault(command, (vault) => list(vault, flags, parents, children), { readonly: true });
+        const listing = await withVault(command, async (vault) => list(vault, await withArchived(vault, flags), parents, children), { readonly: true });
         printResult(options, listing, () => listLines(listing));
         return;
       }
@@ -72,12 +74,21 @@ export function registerRestoreCommand(program: Command): void {
         const maskKey = createHmac('sha256', vault.keyring.indexing).update('orgvault/restore-mask').digest('hex');
         const deps = { store: vault.store, blobs: vault.blobs, client, onEvent: progress() };
         if (flags.resume) return resumeRestore(deps, flags.resume, { org, target, maskKey });
-        return runRestore(deps, await restoreRequestOf(flags, { org, target, maskKey }));
+        return runRestore(deps, await restoreRequestOf(await withArchived(vault, flags), { org, target, maskKey }));
       });
       if (flags.report) await writeReport(flags.report, report);
       printResult(options, report, () => reportLines(report, flags.report));
       process.exitCode = report.status === 'Succeeded' ? ExitCode.Success : ExitCode.CompletedWithErrors;
     });
+}
+
+/** `--archived [RUN]`: the IDs of the archived records become the selection's IDs. */
+async function withArchived(vault: Vault, flags: RestoreFlags): Promise<RestoreFlags> {
+  if (flags.archived === undefined) return flags;
+  if (!flags.object) throw new UsageError('Name the object whose archived records to restore with --object NAME.');
+  if (flags.id?.length || flags.idsFile) throw new UsageError('--archived selects the record IDs itself: give either --archived or --id/--ids-file.');
+  const org = await requireOrg(vault, flags.org);
+  return { ...flags, id: await archivedIdsFor(vault.store, org.orgId, flags.object, typeof flags.archived === 'string' ? flags.archived : undefined) };
 }
 
 interface ListedRecord {

@@ -39,6 +39,8 @@ export interface RestoreFlags {
   mask?: string[];
   report?: string;
   resume?: string;
+  /** `--archived [RUN]`: the records an archive (that run, or any) deleted; resolved by the shell to IDs. */
+  archived?: boolean | string;
 }
 
 /**

@@ -5,6 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { UsageError } from '../../core/errors.ts';
 import type { Vault } from '../../store/vault.ts';
 
@@ -29,6 +30,7 @@ export async function serveVault(vault: Vault, options: ServeOptions, ready: (ur
     maskKey: createHmac('sha256', vault.keyring.indexing).update('orgvault/restore-mask').digest('hex'),
     secureCookies: Boolean(options.tls) || options.secureCookies === true,
     trustProxy: options.trustProxy === true,
+    exportsDir: join(vault.dir, 'exports'),
   });
   const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host, ...(options.tls ? { createServer, serverOptions: options.tls } : {}) });
   await new Promise<void>((resolve, reject) => {

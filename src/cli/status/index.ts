@@ -30,11 +30,21 @@ function lines(report: StatusReport, all: boolean): string[] {
     `Org ${report.org} (${report.orgId}): ${report.status}`,
     `  ${t.records.toLocaleString('en-US')} records, ${t.versions.toLocaleString('en-US')} versions, ${t.files.toLocaleString('en-US')} files (${formatBytes(t.fileBytes)}) in ${t.objectsBackedUp} objects`,
     `  covered: ${report.covered.from ?? '—'} to ${report.covered.to ?? '—'}`,
+    ...(t.archived ? [`  ${t.archived.toLocaleString('en-US')} records archived (deleted from Salesforce, kept in the vault)`] : []),
     report.lastRun ? `  last run: ${report.lastRun.runId} ${report.lastRun.status} at ${report.lastRun.endedAt ?? report.lastRun.startedAt}${report.lastRun.message ? ` (${report.lastRun.message})` : ''}` : '  no backup yet: run `orgvault backup`',
     '',
+    // The Archived column shows once anything was archived.
     ...table(
-      ['Object', 'Status', 'Records', 'Versions', 'Last backup', 'Reason'],
-      shown.map((o) => [o.name, o.status, o.recordCount.toLocaleString('en-US'), o.versionCount.toLocaleString('en-US'), o.lastBackupAt ?? '—', o.statusCode ? `${o.statusCode}${o.reason ? `: ${o.reason}` : ''}` : '']),
+      ['Object', 'Status', 'Records', 'Versions', ...(t.archived ? ['Archived'] : []), 'Last backup', 'Reason'],
+      shown.map((o) => [
+        o.name,
+        o.status,
+        o.recordCount.toLocaleString('en-US'),
+        o.versionCount.toLocaleString('en-US'),
+        ...(t.archived ? [o.archived ? o.archived.toLocaleString('en-US') : ''] : []),
+        o.lastBackupAt ?? '—',
+        o.statusCode ? `${o.statusCode}${o.reason ? `: ${o.reason}` : ''}` : '',
+      ]),
     ),
     ...(hidden ? ['', `${hidden} excluded or unsupported objects not shown; --all lists them with their reasons.`] : []),
   ];

@@ -2,7 +2,7 @@
  * The dashboard: server-rendered pages on the same use cases as the API. Signed in with the same
  * session cookie; every form that changes something carries the session's CSRF token. Pages:
  * organizations, an org's backup dashboard, the job log and a job's page, a record's history,
- * and the restore wizard.
+ * the restore wizard, and archiving.
  */
 import type { Context, Next } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
@@ -17,9 +17,12 @@ import type { BackgroundBackups } from '../jobs.ts';
 import { SESSION_COOKIE, signInRequest } from '../sign-in.ts';
 import { page } from './layout.ts';
 import type { Html } from './layout.ts';
+import { registerArchivePages } from './archive.ts';
 import { registerOrgPages } from './orgs.ts';
+import { registerExportPages } from './exports.ts';
 import { registerRestorePages } from './restore.ts';
 import { registerRunPages } from './runs.ts';
+import { registerSearchPages } from './search.ts';
 import { registerSettingsPages } from './settings.ts';
 
 export interface PageContext {
@@ -93,7 +96,10 @@ export function registerPages(app: ServerApp, deps: ServerDeps, backups: Backgro
 
   registerOrgPages(app, context);
   registerRunPages(app, context);
+  registerSearchPages(app, context);
   registerRestorePages(app, context);
+  registerExportPages(app, context);
+  registerArchivePages(app, context);
   registerSettingsPages(app, context);
 }
 

@@ -30,8 +30,8 @@ h2 { font-size: 1.15rem; margin: 1.5rem 0 .6rem; }
 .banner { padding: .7rem 1rem; border-radius: 6px; margin-bottom: 1rem; font-weight: 600; }
 .banner.good { background: #e8f5e9; color: var(--ok); } .banner.warn { background: #fff4e0; color: var(--warn); } .banner.bad { background: #fdecea; color: var(--bad); }
 .badge { display: inline-block; padding: .05rem .5rem; border-radius: 999px; font-size: .85em; background: #eef1f6; }
-.badge.Succeeded, .badge.Created, .badge.Updated, .badge.Undeleted, .badge.Waiting { background: #e8f5e9; color: var(--ok); }
-.badge.Failed, .badge.Error { background: #fdecea; color: var(--bad); }
+.badge.Succeeded, .badge.Created, .badge.Updated, .badge.Undeleted, .badge.Waiting, .badge.Deleted, .badge.Ready { background: #e8f5e9; color: var(--ok); }
+.badge.Failed, .badge.Error, .badge.Refused { background: #fdecea; color: var(--bad); }
 .badge.CompletedWithErrors, .badge.Behind, .badge.Backfilling, .badge.Skipped, .badge.Running { background: #fff4e0; color: var(--warn); }
 table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid var(--line); }
 th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
@@ -50,6 +50,7 @@ input, select, textarea { font: inherit; padding: .4rem .5rem; border: 1px solid
 .muted { color: var(--muted); } .error { color: var(--bad); font-weight: 600; }
 .empty { padding: 1.5rem; text-align: center; color: var(--muted); background: #fff; border: 1px dashed var(--line); border-radius: 8px; }
 code { background: #eef1f6; padding: 0 .3rem; border-radius: 3px; }
+mark { background: #fff1a8; padding: 0 .1rem; }
 .diff del { background: #fdecea; text-decoration: none; } .diff ins { background: #e8f5e9; text-decoration: none; }
 `;
 
@@ -68,6 +69,7 @@ export function page(title: string, user: UserSummary | undefined, csrf: string 
       <a class="brand" href="/">orgvault</a>
       ${user
         ? html`<nav aria-label="Main"><a href="/">Organizations</a><a href="/runs">Logs</a></nav>
+            <form method="get" action="/search" role="search"><input name="q" aria-label="Search backups" placeholder="Search backups…" style="min-width: 220px" /></form>
             <div class="who">
               <span>${user.name} (${user.role})</span>
               <form class="inline" method="post" action="/logout"><input type="hidden" name="_csrf" value="${csrf ?? ''}" /><button class="secondary" type="submit">Sign out</button></form>

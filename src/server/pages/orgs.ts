@@ -50,6 +50,7 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
         <div><b>${count(report.totals.files)}</b>files (${bytes(report.totals.fileBytes)})</div>
         <div><b>${count(report.totals.objectsBackedUp)}</b>of ${count(report.totals.objects)} objects backed up</div>
         <div><b>${iso(report.covered.from).slice(0, 10)} → ${iso(report.covered.to).slice(0, 10)}</b>period covered</div>
+        ${report.totals.archived ? html`<div><b>${count(report.totals.archived)}</b>archived (deleted from Salesforce)</div>` : ''}
       </div>
       <p>
         ${may(c, 'backup') ? html`<form class="inline" method="post" action="${base}/backup">${csrfField(c)}<button type="submit" ${backups.isRunning(org) ? 'disabled' : ''}>Back up now</button></form>` : ''}
@@ -57,6 +58,8 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
           ? html`<form class="inline" method="post" action="${base}/files">${csrfField(c)}<input type="hidden" name="files" value="${filesOn ? 'off' : 'on'}" /><button class="secondary" type="submit" aria-pressed="${filesOn ? 'true' : 'false'}">Files: ${filesOn ? 'backed up (turn off)' : 'not backed up (turn on)'}</button></form>`
           : html`<span class="muted">Files: ${filesOn ? 'backed up' : 'not backed up'}</span>`}
         ${may(c, 'restore') ? html`<a class="button secondary" href="${base}/restore">Restore…</a>` : ''}
+        ${may(c, 'export') ? html`<a class="button secondary" href="${base}/export">Export…</a>` : ''}
+        ${may(c, 'archive') ? html`<a class="button secondary" href="${base}/archive">Archive…</a>` : ''}
         <a class="button secondary" href="/runs?org=${encodeURIComponent(org.name)}">Job log</a>
         <a class="button secondary" href="${base}/settings">Settings</a>
       </p>
@@ -74,8 +77,8 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
       ${rows.length === 0
         ? html`<div class="empty">No objects here.</div>`
         : html`<table>
-            <thead><tr><th>Object</th><th>Status</th><th class="num">Records</th><th class="num">Versions</th><th>Last backup</th><th>Reason</th></tr></thead>
-            <tbody>${rows.map((o) => html`<tr><td>${o.name}</td><td>${badge(o.status)}${o.statusCode ? html` <code>${o.statusCode}</code>` : ''}</td><td class="num">${count(o.recordCount)}</td><td class="num">${count(o.versionCount)}</td><td>${iso(o.lastBackupAt)}</td><td class="muted">${o.reason ?? ''}</td></tr>`)}</tbody>
+            <thead><tr><th>Object</th><th>Status</th><th class="num">Records</th><th class="num">Versions</th>${report.totals.archived ? html`<th class="num">Archived</th>` : ''}<th>Last backup</th><th>Reason</th></tr></thead>
+            <tbody>${rows.map((o) => html`<tr><td>${o.name}</td><td>${badge(o.status)}${o.statusCode ? html` <code>${o.statusCode}</code>` : ''}</td><td class="num">${count(o.recordCount)}</td><td class="num">${count(o.versionCount)}</td>${report.totals.archived ? html`<td class="num">${o.archived ? count(o.archived) : ''}</td>` : ''}<td>${iso(o.lastBackupAt)}</td><td class="muted">${o.reason ?? ''}</td></tr>`)}</tbody>
           </table>`}
       <h2>Find a record</h2>
       <form method="get" action="${base}/records"><label for="record">Record ID</label><input id="record" name="id" placeholder="001…" /> <button class="secondary" type="submit">History</button></form>`;
@@ -113,6 +116,9 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
     const files = await deps.store.filesOf(org.orgId, id);
     const base = `/orgs/${encodeURIComponent(org.name)}`;
     const body = html`<h1>${history.objectName ?? 'Record'} ${id}</h1>
+      ${history.archived
+        ? html`<div class="banner ${history.archived.restored ? 'good' : 'warn'}" role="status">Archived by <a href="${base}/archive/${history.archived.runId}">run ${history.archived.runId.slice(0, 8)}</a> at ${iso(history.archived.archivedAt)}: ${history.archived.restored ? 'restored since.' : 'deleted from Salesforce, kept in the vault.'}</div>`
+        : ''}
       ${history.versions.length === 0
         ? html`<div class="empty">The vault holds no version of this record.</div>`
         : html`<p class="muted">${history.versions.length} version(s), newest first.${may(c, 'restore') && history.objectName ? html` <a href="${base}/restore?object=${encodeURIComponent(history.objectName)}&amp;ids=${id}">Restore this record…</a>` : ''}</p>

@@ -80,6 +80,7 @@ export function registerRunPages(app: ServerApp, { deps }: PageContext): void {
     const body = html`<h1>${log.kind === 'restore' ? 'Restore' : log.kind === 'backup' ? 'Backup' : log.kind} ${runId}</h1>
       <p>${badge(log.status)} <span id="run-status" data-status="${log.status}" class="muted">${log.org ?? ''} · started ${iso(log.startedAt)} · ${log.endedAt ? `ended ${iso(log.endedAt)}` : 'running…'}</span></p>
       ${log.message ? html`<p>${log.message}</p>` : ''}
+      ${log.kind === 'archive' && log.org ? html`<p><a class="button secondary" href="/orgs/${encodeURIComponent(log.org)}/archive/${runId}">The archive's records</a></p>` : ''}
       <p class="muted">${Object.entries(log.counters).map(([k, v]) => `${k} ${count(v)}`).join(' · ')}</p>
       <p><a class="button secondary" href="/api/runs/${runId}/report.csv" download>Download CSV</a> <a class="button secondary" href="/api/runs/${runId}/report.csv?errors=true" download>Download errors (CSV)</a></p>
       ${detail}

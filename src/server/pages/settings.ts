@@ -8,6 +8,7 @@ import type { ServerApp } from '../app.ts';
 import type { Html } from './layout.ts';
 import { csrfField, may, refuse, render } from './index.ts';
 import type { PageContext } from './index.ts';
+import { registerRetentionPages, retentionSection } from './retention.ts';
 
 const TOGGLES = [
   ['includeFeeds', 'Back up Chatter feeds (objects ending in Feed)'],
@@ -16,7 +17,9 @@ const TOGGLES = [
   ['includeEventLogs', 'Back up event-log objects'],
 ] as const;
 
-export function registerSettingsPages(app: ServerApp, { deps }: PageContext): void {
+export function registerSettingsPages(app: ServerApp, context: PageContext): void {
+  const { deps } = context;
+  registerRetentionPages(app, context);
   app.get('/orgs/:name/settings', async (c) => {
     const org = await deps.store.getOrg(c.req.param('name'));
     if (!org) return render(c, 'Not found', html`<h1>No org named ${c.req.param('name')}</h1>`, 404);
@@ -36,6 +39,7 @@ export function registerSettingsPages(app: ServerApp, { deps }: PageContext): vo
       apiBudgetShare: Number(text('apiBudgetPercent')) / 100,
       concurrency: Number(text('concurrency')),
       bulkThreshold: Number(text('bulkThreshold')),
+      dataLake: text('dataLake').trim() ? { folder: text('dataLake').trim() } : null,
       ...Object.fromEntries(TOGGLES.map(([k]) => [k, form[k] === 'on'])),
     };
     try {
@@ -66,6 +70,10 @@ function settingsPage(org: OrgRegistration, s: BackupSettings, editable: boolean
         <div><label for="concurrency">Objects backed up at once</label><input id="concurrency" name="concurrency" type="number" min="1" max="32" value="${s.concurrency}" ${disabled} /></div>
         <div><label for="bulkThreshold">Bulk API from this many records</label><input id="bulkThreshold" name="bulkThreshold" type="number" min="0" value="${s.bulkThreshold}" ${disabled} /></div>
       </div>
+      <label for="dataLake">Data lake folder (absolute path; empty: off)</label>
+      <input id="dataLake" name="dataLake" type="text" value="${s.dataLake?.folder ?? ''}" placeholder="/srv/lake" ${disabled} />
+      <p class="muted">Each backup run also writes its new versions there as Parquet files, partitioned by org, object and day, for DuckDB, Athena or Spark.</p>
       ${editable ? html`<p><button type="submit">Save</button></p>` : ''}
-    </form>`;
+    </form>
+    ${retentionSection(org, editable, csrf)}`;
 }

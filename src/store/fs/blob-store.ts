@@ -144,7 +144,18 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     await fsyncDir(dirname(file));
   }
 
-  return { put, get, has, list, delete: remove };
+  async function size(address: string): Promise<number | undefined> {
+    if (!ADDRESS.test(address)) return undefined;
+    try {
+      const info = await stat(blobPath(root, address));
+      return info.isFile() ? info.size : undefined;
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw error;
+    }
+  }
+
+  return { put, get, has, list, delete: remove, size };
 }
 
 /** Where a blob lives under the root: two levels of fan-out keep directories small. */

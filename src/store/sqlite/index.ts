@@ -1,17 +1,22 @@
 /**
  * The vault's catalog on SQLite: one file (plus its WAL) holding orgs, record versions in sealed
- * packs, describes, the file catalog, runs, object state, ID mappings, the restore journal, local
- * users with their sessions and API tokens, the audit log and locks. See migrations.ts for the
+ * packs, describes, the file catalog, runs, object state, ID mappings, the restore and archive
+ * journals and archive marks, local users with their sessions and API tokens, the audit log and
+ * locks. See migrations.ts for the
  * tables, versions.ts for the ordering rules of a batch write and connection.ts for what is
  * durable when.
  */
 import type { Keyring } from '../../crypto/keys.ts';
 import type { VaultStore } from '../port.ts';
+import { SqliteArchive } from './archive.ts';
 import { SqliteCatalog } from './catalog.ts';
 import { Connections } from './connection.ts';
 import { SqliteLocks } from './locks.ts';
 import { PayloadPipeline } from './payload-worker.ts';
 import { SqliteRestoreJournal } from './restore-journal.ts';
+import { SqliteRetention } from './retention.ts';
+import type { SearchIndexHooks } from './search-index.ts';
+import { SqliteSearchIndex } from './search-index.ts';
 import { SqliteUsers } from './users.ts';
 import type { WriteHooks } from './versions.ts';
 import { SqliteVersions } from './versions.ts';
@@ -24,8 +29,8 @@ export interface SqliteVaultStoreOptions {
   keyring: Keyring;
   /** Open for reading only: every write throws, and nothing is created or migrated. */
   readonly?: boolean;
-  /** For crash tests only: called at each step of a batch write. */
-  testHooks?: WriteHooks;
+  /** For crash tests only: called at each step of a batch write and of its indexing. */
+  testHooks?: WriteHooks & SearchIndexHooks;
 }
 
 /**
@@ -40,8 +45,11 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
   const versions = new SqliteVersions(conns, options.keyring, payloads, options.testHooks);
   const catalog = new SqliteCatalog(conns, options.keyring);
   const journal = new SqliteRestoreJournal(conns, options.keyring);
+  const archive = new SqliteArchive(conns, options.keyring);
   const users = new SqliteUsers(conns);
   const locks = new SqliteLocks(conns);
+  const retention = new SqliteRetention(conns, options.keyring, () => versions.clearCache());
+  const search = new SqliteSearchIndex(conns, options.keyring, options.testHooks);
   const bind = <T extends object, K extends keyof T>(target: T, keys: readonly K[]): Pick<T, K> => {
     const out = {} as Pick<T, K>;
     for (const key of keys) {
@@ -51,7 +59,7 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
     return out;
   };
   return {
-    ...bind(versions, ['writeVersions', 'versionAsOf', 'versionsOf', 'latestVersions', 'stateAsOf', 'findVersions', 'countVersions', 'headsOf', 'listPacks', 'checkPack', 'danglingVersions']),
+    ...bind(versions, ['versionAsOf', 'versionsOf', 'latestVersions', 'stateAsOf', 'findVersions', 'countVersions', 'headsOf', 'listPacks', 'checkPack', 'danglingVersions']),
     ...bind(catalog, [
       'putOrg',
       'getOrg',
@@ -81,8 +89,15 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
       'listAudit',
     ]),
     ...bind(journal, ['beginRestoreStep', 'completeRestoreStep', 'restoreSteps', 'restoreResults']),
+    ...bind(archive, ['beginArchiveStep', 'completeArchiveStep', 'archiveSteps', 'archiveResults', 'archivedRecords', 'countArchived', 'archivedIds']),
     ...bind(users, ['putUser', 'getUser', 'listUsers', 'removeUser', 'putSession', 'getSession', 'deleteSessions', 'putApiToken', 'getApiToken', 'listApiTokens', 'removeApiToken']),
+    ...bind(search, ['catchUpSearchIndex', 'openSearchCandidates', 'searchCandidates', 'searchIndexStats']),
+    // Each batch is indexed once committed (with any batch a crash left unindexed), so that the
+    // index is complete when the write that stored the data returns.
+    writeVersions: (batch) => search.writeAndIndex(batch, (b) => versions.writeVersions(b)),
     acquireOrgLock: locks.acquireOrgLock.bind(locks),
+    acquireVaultLock: locks.acquireVaultLock.bind(locks),
+    ...bind(retention, ['recordChains', 'forgetVersions', 'packUsage', 'repackPacks', 'purgeRecords', 'syncCatalog', 'catalogSize', 'compactCatalog']),
     close: async () => {
       await locks.releaseAll();
       await conns.close();

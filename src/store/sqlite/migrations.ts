@@ -282,6 +282,119 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_user ON api_tokens (user_name, created_at);
 `,
   },
+  {
+    version: 5,
+    name: 'search index',
+    // The keyed blind index of global search (search-index.ts). A token is never stored: only 48
+    // bits of its keyed hash (HMAC-SHA-256 under the vault's index key and the org), as a 6-byte
+    // BLOB. `search_postings` has one row per indexed record: its doc number and the hashes of
+    // every token any of its versions held, posted once, when a version first holds it.
+    // `search_terms` inverts them: per block of 16,384 doc numbers and token, the docs holding it,
+    // 2 bytes each (a marker bit in the first byte, so that a byte search finds only whole
+    // entries). New records take the next docs, so a backfill writes the last block's rows only.
+    // Deleting a record's row (purge: DELETE FROM search_postings WHERE object_key = ? AND
+    // record_id IN (…)) takes its docs out of every list in the same transaction, by the trigger.
+    // A record's row also carries its latest version's SystemModstamp and deletion, indexed, so
+    // that a common word's records are read latest first and a search stops after its results.
+    // `search_state` says how far the index reaches: every batch up to `indexed_batch` is
+    // indexed, committed with the postings it covers.
+    sql: `
+CREATE TABLE search_postings (
+  doc INTEGER PRIMARY KEY AUTOINCREMENT,
+  object_key INTEGER NOT NULL,
+  record_id TEXT NOT NULL,
+  head_modstamp BIGINT NOT NULL,
+  head_deleted SMALLINT NOT NULL,
+  tokens BLOB NOT NULL,
+  UNIQUE (object_key, record_id)
+);
+CREATE INDEX search_postings_head ON search_postings (head_modstamp);
+
+CREATE TABLE search_terms (
+  block INTEGER NOT NULL,
+  token BLOB NOT NULL,
+  docs BLOB NOT NULL,
+  PRIMARY KEY (block, token)
+) WITHOUT ROWID;
+
+CREATE TRIGGER search_postings_forget AFTER DELETE ON search_postings BEGIN
+  UPDATE search_terms
+    SET docs = unhex(
+      hex(substr(docs, 1, instr(docs, unhex(printf('%02X%02X', 128 + ((OLD.doc & 16383) >> 7), OLD.doc & 127))) - 1)) ||
+      hex(substr(docs, instr(docs, unhex(printf('%02X%02X', 128 + ((OLD.doc & 16383) >> 7), OLD.doc & 127))) + 2)))
+    WHERE block = OLD.doc >> 14
+      AND token IN (WITH RECURSIVE t(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM t WHERE (i + 1) * 6 < length(OLD.tokens)) SELECT substr(OLD.tokens, i * 6 + 1, 6) FROM t)
+      AND instr(docs, unhex(printf('%02X%02X', 128 + ((OLD.doc & 16383) >> 7), OLD.doc & 127))) > 0;
+  DELETE FROM search_terms
+    WHERE block = OLD.doc >> 14
+      AND token IN (WITH RECURSIVE t(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM t WHERE (i + 1) * 6 < length(OLD.tokens)) SELECT substr(OLD.tokens, i * 6 + 1, 6) FROM t)
+      AND length(docs) = 0;
+END;
+
+CREATE TABLE search_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  indexed_batch BIGINT NOT NULL
+);
+INSERT INTO search_state (id, indexed_batch) VALUES (1, 0);
+`,
+  },
+  {
+    version: 6,
+    name: 'retention',
+    // Prune and purge rewrite packs: they find the versions that point into a pack by this index.
+    // Its keys grow with the packs a batch writes, so a backup appends to its right edge.
+    sql: `CREATE INDEX record_versions_pack ON record_versions (pack_key, slot);`,
+  },
+  {
+    version: 7,
+    name: 'archive',
+    // An archive journals each batch of deletes before sending it (with the records it deletes,
+    // the cascaded ones included, and the SystemModstamp each was confirmed at in the vault) and
+    // completes it with the results, as a restore does. A result's message may quote field values
+    // (Salesforce's DELETE_FAILED names the record) and is sealed. `archived_records` marks what
+    // an archive deleted, one row per record (a second archive of it replaces the row); whether
+    // it was restored since is read from the record heads and ID mappings, not stored.
+    sql: `
+CREATE TABLE archive_steps (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  object_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  records TEXT NOT NULL,
+  started_at BIGINT NOT NULL,
+  completed_at BIGINT,
+  UNIQUE (run_id, step_id)
+);
+CREATE INDEX archive_steps_run ON archive_steps (run_id, seq);
+
+CREATE TABLE archive_results (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  object_name TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  status_code TEXT,
+  via TEXT,
+  system_modstamp BIGINT,
+  sealed_message BLOB
+);
+CREATE INDEX archive_results_run ON archive_results (run_id, seq);
+
+CREATE TABLE archived_records (
+  org_id TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  object_name TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  archived_at BIGINT NOT NULL,
+  system_modstamp BIGINT NOT NULL,
+  PRIMARY KEY (org_id, record_id)
+) WITHOUT ROWID;
+CREATE INDEX archived_records_object ON archived_records (org_id, object_name, record_id);
+CREATE INDEX archived_records_run ON archived_records (run_id, record_id);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -125,6 +125,40 @@ export interface RestoreResultsTable {
   sealed_message: Uint8Array | null;
 }
 
+export interface ArchiveStepsTable {
+  seq: Generated<number>;
+  run_id: string;
+  step_id: string;
+  object_name: string;
+  action: string;
+  /** JSON array of the step's records (ArchiveStepRecord). */
+  records: string;
+  started_at: number;
+  completed_at: number | null;
+}
+
+export interface ArchiveResultsTable {
+  seq: Generated<number>;
+  run_id: string;
+  step_id: string;
+  object_name: string;
+  record_id: string;
+  outcome: string;
+  status_code: string | null;
+  via: string | null;
+  system_modstamp: number | null;
+  sealed_message: Uint8Array | null;
+}
+
+export interface ArchivedRecordsTable {
+  org_id: string;
+  record_id: string;
+  object_name: string;
+  run_id: string;
+  archived_at: number;
+  system_modstamp: number;
+}
+
 export interface AuditLogTable {
   audit_key: Generated<number>;
   at: number;
@@ -187,6 +221,9 @@ export interface CatalogTables {
   id_mappings: IdMappingsTable;
   restore_steps: RestoreStepsTable;
   restore_results: RestoreResultsTable;
+  archive_steps: ArchiveStepsTable;
+  archive_results: ArchiveResultsTable;
+  archived_records: ArchivedRecordsTable;
   audit_log: AuditLogTable;
   locks: LocksTable;
   users: UsersTable;

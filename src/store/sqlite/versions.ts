@@ -491,6 +491,16 @@ export class SqliteVersions implements VersionPorts {
     return out;
   }
 
+  /**
+   * Runs `read` in one read transaction, so that every statement in it sees one snapshot: a page
+   * read beside a prune (versions re-pointed to new packs, old packs deleted) or a forget (versions
+   * removed, chains re-linked) sees the catalog wholly before or wholly after each commit.
+   */
+  private snapshot<T>(read: () => T): T {
+    const db = this.conns.read;
+    return db.inTransaction ? read() : db.transaction(read)();
+  }
+
   private row(seq: number): VersionRow | undefined {
     return statement(this.conns.read, `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.seq = ?`).get(seq) as VersionRow | undefined;
   }
@@ -521,17 +531,23 @@ export class SqliteVersions implements VersionPorts {
   async versionAsOf(orgId: string, objectName: string, recordId: string, at: number): Promise<RecordVersion | undefined> {
     const objectKey = this.objectKey(orgId, objectName);
     if (objectKey === undefined) return undefined;
-    const head = statement(this.conns.read, 'SELECT seq, system_modstamp FROM record_heads WHERE object_key = ? AND record_id = ?').get(objectKey, recordId) as
-      | { seq: number; system_modstamp: number }
-      | undefined;
-    if (!head) return undefined;
-    const seq = this.seqAsOf(head.seq, head.system_modstamp, at);
-    if (seq === undefined) return undefined;
-    const row = this.row(seq);
-    return row && this.materialize([row])[0];
+    return this.snapshot(() => {
+      const head = statement(this.conns.read, 'SELECT seq, system_modstamp FROM record_heads WHERE object_key = ? AND record_id = ?').get(objectKey, recordId) as
+        | { seq: number; system_modstamp: number }
+        | undefined;
+      if (!head) return undefined;
+      const seq = this.seqAsOf(head.seq, head.system_modstamp, at);
+      if (seq === undefined) return undefined;
+      const row = this.row(seq);
+      return row && this.materialize([row])[0];
+    });
   }
 
   async versionsOf(orgId: string, recordId: string): Promise<RecordVersion[]> {
+    return this.snapshot(() => this.versionsOfNow(orgId, recordId));
+  }
+
+  private versionsOfNow(orgId: string, recordId: string): RecordVersion[] {
     const heads = statement(
       this.conns.read,
       'SELECT h.seq FROM record_heads h JOIN objects o ON o.object_key = h.object_key WHERE h.record_id = ? AND o.org_id = ?',
@@ -550,11 +566,13 @@ export class SqliteVersions implements VersionPorts {
     const sql = `SELECT record_id, seq FROM record_heads WHERE object_key = ? AND record_id > ?${options.includeDeleted ? '' : ' AND is_deleted = 0'} ORDER BY record_id LIMIT ?`;
     let after = '';
     for (;;) {
-      const heads = statement(this.conns.read, sql).all(objectKey, after, HEAD_PAGE) as { record_id: string; seq: number }[];
-      if (heads.length === 0) return;
-      after = heads[heads.length - 1]!.record_id;
-      yield* this.materialize(this.rows(heads.map((h) => h.seq)));
-      if (heads.length < HEAD_PAGE) return;
+      const [count, page] = this.snapshot(() => {
+        const heads = statement(this.conns.read, sql).all(objectKey, after, HEAD_PAGE) as { record_id: string; seq: number }[];
+        if (heads.length) after = heads[heads.length - 1]!.record_id;
+        return [heads.length, this.materialize(this.rows(heads.map((h) => h.seq)))] as const;
+      });
+      yield* page;
+      if (count < HEAD_PAGE) return;
     }
   }
 
@@ -564,17 +582,19 @@ export class SqliteVersions implements VersionPorts {
     const sql = 'SELECT record_id, seq, system_modstamp FROM record_heads WHERE object_key = ? AND record_id > ? ORDER BY record_id LIMIT ?';
     let after = '';
     for (;;) {
-      const heads = statement(this.conns.read, sql).all(objectKey, after, HEAD_PAGE) as { record_id: string; seq: number; system_modstamp: number }[];
-      if (heads.length === 0) return;
-      after = heads[heads.length - 1]!.record_id;
-      const seqs: number[] = [];
-      for (const head of heads) {
-        const seq = this.seqAsOf(head.seq, head.system_modstamp, at);
-        if (seq !== undefined) seqs.push(seq);
-      }
-      const rows = this.rows(seqs).filter((r) => options.includeDeleted || r.is_deleted === 0);
-      yield* this.materialize(rows);
-      if (heads.length < HEAD_PAGE) return;
+      const [count, page] = this.snapshot(() => {
+        const heads = statement(this.conns.read, sql).all(objectKey, after, HEAD_PAGE) as { record_id: string; seq: number; system_modstamp: number }[];
+        if (heads.length) after = heads[heads.length - 1]!.record_id;
+        const seqs: number[] = [];
+        for (const head of heads) {
+          const seq = this.seqAsOf(head.seq, head.system_modstamp, at);
+          if (seq !== undefined) seqs.push(seq);
+        }
+        const rows = this.rows(seqs).filter((r) => options.includeDeleted || r.is_deleted === 0);
+        return [heads.length, this.materialize(rows)] as const;
+      });
+      yield* page;
+      if (count < HEAD_PAGE) return;
     }
   }
 
@@ -608,12 +628,14 @@ export class SqliteVersions implements VersionPorts {
       const sql = `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.object_key = ? AND v.system_modstamp <= ? AND (v.system_modstamp, v.seq) > (?, ?)${where} ORDER BY v.system_modstamp, v.seq LIMIT ?`;
       let cursor: [number, number] = [from, -1];
       for (;;) {
-        const rows = statement(this.conns.read, sql).all(objectKey, to, cursor[0], cursor[1], ...params, PAGE) as VersionRow[];
-        if (rows.length === 0) return;
-        const last = rows[rows.length - 1]!;
-        cursor = [last.system_modstamp, last.seq];
-        yield* this.materialize(rows);
-        if (rows.length < PAGE) return;
+        const [count, page] = this.snapshot(() => {
+          const rows = statement(this.conns.read, sql).all(objectKey, to, cursor[0], cursor[1], ...params, PAGE) as VersionRow[];
+          const last = rows[rows.length - 1];
+          if (last) cursor = [last.system_modstamp, last.seq];
+          return [rows.length, this.materialize(rows)] as const;
+        });
+        yield* page;
+        if (count < PAGE) return;
       }
     }
     // By capture time: the batches captured in range, then each batch's contiguous seq range.
@@ -626,11 +648,13 @@ export class SqliteVersions implements VersionPorts {
       for (const b of batches) {
         let after = b.first_seq - 1;
         for (;;) {
-          const rows = statement(this.conns.read, rowSql).all(after, b.last_seq, objectKey, ...params, PAGE) as VersionRow[];
-          if (rows.length === 0) break;
-          after = rows[rows.length - 1]!.seq;
-          yield* this.materialize(rows);
-          if (rows.length < PAGE) break;
+          const [count, page] = this.snapshot(() => {
+            const rows = statement(this.conns.read, rowSql).all(after, b.last_seq, objectKey, ...params, PAGE) as VersionRow[];
+            if (rows.length) after = rows[rows.length - 1]!.seq;
+            return [rows.length, this.materialize(rows)] as const;
+          });
+          yield* page;
+          if (count < PAGE) break;
         }
       }
       const last = batches[batches.length - 1]!;
@@ -657,7 +681,14 @@ export class SqliteVersions implements VersionPorts {
       }
     }
     matched.sort(byCapture ? (a, b) => a.captured_at - b.captured_at || a.seq - b.seq : (a, b) => a.system_modstamp - b.system_modstamp || a.seq - b.seq);
-    for (let i = 0; i < matched.length; i += PAGE) yield* this.materialize(matched.slice(i, i + PAGE));
+    for (let i = 0; i < matched.length; i += PAGE) {
+      // Read again with their packs in one snapshot: a prune may have re-pointed them since the walk, a forget removed some.
+      yield* this.snapshot(() => {
+        const page = matched.slice(i, i + PAGE);
+        const now = new Map((statement(this.conns.read, `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.seq IN (SELECT value FROM json_each(?))`).all(JSON.stringify(page.map((r) => r.seq))) as VersionRow[]).map((r) => [r.seq, r]));
+        return this.materialize(page.flatMap((r) => now.get(r.seq) ?? []));
+      });
+    }
   }
 
   async headsOf(orgId: string, objectName: string, recordIds: readonly string[]): Promise<Map<string, RecordHead>> {

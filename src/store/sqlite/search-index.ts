@@ -1,0 +1,453 @@
+/**
+ * The keyed blind index of global search on SQLite (tables: migration 5). Per record, the index
+ * holds the keyed hash of every token any of its versions held (src/core/search-text.ts cuts the
+ * tokens): 48 bits of HMAC-SHA-256 under a key derived from the vault's index key and the org ID.
+ * No token is ever written; equal tokens of one org hash alike, which is what the index reveals
+ * (docs/ARCHITECTURE.md, "src/search/").
+ *
+ * Writing: after each batch commits (writeAndIndex, which the store's writeVersions is), the
+ * batches not yet indexed are tokenised (the write's own from the fields still in hand, any other
+ * read back from its packs) and the tokens a record did not have yet are posted, in one
+ * transaction that also moves `search_state.indexed_batch` past them. A crash before that commit
+ * leaves the index claiming nothing it does not hold, and the next catch-up (the next batch
+ * written, or the next search) does it again. A vault from before the index is caught up the same
+ * way, from batch 0.
+ *
+ * Layout: a row per record (`search_postings`: its doc number, its latest version's time and
+ * deletion, and its token hashes, which tell an update which tokens are new, and which purge
+ * deletes) and inverted lists per block of doc numbers (`search_terms`). A posting costs 2 bytes
+ * in a list rather than a row of its own: rows are what SQLite charges for (several µs each
+ * here), and a record has tens of tokens.
+ *
+ * Reading: a term's lists mark its docs in a byte array; the terms' arrays are intersected. Few
+ * candidates are looked up by doc; many (a common word) are found by reading the records latest
+ * first through the head index, so that a search stops reading once it has its results.
+ */
+import { OrgvaultError } from '../../core/errors.ts';
+import { IntegrityError } from '../../crypto/errors.ts';
+import type { Keyring } from '../../crypto/keys.ts';
+import type { OpenedPack } from '../packs.ts';
+import { openPack } from '../packs.ts';
+import type { SearchCandidate, SearchCandidateQuery, SearchCandidates, SearchIndex, SearchIndexStats, VersionBatch, WriteOutcome } from '../port.ts';
+import type { Connections, Db } from './connection.ts';
+import { statement } from './connection.ts';
+import { HASH_BYTES, TokenHasher, orgIndexKey } from './search-hashing.ts';
+
+/** Doc numbers per block of the inverted lists (an entry holds an offset of 14 bits). */
+const BLOCK_BITS = 14;
+const BLOCK_MASK = (1 << BLOCK_BITS) - 1;
+/** Versions indexed per transaction: bounds how long a catch-up holds the write lock. */
+const CHUNK_VERSIONS = 20_000;
+/** Record IDs or docs per lookup. */
+const LOOKUP_CHUNK = 2000;
+/** Up to this many candidates are looked up one by one; more are found by reading records latest first. */
+const LOOKUP_LIMIT = 20_000;
+/** Rows per page of that read. */
+const SCAN_PAGE = 500;
+
+/** The points of an index transaction at which a test may crash the process. */
+export type IndexStep = 'before-commit' | 'after-commit';
+
+/** Test-only hooks; production code passes none. */
+export interface SearchIndexHooks {
+  onIndexStep?(step: IndexStep): void;
+  /** Candidates looked up one by one up to this many (default LOOKUP_LIMIT): 0 takes the latest-first read always. */
+  searchLookupLimit?: number;
+}
+
+interface PendingBatch {
+  batch_key: number;
+  object_key: number;
+  first_seq: number;
+  last_seq: number;
+}
+
+/** A list entry: the doc's offset in its block, 7 bits a byte, the first byte marked by its high bit. */
+function entry(doc: number, out: number[]): void {
+  const offset = doc & BLOCK_MASK;
+  out.push(0x80 | (offset >> 7), offset & 0x7f);
+}
+
+/** Sets the byte of every doc in a block's list. */
+function markList(block: number, docs: Buffer, out: Uint8Array): void {
+  const base = block << BLOCK_BITS;
+  for (let i = 0; i + 1 < docs.length; i += 2) {
+    const doc = base | ((docs[i]! & 0x7f) << 7) | docs[i + 1]!;
+    if (doc < out.length) out[doc] = 1;
+  }
+}
+
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A batch just written by writeAndIndex, the fields of its versions in hand by record and SystemModstamp. */
+interface Written {
+  orgId: string;
+  objectName: string;
+  /** The object's last batch before the write: later ones are the write's own. */
+  afterBatch: number;
+  versions: Map<string, Record<string, unknown>[]>;
+}
+
+/** The object name of a candidate that passes the filters, else undefined. */
+type CandidateFilter = (objectKey: number, head: number, deleted: number) => string | undefined;
+
+async function* none(): AsyncIterable<SearchCandidate> {}
+
+/** What a chunk saw of a record: its token hashes, and its newest version. */
+interface Seen {
+  hashes: Set<string>;
+  head: number;
+  deleted: number;
+}
+
+/** A record's row in the index. */
+interface IndexedRecord {
+  doc: number;
+  head: number;
+  deleted: number;
+  tokens: Buffer;
+}
+
+/** List entries to append, per block and token hash. */
+type Lists = Map<number, Map<string, number[]>>;
+
+/** Whether `hash` is one of the HASH_BYTES-long hashes in `posted` (at an aligned offset). */
+function isPosted(posted: string, hash: string): boolean {
+  for (let at = posted.indexOf(hash); at >= 0; at = posted.indexOf(hash, at + 1)) if (at % HASH_BYTES === 0) return true;
+  return false;
+}
+
+export class SqliteSearchIndex implements SearchIndex {
+  /** Per org: its index key and token hashes on this thread. */
+  private readonly hashers = new Map<string, TokenHasher>();
+  private readonly objects = new Map<number, { orgId: string; name: string }>();
+  /** The last write of each object (org and name), which the next one waits for. */
+  private readonly writes = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly conns: Connections,
+    private readonly keyring: Keyring,
+    private readonly hooks: SearchIndexHooks = {},
+  ) {}
+
+  private hasher(orgId: string): TokenHasher {
+    let hasher = this.hashers.get(orgId);
+    if (!hasher) this.hashers.set(orgId, (hasher = new TokenHasher(orgIndexKey(this.keyring.indexing, orgId))));
+    return hasher;
+  }
+
+  private object(db: Db, objectKey: number): { orgId: string; name: string } {
+    let object = this.objects.get(objectKey);
+    if (object === undefined) {
+      const row = statement(db, 'SELECT org_id, name FROM objects WHERE object_key = ?').get(objectKey) as { org_id: string; name: string } | undefined;
+      if (!row) throw new IntegrityError(`A batch refers to object key ${objectKey}, which the catalog does not have.`);
+      this.objects.set(objectKey, (object = { orgId: row.org_id, name: row.name }));
+    }
+    return object;
+  }
+
+  // ---- writing ------------------------------------------------------------------------------
+
+  /**
+   * Stores a batch with `write` (the store's writeVersions), then indexes it with anything else
+   * not yet indexed. The batch's fields are in hand, so its versions need not be read back from
+   * their packs: writes of one object are taken one at a time so that the object's batches
+   * after the last one seen before the write are this write's own (other processes do not write
+   * an object whose org's writer lock they do not hold).
+   */
+  writeAndIndex(batch: VersionBatch, write: (batch: VersionBatch) => Promise<WriteOutcome>): Promise<WriteOutcome> {
+    const key = `${batch.orgId}\u0000${batch.objectName}`;
+    const run = async (): Promise<WriteOutcome> => {
+      const afterBatch = (
+        statement(this.conns.read, 'SELECT coalesce(max(b.batch_key), 0) AS k FROM objects o JOIN batches b ON b.object_key = o.object_key WHERE o.org_id = ? AND o.name = ?').get(
+          batch.orgId,
+          batch.objectName,
+        ) as { k: number }
+      ).k;
+      const outcome = await write(batch);
+      const versions = new Map<string, Record<string, unknown>[]>();
+      if (outcome.written > 0) {
+        for (const v of batch.versions) {
+          const at = `${v.recordId}\u0000${v.systemModstamp}`;
+          const list = versions.get(at);
+          if (list) list.push(v.fields);
+          else versions.set(at, [v.fields]);
+        }
+      }
+      await this.catchUp({ orgId: batch.orgId, objectName: batch.objectName, afterBatch, versions });
+      return outcome;
+    };
+    const result = (this.writes.get(key) ?? Promise.resolve()).then(run, run);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writes.set(key, settled);
+    void settled.then(() => {
+      if (this.writes.get(key) === settled) this.writes.delete(key);
+    });
+    return result;
+  }
+
+  catchUpSearchIndex(options: { onProgress?: (done: number, total: number) => void } = {}): Promise<{ versions: number }> {
+    return this.catchUp(undefined, options.onProgress);
+  }
+
+  private async catchUp(written: Written | undefined, onProgress?: (done: number, total: number) => void): Promise<{ versions: number }> {
+    // Most calls (after each batch) find one batch to index; only progress reports need the total.
+    const total = onProgress ? this.pendingVersions(this.conns.read) : 0;
+    let done = 0;
+    for (;;) {
+      // Up to date (a search, nearly always): no write transaction, so no wait for a writer.
+      if (!statement(this.conns.read, 'SELECT 1 FROM batches WHERE batch_key > (SELECT indexed_batch FROM search_state WHERE id = 1) LIMIT 1').get()) return { versions: done };
+      let indexed: number | undefined;
+      try {
+        indexed = await this.conns.transaction((db) => this.indexChunk(db, written));
+      } catch (error) {
+        if (error instanceof OrgvaultError && error.code === 'READ_ONLY') {
+          const pending = this.pendingVersions(this.conns.read);
+          throw new OrgvaultError('SEARCH_INDEX_BEHIND', `${pending.toLocaleString('en-US')} backed-up version(s) are not in the search index yet, and the vault is open read-only: open it for writing once to index them.`, { cause: error });
+        }
+        throw error;
+      }
+      if (indexed === undefined) return { versions: done };
+      this.hooks.onIndexStep?.('after-commit');
+      done += indexed;
+      onProgress?.(Math.min(done, total), Math.max(done, total));
+    }
+  }
+
+  private pendingVersions(db: Db): number {
+    const row = statement(db, 'SELECT coalesce(sum(last_seq - first_seq + 1), 0) AS n FROM batches WHERE batch_key > (SELECT indexed_batch FROM search_state WHERE id = 1)').get() as {
+      n: number;
+    };
+    return row.n;
+  }
+
+  /** Indexes the next chunk of batches in the caller's transaction; undefined when there was none. */
+  private indexChunk(db: Db, written: Written | undefined): number | undefined {
+    const state = statement(db, 'SELECT indexed_batch FROM search_state WHERE id = 1').get() as { indexed_batch: number };
+    const waiting = statement(db, 'SELECT batch_key, object_key, first_seq, last_seq FROM batches WHERE batch_key > ? ORDER BY batch_key LIMIT 1000').all(state.indexed_batch) as PendingBatch[];
+    if (waiting.length === 0) return undefined;
+    const batches: PendingBatch[] = [];
+    let size = 0;
+    for (const b of waiting) {
+      if (batches.length > 0 && size + (b.last_seq - b.first_seq + 1) > CHUNK_VERSIONS) break;
+      batches.push(b);
+      size += b.last_seq - b.first_seq + 1;
+    }
+
+    // The hash of every token of every version in the chunk, and the newest version, per object and record.
+    const tokens = new Map<number, Map<string, Seen>>();
+    const packs = new Map<number, OpenedPack>();
+    const rowsOf = statement(db, 'SELECT record_id, system_modstamp, is_deleted, pack_key, slot FROM record_versions WHERE seq BETWEEN ? AND ? AND object_key = ?').raw(true);
+    let read = 0;
+    for (const batch of batches) {
+      let records = tokens.get(batch.object_key);
+      if (!records) tokens.set(batch.object_key, (records = new Map()));
+      const object = this.object(db, batch.object_key);
+      const hasher = this.hasher(object.orgId);
+      const inHand = written && batch.batch_key > written.afterBatch && object.orgId === written.orgId && object.name === written.objectName ? written.versions : undefined;
+      // Rows forgotten or purged since the batch was written are simply absent.
+      for (const [recordId, modstamp, deleted, packKey, slot] of rowsOf.all(batch.first_seq, batch.last_seq, batch.object_key) as [string, number, number, number, number][]) {
+        let seen = records.get(recordId);
+        if (!seen) records.set(recordId, (seen = { hashes: new Set(), head: modstamp, deleted }));
+        // As the store keeps heads: a version is the head when it is newer than the one before.
+        else if (modstamp > seen.head) Object.assign(seen, { head: modstamp, deleted });
+        const set = seen.hashes;
+        read++;
+        // Every version in hand with this record and stamp was stored or was already stored: its tokens are the record's.
+        const held = inHand?.get(`${recordId}\u0000${modstamp}`);
+        if (held) {
+          for (const fields of held) hasher.addVersion(fields, set);
+          continue;
+        }
+        let pack = packs.get(packKey);
+        if (!pack) packs.set(packKey, (pack = this.openPack(db, packKey)));
+        if (pack.recordId(slot) !== recordId) {
+          throw new IntegrityError(`pack ${pack.packId} slot ${slot} holds ${pack.recordId(slot)}, not ${recordId}: the catalog row was altered.`);
+        }
+        hasher.addVersion(JSON.parse(pack.payload(slot).toString('utf8')) as Record<string, unknown>, set);
+      }
+    }
+
+    const lists: Lists = new Map();
+    for (const [objectKey, records] of tokens) this.postRecords(db, objectKey, records, lists);
+    this.writeLists(db, lists);
+    statement(db, 'UPDATE search_state SET indexed_batch = ? WHERE id = 1').run(batches[batches.length - 1]!.batch_key);
+    this.hooks.onIndexStep?.('before-commit');
+    return read;
+  }
+
+  private openPack(db: Db, packKey: number): OpenedPack {
+    const row = statement(db, 'SELECT pack_id, sealed FROM packs WHERE pack_key = ?').get(packKey) as { pack_id: string; sealed: Buffer } | undefined;
+    if (!row) throw new IntegrityError(`A record version refers to pack #${packKey}, which is missing from the catalog.`);
+    return openPack(this.keyring.sealing, row.pack_id, row.sealed);
+  }
+
+  /**
+   * Posts the token hashes each record (of one object) does not have yet: its row gets them (a
+   * new record gets a row and the next doc number), and each goes into `lists` under its block
+   * and hash, as list entries to append.
+   */
+  private postRecords(db: Db, objectKey: number, records: Map<string, Seen>, lists: Lists): void {
+    const ids = [...records.keys()].sort(compareStrings);
+    const indexed = this.indexedRecords(db, objectKey, ids);
+    const insert = statement(db, 'INSERT INTO search_postings (object_key, record_id, head_modstamp, head_deleted, tokens) VALUES (?, ?, ?, ?, ?)');
+    const update = statement(db, 'UPDATE search_postings SET head_modstamp = ?, head_deleted = ?, tokens = ? WHERE doc = ?');
+    const moveHead = statement(db, 'UPDATE search_postings SET head_modstamp = ?, head_deleted = ? WHERE doc = ?');
+    for (const id of ids) {
+      const row = indexed.get(id);
+      const seen = records.get(id)!;
+      const posted = row ? row.tokens.toString('latin1') : '';
+      let fresh = '';
+      const added: string[] = [];
+      for (const hash of seen.hashes) {
+        if (posted.length > 0 && isPosted(posted, hash)) continue;
+        added.push(hash);
+        fresh += hash;
+      }
+      const headMoved = row !== undefined && seen.head > row.head;
+      const head = headMoved || !row ? { modstamp: seen.head, deleted: seen.deleted } : { modstamp: row.head, deleted: row.deleted };
+      if (added.length === 0) {
+        if (headMoved) moveHead.run(head.modstamp, head.deleted, row.doc);
+        continue;
+      }
+      let doc: number;
+      if (row) {
+        doc = row.doc;
+        update.run(head.modstamp, head.deleted, Buffer.concat([row.tokens, Buffer.from(fresh, 'latin1')]), doc);
+      } else {
+        doc = Number(insert.run(objectKey, id, head.modstamp, head.deleted, Buffer.from(fresh, 'latin1')).lastInsertRowid);
+      }
+      const block = doc >> BLOCK_BITS;
+      let inBlock = lists.get(block);
+      if (!inBlock) lists.set(block, (inBlock = new Map()));
+      for (const hash of added) {
+        let list = inBlock.get(hash);
+        if (!list) inBlock.set(hash, (list = []));
+        entry(doc, list);
+      }
+    }
+  }
+
+  /** The index rows of `ids` (sorted) of an object that has any. */
+  private indexedRecords(db: Db, objectKey: number, ids: readonly string[]): Map<string, IndexedRecord> {
+    const rows = new Map<string, IndexedRecord>();
+    if (ids.length === 0) return rows;
+    // A backfill in ID order meets only records never indexed: one probe proves it.
+    const largest = statement(db, 'SELECT max(record_id) AS id FROM search_postings WHERE object_key = ?').get(objectKey) as { id: string | null };
+    if (largest.id === null || compareStrings(largest.id, ids[0]!) < 0) return rows;
+    const lookup = statement(
+      db,
+      'SELECT p.record_id, p.doc, p.head_modstamp, p.head_deleted, p.tokens FROM json_each(?) AS j CROSS JOIN search_postings p ON p.object_key = ? AND p.record_id = j.value',
+    ).raw(true);
+    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+      for (const [id, doc, head, deleted, tokens] of lookup.all(JSON.stringify(ids.slice(i, i + LOOKUP_CHUNK)), objectKey) as [string, number, number, number, Buffer][]) {
+        rows.set(id, { doc, head, deleted, tokens });
+      }
+    }
+    return rows;
+  }
+
+  /** Appends list entries, in (block, hash) order so that consecutive writes share pages. */
+  private writeLists(db: Db, lists: Lists): void {
+    const append = statement(
+      db,
+      'INSERT INTO search_terms (block, token, docs) VALUES (?, ?, ?) ON CONFLICT (block, token) DO UPDATE SET docs = unhex(hex(search_terms.docs) || hex(excluded.docs))',
+    );
+    for (const block of [...lists.keys()].sort((a, b) => a - b)) {
+      const inBlock = lists.get(block)!;
+      // Latin1 strings order as their bytes, which is how SQLite orders the BLOB keys.
+      for (const hash of [...inBlock.keys()].sort()) append.run(block, Buffer.from(hash, 'latin1'), Buffer.from(inBlock.get(hash)!));
+    }
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  async searchCandidates(query: SearchCandidateQuery): Promise<SearchCandidate[]> {
+    const out: SearchCandidate[] = [];
+    for await (const candidate of (await this.openSearchCandidates(query)).candidates) out.push(candidate);
+    return out;
+  }
+
+  async openSearchCandidates(query: SearchCandidateQuery): Promise<SearchCandidates> {
+    const db = this.conns.read;
+    const objectRows = statement(db, 'SELECT object_key, name FROM objects WHERE org_id = ?').all(query.orgId) as { object_key: number; name: string }[];
+    const wanted = query.objectNames ? new Set(query.objectNames) : undefined;
+    const names = new Map(objectRows.filter((o) => !wanted || wanted.has(o.name)).map((o) => [o.object_key, o.name]));
+    const last = statement(db, 'SELECT max(doc) AS doc FROM search_postings').get() as { doc: number | null };
+    if (names.size === 0 || query.terms.length === 0 || last.doc === null) return { count: 0, candidates: none() };
+    const blocks = JSON.stringify(Array.from({ length: (last.doc >> BLOCK_BITS) + 1 }, (_, i) => i));
+
+    // A byte per doc: set while every term so far has it (a term: any of its tokens).
+    const hasher = this.hasher(query.orgId);
+    const lists = statement(db, 'SELECT block, docs FROM search_terms WHERE token = ? AND block IN (SELECT value FROM json_each(?))').raw(true);
+    let docs: Uint8Array | undefined;
+    for (const alternatives of query.terms) {
+      const term = new Uint8Array(last.doc + 1);
+      for (const token of new Set(alternatives)) {
+        for (const [block, list] of lists.all(Buffer.from(hasher.token(token), 'latin1'), blocks) as [number, Buffer][]) markList(block, list, term);
+      }
+      if (docs) for (let d = 0; d < docs.length; d++) docs[d]! &= term[d]!;
+      else docs = term;
+    }
+    let count = 0;
+    for (let d = 0; d < docs!.length; d++) count += docs![d]!;
+    const pass = (objectKey: number, head: number, deleted: number): string | undefined => {
+      if (query.deletedOnly && deleted !== 1) return undefined;
+      if (query.modifiedFrom !== undefined && head < query.modifiedFrom) return undefined;
+      return names.get(objectKey);
+    };
+    return { count, candidates: count <= (this.hooks.searchLookupLimit ?? LOOKUP_LIMIT) ? this.lookUp(docs!, count, pass) : this.scanLatestFirst(docs!, query.modifiedFrom, pass) };
+  }
+
+  /** Few candidates: each looked up by its doc number, then ordered latest first. */
+  private async *lookUp(docs: Uint8Array, count: number, pass: CandidateFilter): AsyncIterable<SearchCandidate> {
+    const list: number[] = [];
+    for (let d = 0; d < docs.length && list.length < count; d++) if (docs[d]) list.push(d);
+    const rows = statement(this.conns.read, 'SELECT p.object_key, p.record_id, p.head_modstamp, p.head_deleted FROM json_each(?) AS j CROSS JOIN search_postings p ON p.doc = j.value').raw(true);
+    const out: SearchCandidate[] = [];
+    for (let i = 0; i < list.length; i += LOOKUP_CHUNK) {
+      for (const [objectKey, recordId, head, deleted] of rows.all(JSON.stringify(list.slice(i, i + LOOKUP_CHUNK))) as [number, string, number, number][]) {
+        const objectName = pass(objectKey, head, deleted);
+        if (objectName !== undefined) out.push({ objectName, recordId, headModstamp: head, isDeleted: deleted === 1 });
+      }
+    }
+    out.sort((a, b) => b.headModstamp - a.headModstamp || compareStrings(a.objectName, b.objectName) || compareStrings(a.recordId, b.recordId));
+    yield* out;
+  }
+
+  /**
+   * Many candidates (a common word): every indexed record, latest first by the head index, kept
+   * when its doc is a candidate. A search reads only until it has its results, so a word on a
+   * quarter of the records costs about four rows a result instead of a lookup of every record.
+   */
+  private async *scanLatestFirst(docs: Uint8Array, from: number | undefined, pass: CandidateFilter): AsyncIterable<SearchCandidate> {
+    const page = statement(
+      this.conns.read,
+      'SELECT doc, object_key, record_id, head_modstamp, head_deleted FROM search_postings INDEXED BY search_postings_head WHERE head_modstamp >= ? AND (head_modstamp, doc) < (?, ?) ORDER BY head_modstamp DESC, doc DESC LIMIT ?',
+    ).raw(true);
+    // A record whose head moved while the search reads may come again: once is enough.
+    const seen = new Set<number>();
+    let cursor: [number, number] = [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+    for (;;) {
+      const rows = page.all(from ?? Number.MIN_SAFE_INTEGER, cursor[0], cursor[1], SCAN_PAGE) as [number, number, string, number, number][];
+      for (const [doc, objectKey, recordId, head, deleted] of rows) {
+        if (doc >= docs.length || !docs[doc] || seen.has(doc)) continue;
+        seen.add(doc);
+        const objectName = pass(objectKey, head, deleted);
+        if (objectName !== undefined) yield { objectName, recordId, headModstamp: head, isDeleted: deleted === 1 };
+      }
+      if (rows.length < SCAN_PAGE) return;
+      const lastRow = rows[rows.length - 1]!;
+      cursor = [lastRow[3], lastRow[0]];
+    }
+  }
+
+  async searchIndexStats(): Promise<SearchIndexStats> {
+    const db = this.conns.read;
+    const row = statement(db, 'SELECT count(*) AS n FROM search_postings').get() as { n: number };
+    return { records: row.n, pendingVersions: this.pendingVersions(db) };
+  }
+}
