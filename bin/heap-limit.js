@@ -1,4 +1,4 @@
-// The heap limit for commands that back up: V8 grows its heap far beyond the live set while a
+// The heap limit for commands that stream the vault (backup, export): V8 grows its heap far beyond the live set while a
 // backup turns millions of records into garbage (measured: ~90 MB live, 350+ MB of heap, 670 MB
 // resident at 1,000,000 records). A limit makes it collect sooner: 320 MB of old space keeps a
 // backup under 512 MB resident at about 8% more time. ORGVAULT_MAX_HEAP_MB overrides it.
@@ -14,5 +14,7 @@ export function heapArgs(env = process.env) {
 export function needsHeapLimit(args, execArgv = process.execArgv, env = process.env) {
   if (env.ORGVAULT_HEAP_LIMITED === '1') return false;
   const given = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.startsWith('--max-old-space-size'));
-  return !given && (args.includes('backup') || args.includes('demo'));
+  // An export streams the vault the same way: measured at 1,000,000 records to Parquet, 467 MiB
+  // resident with Node's default heap, 350 MiB with this limit.
+  return !given && ['backup', 'demo', 'export'].some((command) => args.includes(command));
 }

@@ -1,7 +1,7 @@
 /**
  * The keyed blind index of global search on SQLite (tables: migration 5). Per record, the index
  * holds the keyed hash of every token any of its versions held (src/core/search-text.ts cuts the
- * tokens): 48 bits of HMAC-SHA-256 under a key derived from the vault's index key and the org ID.
+ * tokens): 48 bits of a keyed PRF (search-hashing.ts) under a key derived from the vault's index key and the org ID.
  * No token is ever written; equal tokens of one org hash alike, which is what the index reveals
  * (docs/ARCHITECTURE.md, "src/search/").
  *
@@ -95,6 +95,7 @@ async function* none(): AsyncIterable<SearchCandidate> {}
 
 /** What a chunk saw of a record: its token hashes, and its newest version. */
 interface Seen {
+  /** The record's tokens while a chunk is read, then their hashes. */
   hashes: Set<string>;
   head: number;
   deleted: number;
@@ -271,6 +272,14 @@ export class SqliteSearchIndex implements SearchIndex {
       }
     }
 
+    // Every distinct token of the chunk hashed at once (see search-hashing.ts), then each record's tokens replaced by their hashes.
+    for (const [objectKey, records] of tokens) {
+      const hasher = this.hasher(this.object(db, objectKey).orgId);
+      const distinct = new Set<string>();
+      for (const seen of records.values()) for (const token of seen.hashes) distinct.add(token);
+      const hashes = hasher.hashAll(distinct);
+      for (const seen of records.values()) seen.hashes = new Set(Array.from(seen.hashes, (token) => hashes.get(token)!));
+    }
     const lists: Lists = new Map();
     for (const [objectKey, records] of tokens) this.postRecords(db, objectKey, records, lists);
     this.writeLists(db, lists);
