@@ -7,6 +7,7 @@
  * names and timestamps stay in clear for indexing. Field values never do.
  */
 import { OrgvaultError } from '../core/errors.ts';
+import { IntegrityError } from '../crypto/errors.ts';
 import type {
   ArchiveResult,
   ArchiveStep,
@@ -462,5 +463,16 @@ export class LockHeldError extends OrgvaultError {
     message?: string,
   ) {
     super('LOCK_HELD', message ?? `Another orgvault process (${holder}) is writing to org ${orgId} since ${new Date(since).toISOString()}; try again when it finishes.`);
+  }
+}
+
+/**
+ * A pack is not in the catalog. Nothing else removes a pack row than prune (and purge) rewriting
+ * it, so a pack listed moments ago and gone now was repacked, which verify must not call damage;
+ * a version row left pointing at a missing pack is what `danglingVersions` finds.
+ */
+export class PackGoneError extends IntegrityError {
+  constructor(readonly packId: string) {
+    super(`pack ${packId} is not in the catalog.`);
   }
 }

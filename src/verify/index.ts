@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Run } from '../core/vault.ts';
+import { PackGoneError } from '../store/port.ts';
 import type { BlobStore, VaultStore } from '../store/port.ts';
 
 /** The catalog ports verify uses. */
@@ -49,6 +50,8 @@ export interface VerifyCounters {
   packsChecked: number;
   payloadsChecked: number;
   damagedPacks: number;
+  /** Packs listed, then rewritten by a prune running beside verify before they were read: not damage. */
+  packsRepackedMeanwhile: number;
   blobsRead: number;
   bytesRead: number;
   damagedBlobs: number;
@@ -102,6 +105,7 @@ export async function verifyVault(ports: VerifyPorts, options: VerifyOptions = {
     packsChecked: 0,
     payloadsChecked: 0,
     damagedPacks: 0,
+    packsRepackedMeanwhile: 0,
     blobsRead: 0,
     bytesRead: 0,
     damagedBlobs: 0,
@@ -181,6 +185,10 @@ export async function verifyVault(ports: VerifyPorts, options: VerifyOptions = {
         try {
           counters.payloadsChecked += (await store.checkPack(packId)).payloads;
         } catch (error) {
+          if (error instanceof PackGoneError) {
+            counters.packsRepackedMeanwhile++;
+            continue;
+          }
           counters.damagedPacks++;
           problems.push({ kind: 'damaged-pack', subject: packId, message: `pack ${packId}: ${messageOf(error)}` });
         }

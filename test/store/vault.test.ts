@@ -14,6 +14,7 @@ import { IntegrityError, WrongKeyError } from '../../src/crypto/errors.ts';
 import { generateDataKey, generateKeyFileContent, wrapDataKey } from '../../src/crypto/keys.ts';
 import type { ScryptParams } from '../../src/crypto/keys.ts';
 import { blobPath } from '../../src/store/fs/blob-store.ts';
+import { PackGoneError } from '../../src/store/port.ts';
 import {
   addKeyWrapping,
   BLOBS_DIR,
@@ -388,6 +389,31 @@ describe('verifyVault', () => {
       assert.equal(run?.kind, 'verify');
       assert.equal(run?.status, 'Succeeded');
       assert.equal(run?.counters.blobsRead, 2);
+    });
+  });
+
+  test('a pack a prune rewrote after verify listed it is not called damaged', async () => {
+    const dir = newDir();
+    await populated(dir);
+    await withVault(dir, PASS, async (vault) => {
+      // As when prune commits a repack between verify's listing and its reading of a pack.
+      const store = new Proxy(vault.store, {
+        get(target, property) {
+          if (property === 'listPacks') {
+            return async function* () {
+              yield 'pack-repacked-meanwhile';
+              yield* target.listPacks();
+            };
+          }
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      await assert.rejects(vault.store.checkPack('pack-repacked-meanwhile'), PackGoneError);
+      const report = await verifyVault({ ...vault, store }, { readData: 'all' });
+      assert.deepEqual(report.problems, []);
+      assert.equal(report.counters.packsRepackedMeanwhile, 1);
+      assert.equal(report.counters.damagedPacks, 0);
     });
   });
 

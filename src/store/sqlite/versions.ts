@@ -16,6 +16,7 @@ import { IntegrityError } from '../../crypto/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
 import type { OpenedPack } from '../packs.ts';
 import { PackBuilder, PackCache, openPack, packHeader, payloadHash, sealPackBody } from '../packs.ts';
+import { PackGoneError } from '../port.ts';
 import type { PackReader, RecordHead, VersionBatch, VersionQuery, VersionStore, WriteOutcome } from '../port.ts';
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
@@ -735,7 +736,7 @@ export class SqliteVersions implements VersionPorts {
     const row = statement(this.conns.read, 'SELECT payloads, payload_hashes, sealed FROM packs WHERE pack_id = ?').get(packId) as
       | { payloads: number; payload_hashes: Buffer; sealed: Buffer }
       | undefined;
-    if (!row) throw new IntegrityError(`pack ${packId} is not in the catalog.`);
+    if (!row) throw new PackGoneError(packId);
     const pack = openPack(this.keyring.sealing, packId, row.sealed);
     if (pack.count !== row.payloads || row.payload_hashes.length !== pack.count * HASH_BYTES) {
       throw new IntegrityError(`pack ${packId} holds ${pack.count} payloads where the catalog records ${row.payloads}.`);
