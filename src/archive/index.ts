@@ -4,7 +4,7 @@
  * with its files, delete them from Salesforce in journaled batches to free storage, and mark them
  * in the vault, where they stay restorable like any deleted record.
  */
-export { resumeArchive, runArchive } from './run-archive.ts';
+export { resumeArchive, runArchive, storedSelection } from './run-archive.ts';
 export type { ArchiveDeps, ArchiveDepsStore, ArchiveEvent, ArchiveRequest } from './run-archive.ts';
 export { ARCHIVE_OUTCOMES, archiveCsv, archiveHelp, archiveReport, archivedIdsFor } from './report.ts';
 export type { ArchiveReport, ArchiveReportRow } from './report.ts';

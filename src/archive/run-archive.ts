@@ -76,24 +76,25 @@ export async function runArchive(deps: ArchiveDeps, request: ArchiveRequest): Pr
   return finish(deps, run, request, lock);
 }
 
+/** The selection an archive run (or dry run) was started with, read back from its stored parameters. */
+export function storedSelection(run: Run): Pick<ArchiveRequest, 'objectName' | 'where' | 'limit' | 'children' | 'childObjects'> {
+  const p = run.parameters;
+  return {
+    objectName: String(p.object),
+    where: String(p.where),
+    limit: typeof p.limit === 'number' ? p.limit : undefined,
+    children: p.children === true,
+    childObjects: Array.isArray(p.childObjects) ? p.childObjects.map(String) : [],
+  };
+}
+
 /** Continues an interrupted archive under its own run ID: what it deleted is reported once, marked once. */
 export async function resumeArchive(deps: ArchiveDeps, runId: string, org: OrgRegistration, actor: string): Promise<ArchiveReport> {
   const run = await deps.store.getRun(runId);
   if (!run || run.kind !== 'archive' || run.orgId !== org.orgId) throw new UsageError(`No archive run ${runId} of org ${org.name} in this vault; \`orgvault logs\` lists the runs.`);
   if (run.parameters.dryRun === true) throw new UsageError(`Run ${runId} was a dry run: there is nothing to resume. Archive without --dry-run.`);
   if (run.status !== 'Running' && run.status !== 'Failed') throw new UsageError(`Archive ${runId} already finished (${run.status}); its report is in \`orgvault logs ${runId}\`.`);
-  const p = run.parameters as Partial<Record<string, unknown>>;
-  const request: ArchiveRequest = {
-    org,
-    objectName: String(p.object),
-    where: String(p.where),
-    limit: typeof p.limit === 'number' ? p.limit : undefined,
-    children: p.children === true,
-    childObjects: Array.isArray(p.childObjects) ? p.childObjects.map(String) : [],
-    dryRun: false,
-    skipUnsafe: p.skipUnsafe === true,
-    actor,
-  };
+  const request: ArchiveRequest = { ...storedSelection(run), skipUnsafe: run.parameters.skipUnsafe === true, dryRun: false, org, actor };
   const lock = await lockArchive(deps, org);
   try {
     await deps.store.updateRun(runId, { status: 'Running', endedAt: null, message: 'Resumed' });

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import { archiveReport, runArchive } from '../../archive/index.ts';
+import { archiveReport, runArchive, storedSelection } from '../../archive/index.ts';
 import type { ArchiveReport } from '../../archive/index.ts';
 import { OrgvaultError, UsageError } from '../../core/errors.ts';
 import type { OrgRegistration } from '../../core/vault.ts';
@@ -70,16 +70,7 @@ export function registerArchivePages(app: ServerApp, { deps }: PageContext): voi
         const dry = await deps.store.getRun(text('from'));
         if (!dry || dry.kind !== 'archive' || dry.orgId !== org.orgId || dry.parameters.dryRun !== true) throw new UsageError('Start from a dry run of this org: its page has the button that archives.');
         if (text('confirm') !== 'on') throw new UsageError('Tick the box that confirms the records will be deleted from Salesforce, then archive.');
-        const p = dry.parameters;
-        request = {
-          objectName: String(p.object),
-          where: String(p.where),
-          limit: typeof p.limit === 'number' ? p.limit : undefined,
-          children: p.children === true,
-          childObjects: Array.isArray(p.childObjects) ? p.childObjects.map(String) : [],
-          dryRun: false,
-          skipUnsafe: text('skipUnsafe') === 'on',
-        };
+        request = { ...storedSelection(dry), dryRun: false, skipUnsafe: text('skipUnsafe') === 'on' };
       } else {
         const limit = text('limit');
         request = {
