@@ -18,12 +18,12 @@
  * removed and written again).
  *
  * The destination is a `DataLakeStore`: a folder now; an S3 bucket (issue 11's S3 blob store)
- * plugs in by implementing the same five methods (a multipart upload completed on publish).
+ * plugs in by implementing the same six methods (a multipart upload completed on publish).
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, sep } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { describeFromRaw } from '../core/describe.ts';
 import type { RawField } from '../core/describe.ts';
@@ -73,6 +73,8 @@ export interface DataLakeStore {
   read(path: string): Promise<Buffer | undefined>;
   exists(path: string): Promise<boolean>;
   remove(path: string): Promise<void>;
+  /** Every published file under a folder (`…/`), recursively, as paths relative to the root. */
+  list(prefix: string): Promise<string[]>;
 }
 
 /** The data lake store a target names. */
@@ -128,6 +130,20 @@ export function folderDataLake(root: string): DataLakeStore {
     },
     async remove(path) {
       await rm(full(path), { force: true });
+    },
+    async list(prefix) {
+      let entries;
+      try {
+        entries = await readdir(full(prefix), { recursive: true, withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw error;
+      }
+      // Temporary files are dot-names: not published, so not listed.
+      return entries
+        .filter((e) => e.isFile() && !e.name.startsWith('.'))
+        .map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join('/'))
+        .sort();
     },
   };
 }

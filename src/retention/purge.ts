@@ -2,6 +2,9 @@
  * `purge` (GDPR erasure, GRAX's "Delete Forever"): removes every trace of chosen records from the
  * vault, under the vault's exclusive lock. In this order, each step durable before the next:
  *
+ * 0. When the org feeds a data lake, the records' rows are taken out of its lake files (each file
+ *    rewritten whole and renamed over the old one). First, because the catalog still names the
+ *    records until step 1: a purge that stops here is simply run again.
  * 1. One durable catalog transaction per chunk of records, with SQLite's secure_delete on: their
  *    versions, heads and file rows; ID mappings naming them; their search-index entries and
  *    archive marks; the messages of restore and archive results about them (which may quote
@@ -17,8 +20,12 @@
  * many records), never which records or what they held.
  */
 import { randomUUID } from 'node:crypto';
+import { resolveSettings, storedSettings } from '../backup/index.ts';
 import { UsageError } from '../core/errors.ts';
 import type { OrgRegistration, Run, RunStatus } from '../core/vault.ts';
+import { openDataLake } from '../export/data-lake.ts';
+import { purgeFromDataLake } from '../export/data-lake-purge.ts';
+import type { LakePurgeOutcome } from '../export/data-lake-purge.ts';
 import { matches, parseCondition, parseLogic, schemaFields } from '../restore/index.ts';
 import type { BlobStore, CatalogSize, PurgeOutcome, RepackOutcome, VaultStore } from '../store/port.ts';
 import { toId18 } from './record-ids.ts';
@@ -86,6 +93,10 @@ export interface PurgeReport {
   removed: Omit<PurgeOutcome, 'orphanedAddresses' | 'repack'> | null;
   repack: RepackOutcome | null;
   blobs: { deleted: number; bytes: number; failed: string[] };
+  /** The folder of the org's data lake, when it has one. */
+  dataLakeLocation: string | null;
+  /** The records' rows taken out of the data lake's files. */
+  dataLake: (LakePurgeOutcome & { location: string }) | null;
   catalog: { before: CatalogSize; after: CatalogSize; vacuumed: boolean; walPending: boolean } | null;
   message: string | null;
 }
@@ -120,9 +131,13 @@ export async function purge(deps: PurgeDeps, request: PurgeRequest): Promise<Pur
     removed: null,
     repack: null,
     blobs: { deleted: 0, bytes: 0, failed: [] },
+    dataLakeLocation: null,
+    dataLake: null,
     catalog: null,
     message: null,
   };
+  const lakeTarget = resolveSettings(storedSettings(org)).dataLake;
+  report.dataLakeLocation = lakeTarget ? openDataLake(lakeTarget).location : null;
   const found = new Set<string>();
   for await (const page of store.recordChains(org.orgId, objectName, { recordIds: chosen })) {
     for (const chain of page) {
@@ -153,6 +168,11 @@ export async function purge(deps: PurgeDeps, request: PurgeRequest): Promise<Pur
       const removed: Omit<PurgeOutcome, 'orphanedAddresses' | 'repack'> = { records: 0, versions: 0, files: 0, idMappings: 0, messagesErased: 0, searchEntries: 0, archiveMarks: 0 };
       const orphaned = new Set<string>();
       const ids = report.recordIds;
+      if (lakeTarget) {
+        const lake = openDataLake(lakeTarget);
+        progress(`  taking the records out of the data lake in ${lake.location}`);
+        report.dataLake = { location: lake.location, ...(await purgeFromDataLake(lake, org.orgId, objectName, new Set(ids))) };
+      }
       for (let i = 0; i < ids.length; i += CHUNK) {
         const outcome = await store.purgeRecords(org.orgId, objectName, ids.slice(i, i + CHUNK));
         for (const key of Object.keys(removed) as (keyof typeof removed)[]) removed[key] += outcome[key];
@@ -233,6 +253,8 @@ function counters(report: PurgeReport): Record<string, number> {
     packsRewritten: report.repack?.packsRewritten ?? 0,
     packsDeleted: report.repack?.packsDeleted ?? 0,
     blobsDeleted: report.blobs.deleted,
+    dataLakeRows: report.dataLake?.rows ?? 0,
+    dataLakeFilesRewritten: (report.dataLake?.filesRewritten ?? 0) + (report.dataLake?.filesRemoved ?? 0),
     blobBytesDeleted: report.blobs.bytes,
   };
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import type { DuckDBTimestampTZValue } from '@duckdb/node-api';
 import { startEmulator } from '../../emulator/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
@@ -21,12 +22,16 @@ import { generateKeyFileContent } from '../../src/crypto/keys.ts';
 import { connectOrg } from '../../src/salesforce/index.ts';
 import { createServerApp } from '../../src/server/app.ts';
 import type { ServerApp } from '../../src/server/app.ts';
+import { purge } from '../../src/retention/index.ts';
 import { initVault, openVault } from '../../src/store/vault.ts';
 import type { Vault } from '../../src/store/vault.ts';
 import { addUser } from '../../src/users/index.ts';
 import { jsonOf, runCli } from './fixtures/cli-runner.ts';
 import { emulatedOrg } from './fixtures/emulated-org.ts';
 import type { EmulatedOrg } from './fixtures/emulated-org.ts';
+
+/** Parquet metadata holds bigints, which JSON cannot. */
+const jsonSafe = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
 
 /** Every file under `dir`, relative and `/`-separated. */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -219,6 +224,45 @@ describe('continuous data lake', () => {
     await assertLakeEqualsVault();
     const settled = JSON.parse(await readFile(statePath, 'utf8')) as { pending: unknown; throughSeq: number };
     assert.equal(settled.pending, null);
+  });
+
+  it('purge takes the records out of the data lake too, keeping every other row and each file\'s schema', async () => {
+    const rows = await readLake(lake);
+    const perRecord = new Map<string, number>();
+    for (const r of rows) if (r.object === 'Account') perRecord.set(r.recordId, (perRecord.get(r.recordId) ?? 0) + 1);
+    // The records with the most versions: their rows are spread over files of several runs and days.
+    const chosen = [...perRecord.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([id]) => id);
+    const holding = new Map<string, { schema: string; kv: string; rows: number }>();
+    for (const file of (await filesUnder(lake)).filter((f) => f.includes('/object=Account/') && f.endsWith('.parquet'))) {
+      const bytes = await readFile(join(lake, ...file.split('/')));
+      const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      const ids = (await parquetReadObjects({ file: buffer, columns: ['Id'] })) as { Id: string }[];
+      if (!ids.some((r) => chosen.includes(r.Id))) continue;
+      const metadata = parquetMetadata(buffer);
+      holding.set(file, { schema: JSON.stringify(metadata.schema, jsonSafe), kv: JSON.stringify(metadata.key_value_metadata), rows: ids.length });
+    }
+    assert.ok(holding.size >= 2, 'the chosen records have rows in several lake files');
+
+    const lakeOrg = { ...org, settings: { backup: { dataLake: { folder: lake } } } };
+    const report = await purge({ store: vault.store, blobs: vault.blobs, actor: 'test' }, { org: lakeOrg, objectName: 'Account', recordIds: chosen, confirmed: true, vacuum: false });
+    assert.equal(report.status, 'Succeeded', report.message ?? '');
+    assert.equal(report.dataLakeLocation, lake);
+    assert.equal(report.dataLake?.rows, chosen.reduce((n, id) => n + perRecord.get(id)!, 0));
+    assert.equal(report.dataLake!.filesRewritten + report.dataLake!.filesRemoved, holding.size);
+
+    const after = await assertLakeEqualsVault();
+    assert.equal(after.length, rows.length - report.dataLake!.rows, 'only the purged rows left the lake');
+    assert.ok(!after.some((r) => chosen.includes(r.recordId)), 'no row of a purged record is left');
+    for (const [file, before] of holding) {
+      const path = join(lake, ...file.split('/'));
+      const bytes = await readFile(path).catch(() => undefined);
+      if (!bytes) continue;
+      const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      const metadata = parquetMetadata(buffer);
+      assert.equal(JSON.stringify(metadata.schema, jsonSafe), before.schema, `${file} keeps its columns and types`);
+      assert.equal(JSON.stringify(metadata.key_value_metadata), before.kv, `${file} keeps its column metadata`);
+    }
+    assert.deepEqual((await filesUnder(lake)).filter((f) => f.split('/').pop()!.startsWith('.')), [], 'no temporary file is left');
   });
 
   it('refuses a data lake setting that is not an absolute folder', () => {

@@ -64,9 +64,13 @@ function refusal(r: PurgeReport, flags: PurgeFlags): string {
   if (r.records === 0) return `Nothing to purge: the vault holds no ${r.objectName} record of ${r.org} that matches.${missing}`;
   return (
     `purge would delete ${r.records} ${r.objectName} record(s) of ${r.org} from the vault forever: ${r.versions} version(s) and ${r.files} file version(s) (${formatBytes(r.fileBytes)}), ` +
-    `with their ID mappings and search entries. Nothing was deleted.${missing} To delete them, run the same command with --yes` +
+    `with their ID mappings and search entries${dataLakeNote(r)}. Nothing was deleted.${missing} To delete them, run the same command with --yes` +
     `${flags.where?.length ? ' (the records are chosen again then: check the count)' : ''}.`
   );
+}
+
+function dataLakeNote(r: PurgeReport): string {
+  return r.dataLakeLocation === null ? '' : `, and their rows in the org's data lake (${r.dataLakeLocation})`;
 }
 
 function lines(r: PurgeReport): string[] {
@@ -79,6 +83,7 @@ function lines(r: PurgeReport): string[] {
           `  ${d.messagesErased} restore or archive message(s) that could quote their values erased; the restore journal keeps their IDs, which hold no field values`,
         ]
       : []),
+    ...(r.dataLake ? [`  data lake ${r.dataLake.location}: ${r.dataLake.rows} row(s) taken out, ${r.dataLake.filesRewritten} file(s) rewritten, ${r.dataLake.filesRemoved} removed (of ${r.dataLake.filesChecked} checked)`] : []),
     ...(r.repack ? [`  packs rewritten so that their sealed bytes are gone: ${r.repack.packsRewritten + r.repack.packsDeleted}`] : []),
     ...(r.catalog ? [`  catalog ${r.catalog.vacuumed ? 'rewritten' : 'compacted'}: ${formatBytes(r.catalog.before.bytes)} → ${formatBytes(r.catalog.after.bytes)}`] : []),
     ...(r.notFound.length ? [`  ${r.notFound.length} ID(s) asked for were not in the vault: ${r.notFound.slice(0, 10).join(', ')}${r.notFound.length > 10 ? '…' : ''}`] : []),
