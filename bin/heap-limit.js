@@ -16,5 +16,6 @@ export function needsHeapLimit(args, execArgv = process.execArgv, env = process.
   const given = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.startsWith('--max-old-space-size'));
   // An export streams the vault the same way: measured at 1,000,000 records to Parquet, 467 MiB
   // resident with Node's default heap, 350 MiB with this limit.
-  return !given && ['backup', 'demo', 'export'].some((command) => args.includes(command));
+  // serve and scheduler run backups (and stream change events) in their own process.
+  return !given && ['backup', 'demo', 'export', 'serve', 'scheduler', 'stream'].some((command) => args.includes(command));
 }

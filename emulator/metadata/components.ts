@@ -327,6 +327,8 @@ function profileAccess(org: Org, profile: StoredRecord): Access {
       ViewAllData: state.permissions.viewAllData,
       ModifyAllData: state.permissions.modifyAllData,
       ViewEncryptedData: state.permissions.viewEncryptedData,
+      QueryAllFiles: state.permissions.queryAllFiles,
+      CreateAuditFields: state.permissions.setAuditFields,
     };
     for (const [perm, on] of Object.entries(overrides)) {
       const at = userPermissions.indexOf(perm);

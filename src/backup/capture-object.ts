@@ -52,6 +52,8 @@ export interface CaptureDeps {
   /** Asked before every chunk: false stops the capture cleanly (budget spent, run cancelled). */
   mayContinue: () => boolean;
   onProgress: (records: number) => void;
+  /** Sees each batch before it is stored: the scan confirming the change stream counts there. */
+  beforeWrite?: (versions: readonly VersionInput[]) => Promise<void>;
 }
 
 export interface CaptureOutcome {
@@ -170,6 +172,7 @@ async function storeRecords(deps: CaptureDeps, target: CaptureTarget, records: S
     if (target.captureBodies && target.bodies.length && !version.isDeleted && head?.systemModstamp !== version.systemModstamp) withBodies.push(version);
   }
   if (withBodies.length) await captureBodies(deps, target, withBodies, outcome);
+  if (deps.beforeWrite) await deps.beforeWrite(versions);
   const last = versions[versions.length - 1]!;
   const result = await deps.versions.writeVersions({
     orgId: target.orgId,

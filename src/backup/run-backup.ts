@@ -8,21 +8,24 @@ import { hostname } from 'node:os';
 import { OrgvaultError, SalesforceApiError } from '../core/errors.ts';
 import { describeFromRaw } from '../core/describe.ts';
 import { parseSalesforceDatetime } from '../core/time.ts';
+import type { NotificationEvent, Notifier } from '../core/notifications.ts';
 import type { BatchedQueryResult, ObjectDescription, OrgClient, ObjectSummary } from '../core/org-client.ts';
-import type { ObjectRun, ObjectState, ObjectStatus, OrgRegistration, Run, RunStatus } from '../core/vault.ts';
+import type { ObjectRun, ObjectState, ObjectStatus, OrgRegistration, Run, RunStatus, VersionInput } from '../core/vault.ts';
 import { feedDataLake } from '../export/data-lake.ts';
+import { jobFailedEvent, objectsInErrorEvent, orgBehindEvent } from '../notify/events.ts';
 import { LockHeldError } from '../store/port.ts';
-import type { BlobStore, FileCatalog, LockManager, ObjectStateStore, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
+import type { BlobStore, ChangeCaptureStore, FileCatalog, LockManager, ObjectStateStore, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
 import { captureMissingBodies, captureObject } from './capture-object.ts';
 import type { CaptureOutcome } from './capture-object.ts';
 import { quietCheckQuery, resumePoint } from './capture-plan.ts';
 import { checkDeletes, reconcileIds } from './deletes.ts';
+import { orgStatusOf } from './report.ts';
 import type { BackupSettings } from './options.ts';
 import { capturedFields, decideScope, unsupportedByDescribe } from './scope.ts';
 import type { ScopeDecision } from './scope.ts';
 
 /** The vault ports a backup uses. */
-export type BackupStore = VersionStore & SchemaStore & FileCatalog & RunLog & ObjectStateStore & LockManager;
+export type BackupStore = VersionStore & SchemaStore & FileCatalog & RunLog & ObjectStateStore & LockManager & Pick<ChangeCaptureStore, 'getStreamStates' | 'storedVersionKeys'>;
 
 export interface BackupDeps {
   store: BackupStore;
@@ -31,6 +34,8 @@ export interface BackupDeps {
   now?: () => number;
   /** Progress events, for bars on a terminal or lines in a log. */
   onEvent?: (event: BackupEvent) => void;
+  /** Told of a failed job, objects in error and the org falling Behind, once the run is recorded. */
+  notifier?: Notifier;
 }
 
 export interface BackupRequest {
@@ -42,6 +47,16 @@ export interface BackupRequest {
   reconcile?: boolean;
   /** Who started the run, for the log. */
   startedBy?: string;
+  /**
+   * Count the versions this scan finds that the change stream should have stored and did not
+   * (`missedByStream`). True unless given; false for the scans the stream starts to cover a hole.
+   */
+  confirmStream?: boolean;
+  /**
+   * A fresh full baseline: every record read again whatever the watermark, and every ID compared
+   * with the org's. The reason (a new backup cycle, a sandbox refresh…) goes in the run's log.
+   */
+  baseline?: { reason: string };
 }
 
 export type BackupEvent =
@@ -97,7 +112,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     endedAt: null,
     counters: {},
     message: null,
-    parameters: { org: org.name, objects: request.objects ?? null, mode: settings.mode, startedBy: request.startedBy ?? null },
+    parameters: { org: org.name, objects: request.objects ?? null, mode: settings.mode, startedBy: request.startedBy ?? null, ...(request.baseline ? { baseline: request.baseline } : {}) },
   };
 
   let lock;
@@ -109,22 +124,47 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     await deps.store.createRun({ ...run, status: 'Skipped', endedAt: now(), message });
     return { runId, status: 'Skipped', message, objects: [], apiCalls: 0, counters: {} };
   }
+  // Sent once the lock is released: a slow channel never holds the org's next job back.
+  const events: NotificationEvent[] = [];
+  const about = { orgName: org.name, orgId: org.orgId, runId, at: run.startedAt };
   try {
+    const statusBefore = deps.notifier ? await orgStatusNow(deps.store, org.orgId) : null;
     await failInterruptedRuns(deps.store, org.orgId, now());
     await deps.store.createRun(run);
     let result = await backupWithLock(deps, request, run, emit, now);
+    if (request.baseline) result = { ...result, message: [`Full baseline: ${request.baseline.reason.replace(/\.$/, '')}.`, result.message].filter(Boolean).join(' ') };
     // Once the objects are stored: a data lake that cannot be written never costs the backup.
     if (settings.dataLake) result = await feedDataLake(deps.store, settings.dataLake, { orgId: org.orgId, runId, startedAt: run.startedAt, now: now() }, result, (message) => emit({ type: 'notice', message }));
     await deps.store.updateRun(runId, { status: result.status, endedAt: now(), counters: result.counters, message: result.message });
+    if (statusBefore !== null) events.push(...(await backupEvents(deps.store, { ...about, at: now() }, result, statusBefore).catch(() => [])));
     return result;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await deps.store.updateRun(runId, { status: 'Failed', endedAt: now(), message, counters: { apiCalls: deps.client.usage().calls } }).catch(() => undefined);
+    events.push(jobFailedEvent({ ...about, at: now() }, message));
     throw error;
   } finally {
     // The lock heartbeats on its own while held; a crash leaves it to be taken over.
     await lock.release();
+    const notifier = deps.notifier;
+    if (notifier) for (const event of events) await notifier.notify(event).catch(() => undefined);
   }
+}
+
+async function orgStatusNow(store: RunLog & ObjectStateStore, orgId: string): Promise<string> {
+  const lastRun = (await store.listRuns({ orgId, kind: 'backup', limit: 20 })).find((r) => r.status !== 'Skipped');
+  return orgStatusOf(await store.getObjectStates(orgId), lastRun);
+}
+
+/** What a finished run tells the admin: objects in error, and the org falling Behind (on the change only, not every run). */
+async function backupEvents(store: RunLog & ObjectStateStore, about: { orgName: string; orgId: string; runId: string; at: number }, result: BackupResult, statusBefore: string): Promise<NotificationEvent[]> {
+  const events: NotificationEvent[] = [];
+  const inError = result.objects.filter((o) => isObjectError(o.status));
+  if (inError.length) events.push(objectsInErrorEvent(about, inError));
+  if (statusBefore !== 'Behind' && (await orgStatusNow(store, about.orgId)) === 'Behind') {
+    events.push(orgBehindEvent(about, statusBefore, result.objects.filter((o) => o.status === 'Behind' || o.status === 'Backfilling'), result.message));
+  }
+  return events;
 }
 
 /** Runs still marked Running for an org whose lock we now hold died with their process. */
@@ -221,7 +261,8 @@ async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run
 
   const toCapture = decisions.filter((d) => d.action === 'capture');
   const bulkJobsLeft = { value: Number.POSITIVE_INFINITY };
-  const { quiet, changed } = await quietObjects(client, toCapture, stateOf, settings, budget);
+  // A baseline reads every object again: none is taken as quiet.
+  const { quiet, changed } = request.baseline ? { quiet: new Set<string>(), changed: new Map<string, number>() } : await quietObjects(client, toCapture, stateOf, settings, budget);
   const busy = toCapture.filter((d) => !quiet.has(d.name));
   // Changed objects already told how much changed; the others (new, backfilling) need their size.
   const counts = await recordCounts(client, busy.filter((d) => !changed.has(d.name)), budget);
@@ -408,6 +449,7 @@ async function backupObject(
   let backfilledAt = state?.backfilledAt ?? null;
   let lastBackupAt = state?.lastBackupAt ?? null;
   let outcome: CaptureOutcome | undefined;
+  let confirmation: StreamConfirmation | undefined;
   try {
     if (!isQuiet) {
       if (!budget.mayContinue()) throw new BudgetStop(budget.reason!);
@@ -425,6 +467,7 @@ async function backupObject(
         emit({ type: 'object-started', name, api, expected, backfill });
         // `status` shows it Running while this run reads it; the outcome replaces this at the end.
         await deps.store.putObjectState(org.orgId, { ...(state ?? emptyState(name)), status: 'Running', lastRunId: runId, details });
+        confirmation = request.confirmStream === false ? undefined : await streamConfirmation(deps.store, org.orgId, name);
         const captureDeps = {
           client,
           versions: deps.store,
@@ -433,6 +476,7 @@ async function backupObject(
           now,
           mayContinue: () => budget.mayContinue(),
           onProgress: (records: number) => emit({ type: 'object-progress', name, records, expected }),
+          beforeWrite: confirmation?.check,
         };
         const captured = await captureObject(captureDeps, {
             orgId: org.orgId,
@@ -443,7 +487,7 @@ async function backupObject(
             bodies,
             captureBodies: settings.mode === 'objects-and-files',
             api,
-            start: resumePoint(state?.watermark ?? null, settings.lookbackMs),
+            start: request.baseline ? null : resumePoint(state?.watermark ?? null, settings.lookbackMs),
             watermark: state?.watermark ?? null,
             lookbackMs: settings.lookbackMs,
         });
@@ -494,16 +538,17 @@ async function backupObject(
     // Deletes that queries cannot show, on their own schedule.
     const lastCheck = typeof details.deletedCheckedAt === 'number' ? details.deletedCheckedAt : null;
     const replicateable = summary?.replicateable ?? true;
-    if (replicateable && state?.backfilledAt && (lastCheck === null || now() - lastCheck >= settings.deletedCheckIntervalMs) && budget.mayContinue()) {
+    const reconcileNow = request.reconcile === true || request.baseline !== undefined;
+    if (replicateable && state?.backfilledAt && (lastCheck === null || now() - lastCheck >= settings.deletedCheckIntervalMs || reconcileNow) && budget.mayContinue()) {
       const check = await checkDeletes(client, deps.store, { orgId: org.orgId, objectName: name, runId, schemaId: null, since: lastCheck ?? state.backfilledAt }, now());
       details.deletedCheckedAt = check.checkedAt;
       result.deletes += check.deleted;
       const lastReconcile = typeof details.reconciledAt === 'number' ? details.reconciledAt : state.backfilledAt;
-      if (check.windowMissed || request.reconcile || now() - lastReconcile >= settings.reconcileIntervalMs) {
+      if (check.windowMissed || reconcileNow || now() - lastReconcile >= settings.reconcileIntervalMs) {
         result.deletes += await reconcileIds(client, deps.store, { orgId: org.orgId, objectName: name, runId, schemaId: null, since: lastCheck }, now(), (expected ?? 0) >= settings.bulkThreshold);
         details.reconciledAt = now();
       }
-    } else if (!replicateable && request.reconcile) {
+    } else if (!replicateable && reconcileNow) {
       result.deletes += await reconcileIds(client, deps.store, { orgId: org.orgId, objectName: name, runId, schemaId: null, since: null }, now(), false);
       details.reconciledAt = now();
     }
@@ -548,13 +593,57 @@ async function backupObject(
       deletes: result.deletes,
       apiCalls: result.apiCalls,
       ...(outcome ? { duplicates: outcome.duplicates, newRecords: outcome.newRecords, undeletes: outcome.undeletes, fileBytes: outcome.fileBytes } : {}),
+      ...(confirmation ? { missedByStream: confirmation.missed } : {}),
     },
     details,
     backfilledAt,
     lastBackupAt,
   });
+  if (confirmation?.missed) {
+    emit({ type: 'notice', message: `${name}: this scan found ${confirmation.missed} version(s) the change stream had not stored (such as ${confirmation.examples.join(', ')}); they are stored now.` });
+  }
   emit({ type: 'object-finished', name, status: result.status, records: result.records, versions: result.versions, message: result.message });
   return result;
+}
+
+/** A scan's check of the change stream of one object: versions it finds that the stream missed. */
+interface StreamConfirmation {
+  missed: number;
+  /** A few of them (record ID and SystemModstamp), for the log. */
+  examples: string[];
+  check: (versions: readonly VersionInput[]) => Promise<void>;
+}
+
+/**
+ * The confirmation of an object the stream covers, or undefined when it does not. A version is
+ * missed when its change lies in the stream's coverage (from the first event after it subscribed
+ * afresh, to the commit of the last event whose versions it committed) and the vault held no
+ * version of that record at that SystemModstamp before this scan stored it. A version the vault
+ * held already (stored by the stream, or counted by an earlier scan) is never counted.
+ */
+async function streamConfirmation(store: BackupStore, orgId: string, objectName: string): Promise<StreamConfirmation | undefined> {
+  const stream = (await store.getStreamStates(orgId)).find((s) => s.objectName.toLowerCase() === objectName.toLowerCase());
+  if (!stream || stream.coveredFrom === null || stream.coveredThrough === null) return undefined;
+  const from = stream.coveredFrom;
+  const through = stream.coveredThrough;
+  const confirmation: StreamConfirmation = {
+    missed: 0,
+    examples: [],
+    check: async (versions) => {
+      const inCoverage = versions.filter((v) => v.systemModstamp >= from && v.systemModstamp <= through);
+      if (!inCoverage.length) return;
+      const held = await store.storedVersionKeys(orgId, objectName, inCoverage);
+      for (const v of inCoverage) {
+        const key = `${v.recordId}@${v.systemModstamp}`;
+        if (held.has(key)) continue;
+        // Counted once even when a batch holds the version twice.
+        held.add(key);
+        confirmation.missed++;
+        if (confirmation.examples.length < 5) confirmation.examples.push(`${v.recordId} at ${new Date(v.systemModstamp).toISOString()}`);
+      }
+    },
+  };
+  return confirmation;
 }
 
 function emptyState(objectName: string): ObjectState {

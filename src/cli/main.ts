@@ -15,14 +15,20 @@ import { registerHistoryCommand } from './history/index.ts';
 import { registerInitCommand } from './init/index.ts';
 import { registerKeyCommand } from './key/index.ts';
 import { registerLogsCommand } from './logs/index.ts';
+import { registerNotifyCommand } from './notify/index.ts';
 import { registerOrgCommand } from './org/index.ts';
+import { registerPermissionsCommand } from './permissions/index.ts';
 import { registerPruneCommand } from './prune/index.ts';
 import { registerPurgeCommand } from './purge/index.ts';
+import { registerRecoveryPointCommand } from './recovery-point/index.ts';
 import { registerRestoreCommand } from './restore/index.ts';
 import { registerSearchCommand } from './search/index.ts';
 import { registerRetentionCommand } from './retention/index.ts';
+import { registerScheduleCommand } from './schedule/index.ts';
+import { registerSchedulerCommand } from './scheduler/index.ts';
 import { registerServeCommand } from './serve/index.ts';
 import { registerStatusCommand } from './status/index.ts';
+import { registerCdcCommand, registerStreamCommand } from './stream/index.ts';
 import { registerUserCommand } from './user/index.ts';
 import { registerVerifyCommand } from './verify/index.ts';
 
@@ -53,10 +59,17 @@ registerRestoreCommand(program);
 registerExportCommand(program);
 registerArchiveCommand(program);
 registerRetentionCommand(program);
+registerScheduleCommand(program);
+registerSchedulerCommand(program);
+registerNotifyCommand(program);
 registerForgetCommand(program);
 registerPruneCommand(program);
 registerPurgeCommand(program);
+registerStreamCommand(program);
+registerCdcCommand(program);
+registerRecoveryPointCommand(program);
 registerUserCommand(program);
+registerPermissionsCommand(program);
 
 try {
   await program.parseAsync();

@@ -5,6 +5,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import type { OrgAuth, OrgClient } from '../core/org-client.ts';
+import { createNotifier } from '../notify/index.ts';
+import type { VaultNotifier } from '../notify/index.ts';
 import type { OrgRegistration } from '../core/vault.ts';
 import { addOrg, openOrgClient } from '../orgs/index.ts';
 import type * as SalesforceModuleNs from '../salesforce/index.ts';
@@ -52,6 +54,14 @@ export async function addOrgToVault(vault: Vault, name: string, auth: OrgAuth): 
   const { connectOrg } = await salesforce();
   const added = await addOrg({ catalog: vault.store, keyring: vault.keyring, connect: (a) => connectOrg(a), audit: vault.store }, name, auth);
   return added.registration;
+}
+
+/**
+ * The notifier for the vault's orgs: the channels each org set with `orgvault notify set`. A channel
+ * that fails is logged in the notification log and told on stderr; the command goes on.
+ */
+export function vaultNotifier(vault: Vault): VaultNotifier {
+  return createNotifier({ store: vault.store, keyring: vault.keyring, onProblem: (message) => process.stderr.write(`${message}\n`) });
 }
 
 /** Loaded on use: jsforce alone adds about a second to the start of commands that never connect. */

@@ -4,6 +4,7 @@
  * Salesforce's own status code). Records are plain objects of field values shaped as the REST API
  * returns them (numbers, booleans, strings, null), without `attributes`, whichever API read them.
  */
+import { OrgvaultError } from './errors.ts';
 
 /** How orgvault authenticates to an org: every flow a server-side tool uses. Sealed at rest. */
 export type OrgAuth =
@@ -164,6 +165,42 @@ export interface FileUpload {
   fileName: string;
 }
 
+/** A Metadata API component as listMetadata names it (its FileProperties). */
+export interface MetadataFileProperties {
+  type: string;
+  fullName: string;
+  /** The component's ID; empty for standard objects, which have none. */
+  id: string;
+  fileName: string;
+  createdById: string;
+  createdDate: string;
+  lastModifiedById: string;
+  lastModifiedDate: string;
+  manageableState: string | null;
+  namespacePrefix: string | null;
+}
+
+/**
+ * A readMetadata record as plain JSON: every element's text is a string ("true", "12"), a nested
+ * element an object, and an element that occurred more than once an array. A list with one entry
+ * is therefore an object, as the XML cannot tell them apart: read lists through `metadataList`.
+ */
+export type MetadataValue = string | MetadataRecord | MetadataValue[];
+export interface MetadataRecord {
+  [element: string]: MetadataValue;
+}
+
+/** A repeated metadata element as a list, whether it occurred zero, one or many times. */
+export function metadataList(value: MetadataValue | undefined): MetadataValue[] {
+  if (value === undefined || value === '') return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** The text of a simple metadata element; undefined when absent or structured. */
+export function metadataText(value: MetadataValue | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** An authenticated org. Tokens are refreshed (or the login repeated) when a session expires. */
 export interface OrgClient {
   readonly instanceUrl: string;
@@ -221,12 +258,81 @@ export interface OrgClient {
   ingest(objectName: string, operation: 'insert' | 'update', records: readonly SObjectRecord[], fields: readonly FieldSummary[]): Promise<RecordWriteResult[]>;
   /** Creates one record with its file body (a multipart insert). */
   createWithBody(upload: FileUpload, options?: WriteOptions): Promise<RecordWriteResult>;
+  /**
+   * Metadata API listMetadata: the components of the given types (three queries a call, as
+   * Salesforce takes). Refused (INSUFFICIENT_ACCESS) to users without Modify All Data or Modify
+   * Metadata.
+   */
+  listMetadata(queries: readonly { type: string; folder?: string }[]): Promise<MetadataFileProperties[]>;
+  /**
+   * Metadata API readMetadata: components of one type by fullName (ten a call), one answer per
+   * name in order, null for a name the org does not have.
+   */
+  readMetadata(type: string, fullNames: readonly string[]): Promise<(MetadataRecord | null)[]>;
   usage(): ApiUsage;
   /**
    * The same org and session, counting its own calls in its own usage() (and still in this
    * client's): so that work running side by side (objects of a backup) is charged exactly.
    */
   scoped(): OrgClient;
+  /**
+   * Subscribes to a Change Data Capture channel (`/data/AccountChangeEvent`, `/data/ChangeEvents`)
+   * over the Streaming API from a replay ID (-1: new events only, -2: every retained event).
+   * Resolves once subscribed; rejects with ReplayIdInvalidError when Salesforce no longer holds
+   * the replay ID (older than its 72-hour retention). A dead session is renewed and the stream
+   * resumed from the last event delivered.
+   */
+  subscribeChanges(request: ChangeSubscriptionRequest): Promise<ChangeSubscription>;
+}
+
+/** The change types of a change event: the record changes, and the gap and overflow events. */
+export type ChangeEventType = 'CREATE' | 'UPDATE' | 'DELETE' | 'UNDELETE' | 'GAP_CREATE' | 'GAP_UPDATE' | 'GAP_DELETE' | 'GAP_UNDELETE' | 'GAP_OVERFLOW';
+
+/** One change event as delivered: its header, and the record's fields as the event prints them. */
+export interface ChangeEventMessage {
+  channel: string;
+  replayId: number;
+  entityName: string;
+  changeType: ChangeEventType;
+  /** Several records when Salesforce merged identical changes; the empty ID for an overflow. */
+  recordIds: string[];
+  /** When the transaction committed (epoch ms). */
+  commitTimestamp: number;
+  commitUser: string;
+  transactionKey: string;
+  sequenceNumber: number;
+  /** `Name.FirstName` for a compound's component, the API name otherwise. */
+  changedFields: string[];
+  nulledFields: string[];
+  diffFields: string[];
+  /** The payload without its header: compound fields nest their components, datetimes end in Z. */
+  fields: Record<string, unknown>;
+}
+
+export interface ChangeSubscriptionRequest {
+  channel: string;
+  replayId: number;
+  /** Called for each event, in replay ID order. */
+  onEvent: (event: ChangeEventMessage) => void;
+  /** The stream ended and will not resume by itself (the session cannot be renewed). */
+  onError: (error: Error) => void;
+}
+
+/** A live subscription. */
+export interface ChangeSubscription {
+  /** Disconnects; no event is delivered after it resolves. */
+  close(): Promise<void>;
+}
+
+/** Salesforce no longer holds the replay ID a subscription asked for: events since it are lost. */
+export class ReplayIdInvalidError extends OrgvaultError {
+  constructor(
+    readonly channel: string,
+    readonly replayId: number,
+    message: string,
+  ) {
+    super('REPLAY_ID_INVALID', message);
+  }
 }
 
 /** The statuses Salesforce answers with that are worth retrying after a pause. */

@@ -83,7 +83,7 @@ export interface ObjectState {
   details?: Record<string, unknown>;
 }
 
-export type RunKind = 'backup' | 'restore' | 'export' | 'compare' | 'verify' | 'archive' | 'purge' | 'metadata' | 'forget' | 'prune';
+export type RunKind = 'backup' | 'restore' | 'export' | 'compare' | 'verify' | 'archive' | 'purge' | 'metadata' | 'forget' | 'prune' | 'stream' | 'permissions';
 export type RunStatus = 'Running' | 'Succeeded' | 'CompletedWithErrors' | 'Failed' | 'Skipped' | 'Cancelled';
 
 export interface Run {

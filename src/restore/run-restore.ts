@@ -7,9 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { UsageError } from '../core/errors.ts';
+import type { NotificationEvent, Notifier } from '../core/notifications.ts';
 import type { ObjectDescription, OrgClient, SObjectRecord } from '../core/org-client.ts';
 import { isRecordId } from '../core/vault.ts';
 import type { OrgRegistration, RestoreOutcome, RestoreResult, Run } from '../core/vault.ts';
+import { restoreFinishedEvent } from '../notify/events.ts';
 import { LockHeldError } from '../store/port.ts';
 import type { BlobStore, FileCatalog, IdMappingStore, LockManager, OrgLock, RestoreJournal, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
 import { executePlan } from './execute.ts';
@@ -35,6 +37,8 @@ export interface RestoreDeps {
   client: OrgClient;
   now?: () => number;
   onEvent?: (event: RestoreEvent) => void;
+  /** Told when a restore (not a dry run) finishes or fails, once the run is recorded. */
+  notifier?: Notifier;
 }
 
 export type RestoreEvent =
@@ -108,6 +112,10 @@ export async function resumeRestore(deps: RestoreDeps, runId: string, request: P
 
 async function finish(deps: RestoreDeps, run: Run, request: RestoreRequest, resuming: boolean, lock: OrgLock): Promise<RestoreReport> {
   const now = deps.now ?? Date.now;
+  // Sent once the lock is released, so that a slow channel holds nothing back.
+  let event: NotificationEvent | undefined;
+  const about = (): { orgName: string; orgId: string; runId: string; at: number } => ({ orgName: request.org.name, orgId: request.org.orgId, runId: run.runId, at: now() });
+  const targetOrgName = request.target && request.target.orgId !== request.org.orgId ? request.target.name : null;
   try {
     const report = await restore(deps, run.runId, request, resuming);
     for (const objectRun of objectRunsOf(run.runId, report.results)) await deps.store.putObjectRun(objectRun);
@@ -118,13 +126,20 @@ async function finish(deps: RestoreDeps, run: Run, request: RestoreRequest, resu
       counters: { records: report.results.length, ...lowerKeys(report.counts), apiCalls },
       message: summary(report),
     });
+    if (!report.dryRun) event = restoreFinishedEvent(about(), { status: report.status, counts: report.counts, targetOrgName });
     return report;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await deps.store.updateRun(run.runId, { status: 'Failed', endedAt: now(), message }).catch(() => undefined);
+    if (!request.dryRun) {
+      // What it wrote before it stopped, from its journal.
+      const counts = await deps.store.restoreResults(run.runId).then((rows) => countOutcomes([...latestResults(rows).values()].map((r) => reportRow(r)))).catch(() => ({}));
+      event = restoreFinishedEvent(about(), { status: 'Failed', counts, targetOrgName, reason: message });
+    }
     throw error;
   } finally {
     await lock.release().catch(() => undefined);
+    if (event && deps.notifier) await deps.notifier.notify(event).catch(() => undefined);
   }
 }
 

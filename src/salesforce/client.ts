@@ -6,9 +6,11 @@ import type { BulkTuning } from './bulk.ts';
 import { downloadBody } from './files.ts';
 import { OrgHttp, SharedSession } from './http.ts';
 import { ingest } from './ingest.ts';
+import { listMetadata, readMetadata } from './metadata.ts';
 import * as rest from './rest.ts';
 import { retryPolicy } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
+import { subscribeChanges } from './streaming.ts';
 import * as writes from './writes.ts';
 
 export const API_VERSION = '62.0';
@@ -27,11 +29,12 @@ export async function connectOrg(auth: OrgAuth, options: ConnectOptions = {}): P
   const retry = retryPolicy(options.retry);
   const log = options.log ?? (() => {});
   const login = await logIn(auth, retry);
-  const http = new OrgHttp(new SharedSession(login, log), (options.apiVersion ?? API_VERSION).replace(/^v/, ''), retry, log);
-  return client(http, { ...DEFAULT_BULK, ...options.bulk });
+  const shared = new SharedSession(login, log);
+  const http = new OrgHttp(shared, (options.apiVersion ?? API_VERSION).replace(/^v/, ''), retry, log);
+  return client(http, { ...DEFAULT_BULK, ...options.bulk }, shared);
 }
 
-function client(http: OrgHttp, tuning: BulkTuning): OrgClient {
+function client(http: OrgHttp, tuning: BulkTuning, shared: SharedSession): OrgClient {
   return {
     get instanceUrl() {
       return http.instanceUrl;
@@ -54,7 +57,10 @@ function client(http: OrgHttp, tuning: BulkTuning): OrgClient {
     deleteRecords: (recordIds) => writes.deleteRecords(http, recordIds),
     ingest: (objectName, operation, records, fields) => ingest(http, tuning, objectName, operation, records, fields),
     createWithBody: (upload, writeOptions) => writes.createWithBody(http, upload, writeOptions),
+    listMetadata: (queries) => listMetadata(http, queries),
+    readMetadata: (type, fullNames) => readMetadata(http, type, fullNames),
     usage: () => http.usage(),
-    scoped: () => client(http.scoped(), tuning),
+    scoped: () => client(http.scoped(), tuning, shared),
+    subscribeChanges: (request) => subscribeChanges(shared, http.apiVersion, request, http.log),
   };
 }

@@ -15,9 +15,12 @@ import type { Caller, ServerDeps, ServerEnv } from './context.ts';
 import { BackgroundBackups } from './jobs.ts';
 import { registerArchiveRoutes } from './routes/archive.ts';
 import { registerOrgRoutes } from './routes/orgs.ts';
+import { registerNotificationRoutes } from './routes/notifications.ts';
+import { registerPermissionRoutes } from './routes/permissions.ts';
 import { registerExportRoutes } from './routes/exports.ts';
 import { registerRestoreRoutes } from './routes/restores.ts';
 import { registerRetentionRoutes } from './routes/retention.ts';
+import { registerScheduleRoutes } from './routes/schedules.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import { registerSearchRoutes } from './routes/search.ts';
 import { registerSessionRoutes } from './routes/session.ts';
@@ -70,8 +73,11 @@ export function createServerApp(deps: ServerDeps): ServerApp {
   registerSearchRoutes(app, deps);
   registerRestoreRoutes(app, deps);
   registerRetentionRoutes(app, deps);
+  registerScheduleRoutes(app, deps);
   registerExportRoutes(app, deps);
   registerArchiveRoutes(app, deps);
+  registerPermissionRoutes(app, deps);
+  registerNotificationRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerPages(app, deps, backups, throttle);
 

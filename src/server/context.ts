@@ -3,6 +3,7 @@
  * a shell: it authenticates, checks the role, validates input and calls use cases.
  */
 import type { Action, SessionRecord } from '../core/users.ts';
+import type { VaultNotifier } from '../notify/index.ts';
 import type { ConnectOrg, SealingKeyring } from '../orgs/index.ts';
 import type { BlobStore, VaultStore } from '../store/port.ts';
 import type { UserSummary } from '../users/index.ts';
@@ -23,6 +24,11 @@ export interface ServerDeps {
   trustProxy: boolean;
   /** How often a run's event stream looks for changes (default one second). */
   eventIntervalMs?: number;
+  /**
+   * Sends the events of backups and restores started here (and `notify test`) to the orgs'
+   * channels; when absent, one is built from `store` and `keyring` (see routes/notifications.ts).
+   */
+  notifier?: VaultNotifier;
   /** Where exports started from the API or the dashboard are written, a folder per run (`<vault>/exports`); none: only zip downloads. */
   exportsDir?: string;
 }

@@ -3,6 +3,7 @@ import { resolveSettings, runBackup, storedSettings } from '../backup/index.ts';
 import type { BackupResult } from '../backup/index.ts';
 import type { OrgRegistration } from '../core/vault.ts';
 import type { ServerDeps } from './context.ts';
+import { notifierOf } from './routes/notifications.ts';
 import { connectTo } from './routes/shared.ts';
 
 export class BackgroundBackups {
@@ -22,7 +23,7 @@ export class BackgroundBackups {
     let started: (runId: string) => void = () => {};
     const runId = new Promise<string>((resolve) => (started = resolve));
     const backup = runBackup(
-      { store: this.deps.store, blobs: this.deps.blobs, client, now: this.deps.now, onEvent: (e) => e.type === 'run-started' && started(e.runId) },
+      { store: this.deps.store, blobs: this.deps.blobs, client, now: this.deps.now, notifier: notifierOf(this.deps), onEvent: (e) => e.type === 'run-started' && started(e.runId) },
       { org, settings, objects: options.objects, reconcile: options.reconcile, startedBy },
     ).finally(() => this.running.delete(org.orgId));
     this.running.set(org.orgId, backup);

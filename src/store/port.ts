@@ -27,6 +27,7 @@ import type {
   Watermark,
 } from '../core/vault.ts';
 import type { ApiTokenRecord, SessionRecord, UserRecord } from '../core/users.ts';
+import type { NotificationEventKind } from '../core/notifications.ts';
 
 export interface OrgCatalog {
   putOrg(org: OrgRegistration): Promise<void>;
@@ -203,6 +204,50 @@ export interface UserStore {
 export interface AuditLog {
   appendAudit(entry: AuditEntry): Promise<void>;
   listAudit(options?: { limit?: number }): Promise<AuditEntry[]>;
+}
+
+/** Where a notification goes: an SMTP server, a JSON webhook, or a Slack incoming webhook. */
+export type NotificationChannelType = 'email' | 'webhook' | 'slack';
+
+/**
+ * One of an org's notification channels. Its settings are sealed by src/notify (an SMTP password
+ * and a webhook URL are secrets); its name, type and chosen events stay in clear.
+ */
+export interface NotificationChannelRecord {
+  orgId: string;
+  name: string;
+  type: NotificationChannelType;
+  events: NotificationEventKind[];
+  enabled: boolean;
+  sealedConfig: Uint8Array;
+  updatedAt: number;
+}
+
+/** One notification sent (or tried): never a secret nor a field value. */
+export interface NotificationLogEntry {
+  at: number;
+  orgId: string | null;
+  orgName: string;
+  eventKind: NotificationEventKind | 'test';
+  runId: string | null;
+  channel: string;
+  channelType: NotificationChannelType;
+  outcome: 'sent' | 'failed';
+  error: string | null;
+  attempts: number;
+  durationMs: number;
+}
+
+/** Orgs' notification channels and the log of what was sent. */
+export interface NotificationStore {
+  /** Creates or replaces the channel of that org and name. */
+  putNotificationChannel(channel: NotificationChannelRecord): Promise<void>;
+  removeNotificationChannel(orgId: string, name: string): Promise<boolean>;
+  /** The org's channels, by name. */
+  notificationChannels(orgId: string): Promise<NotificationChannelRecord[]>;
+  appendNotificationLog(entry: NotificationLogEntry): Promise<void>;
+  /** Newest first. */
+  listNotificationLog(options?: { orgId?: string; limit?: number }): Promise<NotificationLogEntry[]>;
 }
 
 /** A held writer lock; heartbeats keep it from being taken over as stale. */
@@ -416,9 +461,144 @@ export interface SearchIndex {
   searchIndexStats(): Promise<SearchIndexStats>;
 }
 
+/** When a scheduled job runs (see src/schedule/rule.ts). Times of day are minutes since local midnight. */
+export type ScheduleRule =
+  | { kind: 'daily'; minute: number }
+  /** N jobs a day spread evenly from a start time. */
+  | { kind: 'per-day'; times: number; startMinute: number }
+  /** A scan every few minutes (at least hourly), offset within the interval so that orgs spread out. */
+  | { kind: 'continuous'; everyMinutes: number; offsetMinutes: number }
+  | { kind: 'cron'; expression: string }
+  /** From a start instant, every N days or months of the calendar (the permission check: monthly). */
+  | { kind: 'interval'; start: number; every: number; unit: 'days' | 'months' };
+
+/** What a schedule starts: a backup, or a check of the API user's permissions. */
+export type ScheduledJob = 'backup' | 'permissions';
+
+/** An org's schedule for one kind of job. */
+export interface ScheduleRecord {
+  orgName: string;
+  job: ScheduledJob;
+  rule: ScheduleRule;
+  /** IANA time zone the rule's wall times are read in. */
+  timeZone: string;
+  /** Backups: days after which the next job is a fresh full baseline (null: the default, a year). */
+  cycleDays: number | null;
+  /** Backups: only these objects (API names); all when null. */
+  objects: string[] | null;
+  setAt: number;
+  setBy: string;
+}
+
+/** What the scheduler remembers of a schedule across restarts. */
+export interface ScheduleStateRecord {
+  orgName: string;
+  job: ScheduledJob;
+  /** The last slot handled (run or skipped): a slot is never handled twice. */
+  lastSlot: number | null;
+  lastRunId: string | null;
+  lastStatus: Run['status'] | null;
+  lastStartedAt: number | null;
+  lastEndedAt: number | null;
+  /** When the last job that completed (with or without object errors) started. */
+  lastSuccessAt: number | null;
+  /** When the current backup cycle's baseline ran. */
+  cycleStartedAt: number | null;
+  /** Why the last baseline ran, and when. */
+  baselineReason: string | null;
+  baselineAt: number | null;
+  /** The org ID the org reported at the last completed backup: another one means a sandbox refresh. */
+  orgIdSeen: string | null;
+}
+
+/** Schedules and their state. Slots are claimed atomically, so two schedulers on one vault never both run one. */
+export interface ScheduleStore {
+  /** Adds a schedule or replaces the org's schedule of that job; its state stays. */
+  putSchedule(schedule: ScheduleRecord): Promise<void>;
+  getSchedule(orgName: string, job: ScheduledJob): Promise<ScheduleRecord | undefined>;
+  listSchedules(): Promise<ScheduleRecord[]>;
+  /** Removes the schedule; its state stays (the backup cycle goes on if it is set again). */
+  removeSchedule(orgName: string, job: ScheduledJob): Promise<boolean>;
+  getScheduleState(orgName: string, job: ScheduledJob): Promise<ScheduleStateRecord | undefined>;
+  /** Records `slot` as handled unless a slot at or after it already was; true when this caller claimed it. */
+  claimScheduleSlot(orgName: string, job: ScheduledJob, slot: number): Promise<boolean>;
+  /** Changes some of the state's fields (creating the state if needed). */
+  updateScheduleState(orgName: string, job: ScheduledJob, patch: Partial<Omit<ScheduleStateRecord, 'orgName' | 'job' | 'lastSlot'>>): Promise<void>;
+}
+
+/** What the continuous capture (Change Data Capture) of one object has done, and where it resumes. */
+export interface StreamObjectState {
+  objectName: string;
+  /** The channel subscribed to (`/data/AccountChangeEvent`). */
+  channel: string;
+  /** The replay ID whose versions, and every earlier event's, are committed; null before the first. */
+  replayId: number | null;
+  status: 'Subscribed' | 'CatchingUp' | 'Stopped' | 'Error';
+  subscribedSince: number | null;
+  /**
+   * The stream has seen every change of the object from this time on (its first subscription, or
+   * the scan that covered the hole after an expired replay ID); null when it never did.
+   */
+  coveredFrom: number | null;
+  /** Every change committed before this time is stored (by the stream, or the scan it started). */
+  coveredThrough: number | null;
+  /** The commit time of the last event applied. */
+  lastEventAt: number | null;
+  eventsApplied: number;
+  versionsWritten: number;
+  /** Records read back from Salesforce because an event could not give a whole version. */
+  recordsFetched: number;
+  gaps: number;
+  overflows: number;
+  /** Times the stored replay ID had expired and a scan covered the hole. */
+  replayExpired: number;
+  /** A scan the stream needs (an expired replay ID, an overflow) has not finished yet. */
+  scanPending?: boolean;
+  message: string | null;
+  updatedAt: number;
+}
+
+/** A named point in time for chosen objects, usable by restore and export (AvePoint's recovery point). */
+export interface RecoveryPoint {
+  id: string;
+  orgId: string;
+  name: string | null;
+  /** The point in time (SystemModstamp scale, epoch ms). */
+  at: number;
+  createdAt: number;
+  createdBy: string;
+  objects: RecoveryPointObject[];
+}
+
+export interface RecoveryPointObject {
+  objectName: string;
+  /** Live records of the object at the point. */
+  records: number;
+  /** Until when the vault held every change of the object when the point was made. */
+  coveredThrough: number | null;
+  /** Whether the vault had every change up to the point; false points are kept with a warning. */
+  complete: boolean;
+}
+
+/** Change Data Capture's bookkeeping: stream state per object, and recovery points. */
+export interface ChangeCaptureStore {
+  getStreamStates(orgId: string): Promise<StreamObjectState[]>;
+  /** Durable: a stored replay ID is where the next start resumes. */
+  putStreamState(orgId: string, state: StreamObjectState): Promise<void>;
+  /**
+   * Of the given (record, SystemModstamp) pairs, those the vault holds a version of (written by any
+   * capture), as `recordId@systemModstamp` keys: what a scan confirming the stream asks.
+   */
+  storedVersionKeys(orgId: string, objectName: string, keys: readonly { recordId: string; systemModstamp: number }[]): Promise<Set<string>>;
+  putRecoveryPoint(point: RecoveryPoint): Promise<void>;
+  getRecoveryPoint(id: string): Promise<RecoveryPoint | undefined>;
+  listRecoveryPoints(orgId: string): Promise<RecoveryPoint[]>;
+}
+
 /** The whole catalog port. An adapter implements all of it; use cases ask for the parts they use. */
 export interface VaultStore
   extends OrgCatalog,
+    ChangeCaptureStore,
     VersionStore,
     SchemaStore,
     FileCatalog,
@@ -432,7 +612,9 @@ export interface VaultStore
     LockManager,
     PackReader,
     RetentionStore,
-    SearchIndex {
+    SearchIndex,
+    ScheduleStore,
+    NotificationStore {
   close(): Promise<void>;
 }
 

@@ -92,6 +92,40 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
       });
     });
 
+    describe('schedules', () => {
+      withStore('stores schedules, keeps their state across a clear and a reopen, and claims each slot once', async (opened) => {
+        const { store } = opened;
+        const daily = { orgName: 'prod', job: 'backup' as const, rule: { kind: 'daily' as const, minute: 120 }, timeZone: 'Europe/Paris', cycleDays: null, objects: ['Account'], setAt: T, setBy: 'admin' };
+        await store.putSchedule(daily);
+        await store.putSchedule({ ...daily, job: 'permissions', rule: { kind: 'interval', start: T, every: 1, unit: 'months' }, objects: null });
+        assert.deepEqual(await store.getSchedule('prod', 'backup'), daily);
+        assert.deepEqual((await store.listSchedules()).map((s) => s.job), ['backup', 'permissions']);
+        const cron = { ...daily, rule: { kind: 'cron' as const, expression: '0 2 * * 1-5' }, cycleDays: 30, setAt: T + MINUTE };
+        await store.putSchedule(cron);
+        assert.deepEqual(await store.getSchedule('prod', 'backup'), cron);
+        assert.equal(await store.getScheduleState('prod', 'backup'), undefined);
+
+        // A slot is claimed once; an earlier one is refused after a later one was claimed.
+        assert.equal(await store.claimScheduleSlot('prod', 'backup', T + 60 * MINUTE), true);
+        assert.equal(await store.claimScheduleSlot('prod', 'backup', T + 60 * MINUTE), false);
+        assert.equal(await store.claimScheduleSlot('prod', 'backup', T + 30 * MINUTE), false);
+        const claims = await Promise.all([1, 2, 3].map(() => store.claimScheduleSlot('prod', 'backup', T + 120 * MINUTE)));
+        assert.deepEqual(claims.filter(Boolean).length, 1);
+        await store.updateScheduleState('prod', 'backup', { lastRunId: 'r1', lastStatus: 'Succeeded', lastStartedAt: T, lastEndedAt: T + MINUTE, lastSuccessAt: T, cycleStartedAt: T, baselineReason: 'the backup cycle is over', baselineAt: T, orgIdSeen: ORG });
+        await store.updateScheduleState('prod', 'backup', { lastStatus: 'Skipped', baselineReason: null });
+        const expected = { orgName: 'prod', job: 'backup', lastSlot: T + 120 * MINUTE, lastRunId: 'r1', lastStatus: 'Skipped', lastStartedAt: T, lastEndedAt: T + MINUTE, lastSuccessAt: T, cycleStartedAt: T, baselineReason: null, baselineAt: T, orgIdSeen: ORG };
+        assert.deepEqual(await store.getScheduleState('prod', 'backup'), expected);
+        assert.equal(await store.getScheduleState('prod', 'permissions'), undefined);
+
+        assert.equal(await store.removeSchedule('prod', 'backup'), true);
+        assert.equal(await store.removeSchedule('prod', 'backup'), false);
+        assert.equal(await store.getSchedule('prod', 'backup'), undefined);
+        const reopened = await opened.reopen();
+        assert.deepEqual(await reopened.getScheduleState('prod', 'backup'), expected);
+        assert.deepEqual((await reopened.listSchedules()).map((s) => s.job), ['permissions']);
+      });
+    });
+
     describe('record versions', () => {
       // A record created, updated, deleted, undeleted and updated again, one run each.
       const A = '001000000000001AAA';
@@ -901,6 +935,83 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
         }
         const reopened = await opened.reopen();
         assert.deepEqual(ids(await reopened.searchCandidates({ orgId: ORG, terms: queryTerms('rocketsleds') })), [A]);
+      });
+    });
+
+    describe('change data capture', () => {
+      withStore('keeps stream states per org and object, finds stored versions, and lists recovery points', async (opened) => {
+        const { store } = opened;
+        const state = {
+          objectName: 'Account',
+          channel: '/data/AccountChangeEvent',
+          replayId: 41,
+          status: 'Subscribed' as const,
+          subscribedSince: T,
+          coveredFrom: T,
+          coveredThrough: T + 5,
+          lastEventAt: T + 5,
+          eventsApplied: 3,
+          versionsWritten: 2,
+          recordsFetched: 1,
+          gaps: 1,
+          overflows: 0,
+          replayExpired: 0,
+          message: null,
+          updatedAt: T + 6,
+        };
+        await store.putStreamState(ORG, state);
+        await store.putStreamState(ORG, { ...state, replayId: 42 });
+        await store.putStreamState(OTHER_ORG, { ...state, objectName: 'Contact', channel: '/data/ContactChangeEvent' });
+        assert.deepEqual(await store.getStreamStates(ORG), [{ ...state, replayId: 42 }]);
+
+        const A = '001000000000001AAA';
+        await store.writeVersions(batch([version(A, T, 'event', { Name: 'Acme' }), version(A, T + 10, 'updated', { Name: 'Acme 2' })]));
+        const held = await store.storedVersionKeys(ORG, 'Account', [
+          { recordId: A, systemModstamp: T },
+          { recordId: A, systemModstamp: T + 10 },
+          { recordId: A, systemModstamp: T + 20 },
+        ]);
+        assert.deepEqual([...held].sort(), [`${A}@${T + 10}`, `${A}@${T}`].sort());
+        assert.equal((await store.storedVersionKeys(OTHER_ORG, 'Account', [{ recordId: A, systemModstamp: T }])).size, 0);
+
+        const point = { id: 'rp-1', orgId: ORG, name: 'month end', at: T, createdAt: T + 1, createdBy: 'cli', objects: [{ objectName: 'Account', records: 1, coveredThrough: T + 5, complete: true }] };
+        await store.putRecoveryPoint(point);
+        await store.putRecoveryPoint({ ...point, id: 'rp-2', name: null, createdAt: T + 2 });
+        const reopened = await opened.reopen();
+        assert.deepEqual(await reopened.getRecoveryPoint('rp-1'), point);
+        assert.deepEqual((await reopened.listRecoveryPoints(ORG)).map((p) => p.id), ['rp-2', 'rp-1']);
+        assert.deepEqual(await reopened.listRecoveryPoints(OTHER_ORG), []);
+        assert.equal((await reopened.getStreamStates(ORG))[0]?.replayId, 42);
+      });
+    });
+
+    describe('notifications', () => {
+      withStore('keeps channels as sealed bytes per org and name, and the log newest first', async (opened) => {
+        const { store } = opened;
+        const sealedConfig = new Uint8Array(randomBytes(48));
+        const ops = { orgId: ORG, name: 'ops', type: 'webhook' as const, events: ['job-failed' as const, 'restore-finished' as const], enabled: true, sealedConfig, updatedAt: T };
+        await store.putNotificationChannel(ops);
+        await store.putNotificationChannel({ ...ops, name: 'admins', type: 'email', events: ['org-behind'], enabled: false, sealedConfig: new Uint8Array([1, 2]) });
+        await store.putNotificationChannel({ ...ops, orgId: OTHER_ORG });
+        const got = await store.notificationChannels(ORG);
+        assert.deepEqual(got.map((c) => [c.name, c.type, c.events, c.enabled]), [['admins', 'email', ['org-behind'], false], ['ops', 'webhook', ['job-failed', 'restore-finished'], true]]);
+        assert.deepEqual(Buffer.from(got[1]!.sealedConfig), Buffer.from(sealedConfig));
+        await store.putNotificationChannel({ ...ops, events: ['permission-gap'], updatedAt: T + MINUTE });
+        assert.deepEqual((await store.notificationChannels(ORG)).find((c) => c.name === 'ops')?.events, ['permission-gap']);
+        assert.equal(await store.removeNotificationChannel(ORG, 'admins'), true);
+        assert.equal(await store.removeNotificationChannel(ORG, 'admins'), false);
+        assert.deepEqual((await store.notificationChannels(OTHER_ORG)).map((c) => c.name), ['ops']);
+
+        const entry = { at: T, orgId: ORG, orgName: 'prod', eventKind: 'job-failed' as const, runId: 'r1', channel: 'ops', channelType: 'webhook' as const, outcome: 'sent' as const, error: null, attempts: 1, durationMs: 12 };
+        await store.appendNotificationLog(entry);
+        await store.appendNotificationLog({ ...entry, at: T + 1, outcome: 'failed', error: 'the receiver answered HTTP 500 (3 attempts).', attempts: 3 });
+        await store.appendNotificationLog({ ...entry, orgId: OTHER_ORG, eventKind: 'test' });
+        const log = await store.listNotificationLog({ orgId: ORG });
+        assert.deepEqual(log.map((e) => [e.outcome, e.attempts]), [['failed', 3], ['sent', 1]]);
+        assert.deepEqual(log[1], entry);
+        assert.equal((await store.listNotificationLog({ limit: 1 }))[0]?.eventKind, 'test');
+        const reopened = await opened.reopen();
+        assert.equal((await reopened.listNotificationLog()).length, 3);
       });
     });
 

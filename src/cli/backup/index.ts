@@ -12,7 +12,7 @@ import { ExitCode, UsageError } from '../../core/errors.ts';
 import { listOption as collect } from '../option-lists.ts';
 import { backupProgress } from '../progress.ts';
 import { globalOptions, printResult } from '../vault-options.ts';
-import { connectToOrg, requireOrg, withVault } from '../vault-session.ts';
+import { connectToOrg, requireOrg, vaultNotifier, withVault } from '../vault-session.ts';
 
 interface BackupFlags {
   org?: string;
@@ -27,6 +27,7 @@ interface BackupFlags {
   bulkThreshold?: string;
   concurrency?: string;
   reconcile?: boolean;
+  baseline?: boolean;
   dataLake?: string | false;
 }
 
@@ -47,6 +48,7 @@ export function registerBackupCommand(program: Command): void {
     .option('--bulk-threshold <records>', 'read objects with at least this many records through Bulk API 2.0')
     .option('--concurrency <n>', 'objects captured side by side')
     .option('--reconcile', 'also compare every record ID with the org, to catch deletes older than getDeleted reaches')
+    .option('--baseline', 'a fresh full baseline: read every record again whatever the watermark, and compare every ID with the org')
     .option('--data-lake <folder>', "also write the run's new versions to this data lake folder, as Parquet partitioned by org, object and day (overrides the org's setting)")
     .option('--no-data-lake', "do not write to the org's data lake this run")
     .action(async (flags: BackupFlags, command: Command) => {
@@ -70,8 +72,8 @@ export function registerBackupCommand(program: Command): void {
         const progress = backupProgress();
         try {
           return await runBackup(
-            { store: vault.store, blobs: vault.blobs, client, onEvent: (e) => progress.onEvent(e) },
-            { org, settings, objects: flags.object, reconcile: flags.reconcile, startedBy: 'cli' },
+            { store: vault.store, blobs: vault.blobs, client, onEvent: (e) => progress.onEvent(e), notifier: vaultNotifier(vault) },
+            { org, settings, objects: flags.object, reconcile: flags.reconcile, startedBy: 'cli', baseline: flags.baseline ? { reason: 'asked for with --baseline' } : undefined },
           );
         } finally {
           progress.close();

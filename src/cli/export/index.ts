@@ -18,6 +18,7 @@ import { listOption } from '../option-lists.ts';
 import { canPrompt, promptSecret } from '../secret-prompt.ts';
 import { globalOptions, printResult, warn } from '../vault-options.ts';
 import { requireOrg, withVault } from '../vault-session.ts';
+import { exportFlagsAt } from '../recovery-point/flags.ts';
 import { exportRequestOf, formatOf, outputOf, scopeOf } from './request.ts';
 import type { ExportFlags } from './request.ts';
 
@@ -33,6 +34,7 @@ export function registerExportCommand(program: Command): void {
     .option('--zip <file>', 'write one AES-256 zip protected by a password instead (entry names, such as file names, stay readable)')
     .option('--password-file <file>', `with --zip: read the password from this file (else ORGVAULT_EXPORT_PASSWORD, else a prompt; at least ${MIN_ZIP_PASSWORD} characters)`)
     .option('--as-of <time>', 'each record as it was at this time (ISO-8601; default: the latest state)')
+    .option('--recovery-point <id>', 'the objects of this recovery point as of its time (`orgvault recovery-point list`); --object narrows them')
     .option('--all-versions', 'every backed-up version, with _version_seq, _system_modstamp, _change_type, _is_deleted, _captured_at and _run_id columns')
     .option('--since-last-export', 'the versions captured since the last export of each object (every version the first time)')
     .option('--since-run <runId>', 'the versions one backup run captured')
@@ -50,7 +52,8 @@ export function registerExportCommand(program: Command): void {
         command,
         async (vault) => {
           const org = await requireOrg(vault, flags.org);
-          const plan = await planExport(vault.store, exportRequestOf(flags, org));
+          const request = flags.recoveryPoint === undefined ? flags : await exportFlagsAt(vault.store, org, flags.recoveryPoint, flags);
+          const plan = await planExport(vault.store, exportRequestOf(request, org));
           const target = output.kind === 'zip' ? await zipFileTarget(output.file, password!, { force: flags.force }) : await folderTarget(output.dir, { force: flags.force });
           const progress = exportProgress();
           try {

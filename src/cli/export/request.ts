@@ -19,6 +19,8 @@ export interface ExportFlags {
   zip?: string;
   passwordFile?: string;
   asOf?: string;
+  /** A recovery point's ID (or name): the CLI turns it into --object and --as-of. */
+  recoveryPoint?: string;
   allVersions?: boolean;
   sinceLastExport?: boolean;
   sinceRun?: string;

@@ -18,7 +18,8 @@ import type { Vault } from '../../store/vault.ts';
 import { table } from '../format.ts';
 import { listOption as collect, repeatOption as repeat } from '../option-lists.ts';
 import { globalOptions, printResult } from '../vault-options.ts';
-import { connectToOrg, requireOrg, withVault } from '../vault-session.ts';
+import { connectToOrg, requireOrg, vaultNotifier, withVault } from '../vault-session.ts';
+import { restoreFlagsAt } from '../recovery-point/flags.ts';
 import { levels, restoreRequestOf, selectionOf } from './request.ts';
 import type { RestoreFlags } from './request.ts';
 
@@ -38,6 +39,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--where <condition>', 'a condition on field values, e.g. "Industry = Banking" (repeat; numbered 1, 2… for --match)', repeat)
     .option('--match <logic>', 'how conditions combine: all (default), any, or logic such as "1 AND (2 OR 3)"')
     .option('--as-of <time>', 'restore each selected record as it was at this time (default: its latest matching version)')
+    .option('--recovery-point <id>', 'restore as of this recovery point (`orgvault recovery-point list`): its time, and its object unless --object names one')
     .option('--pick <id=time>', 'restore this record as its version at exactly this SystemModstamp, whatever --as-of says (repeat)', repeat)
     .option('--parents <n>', 'also restore deleted parents up to N levels up', '0')
     .option('--children <m>', 'also restore children down to M levels (master-detail and lookups)', '0')
@@ -72,7 +74,7 @@ export function registerRestoreCommand(program: Command): void {
         const target = flags.targetOrg ? await requireOrg(vault, flags.targetOrg) : undefined;
         const client = await connectToOrg(vault, target ?? org);
         const maskKey = createHmac('sha256', vault.keyring.indexing).update('orgvault/restore-mask').digest('hex');
-        const deps = { store: vault.store, blobs: vault.blobs, client, onEvent: progress() };
+        const deps = { store: vault.store, blobs: vault.blobs, client, onEvent: progress(), notifier: vaultNotifier(vault) };
         if (flags.resume) return resumeRestore(deps, flags.resume, { org, target, maskKey });
         return runRestore(deps, await restoreRequestOf(await withArchived(vault, flags), { org, target, maskKey }));
       });
@@ -82,8 +84,12 @@ export function registerRestoreCommand(program: Command): void {
     });
 }
 
-/** `--archived [RUN]`: the IDs of the archived records become the selection's IDs. */
-async function withArchived(vault: Vault, flags: RestoreFlags): Promise<RestoreFlags> {
+/**
+ * `--recovery-point ID`: its object and time become --object and --as-of. `--archived [RUN]`: the
+ * IDs of the archived records become the selection's IDs.
+ */
+async function withArchived(vault: Vault, given: RestoreFlags): Promise<RestoreFlags> {
+  const flags = given.recoveryPoint === undefined ? given : await restoreFlagsAt(vault.store, await requireOrg(vault, given.org), given.recoveryPoint, given);
   if (flags.archived === undefined) return flags;
   if (!flags.object) throw new UsageError('Name the object whose archived records to restore with --object NAME.');
   if (flags.id?.length || flags.idsFile) throw new UsageError('--archived selects the record IDs itself: give either --archived or --id/--ids-file.');

@@ -11,6 +11,8 @@ import type { FieldOverride, PlanOptions, RestoreRequest, SelectionRequest } fro
 export interface RestoreFlags {
   org?: string;
   object?: string;
+  /** A recovery point's ID (or name): the CLI turns it into --object and --as-of. */
+  recoveryPoint?: string;
   changeType?: string[];
   from?: string;
   to?: string;

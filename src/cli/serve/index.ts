@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { globalOptions } from '../vault-options.ts';
+import { startVaultScheduler } from '../scheduler/run.ts';
 import { withVault } from '../vault-session.ts';
 import { serveVault } from './http-server.ts';
 
@@ -19,6 +20,7 @@ interface ServeFlags {
   tlsKey?: string;
   trustProxy?: boolean;
   secureCookies?: boolean;
+  scheduler?: boolean;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -31,6 +33,7 @@ export function registerServeCommand(program: Command): void {
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
     .option('--trust-proxy', 'behind a reverse proxy: take the client address from X-Forwarded-For')
     .option('--secure-cookies', 'mark session cookies Secure (behind a proxy that serves HTTPS; implied by --tls-cert)')
+    .option('--no-scheduler', 'do not run scheduled jobs in this process (run `orgvault scheduler` instead)')
     .action(async (flags: ServeFlags, command: Command) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${flags.port} is not a port number (0 to 65535).`);
@@ -41,9 +44,16 @@ export function registerServeCommand(program: Command): void {
           throw new UsageError('No users yet, so nobody could sign in: add one first with `orgvault user add NAME --role administrator`.');
         }
         const options = globalOptions(command);
-        await serveVault(vault, { port, host: flags.host, tls, trustProxy: flags.trustProxy, secureCookies: flags.secureCookies }, (url) => {
-          process.stdout.write(options.json ? `${JSON.stringify({ url })}\n` : `orgvault is serving ${url} (API description at ${url}/openapi.json); Ctrl-C stops it.\n`);
-        });
+        // Scheduled jobs run beside the server; the vault's slot claims keep a separate
+        // `orgvault scheduler` on the same vault from running one twice.
+        const scheduler = flags.scheduler === false ? undefined : startVaultScheduler(vault);
+        try {
+          await serveVault(vault, { port, host: flags.host, tls, trustProxy: flags.trustProxy, secureCookies: flags.secureCookies }, (url) => {
+            process.stdout.write(options.json ? `${JSON.stringify({ url })}\n` : `orgvault is serving ${url} (API description at ${url}/openapi.json); Ctrl-C stops it.\n`);
+          });
+        } finally {
+          await scheduler?.stop();
+        }
       });
     });
 }

@@ -19,9 +19,12 @@ import { page } from './layout.ts';
 import type { Html } from './layout.ts';
 import { registerArchivePages } from './archive.ts';
 import { registerOrgPages } from './orgs.ts';
+import { registerNotificationPages } from './notifications.ts';
+import { registerPermissionPages } from './permissions.ts';
 import { registerExportPages } from './exports.ts';
 import { registerRestorePages } from './restore.ts';
 import { registerRunPages } from './runs.ts';
+import { registerSchedulePages } from './schedules.ts';
 import { registerSearchPages } from './search.ts';
 import { registerSettingsPages } from './settings.ts';
 
@@ -101,6 +104,9 @@ export function registerPages(app: ServerApp, deps: ServerDeps, backups: Backgro
   registerExportPages(app, context);
   registerArchivePages(app, context);
   registerSettingsPages(app, context);
+  registerSchedulePages(app, context);
+  registerNotificationPages(app, context);
+  registerPermissionPages(app, context);
 }
 
 /** Only a path of this site: a `next` that leaves it would make the sign-in an open redirect. */

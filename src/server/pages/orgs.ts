@@ -8,6 +8,9 @@ import type { ServerApp } from '../app.ts';
 import { badge, bytes, count, iso } from './layout.ts';
 import type { Html } from './layout.ts';
 import { csrfField, may, refuse, render } from './index.ts';
+import { permissionFlags } from './permissions.ts';
+import { backupScheduleOf, scheduleSummary } from './schedules.ts';
+import type { ScheduleView } from '../../schedule/index.ts';
 import type { PageContext } from './index.ts';
 
 const BANNER: Record<string, 'good' | 'warn' | 'bad'> = { 'Running Continuously': 'good', Backfilling: 'warn', Behind: 'warn', Paused: 'warn', Error: 'bad', 'Never backed up': 'warn' };
@@ -17,11 +20,12 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
     const orgs = await deps.store.listOrgs();
     const hidden = new Set((c.req.query('hidden') ?? '').split(',').filter(Boolean));
     const reports = await Promise.all(orgs.sort((a, b) => a.name.localeCompare(b.name)).map((o) => statusReport(deps.store, o)));
+    const schedules = new Map(await Promise.all(orgs.map(async (o) => [o.name, await backupScheduleOf(deps, o)] as const)));
     const shown = reports.filter((r) => !hidden.has(r.org));
     const body = html`<h1>Organizations</h1>
       ${reports.length === 0
         ? html`<div class="empty">No org is connected yet. Connect one with <code>orgvault org add NAME …</code> (or <code>POST /api/orgs</code>), then back it up.</div>`
-        : html`<div class="tiles">${shown.map((r) => tile(r))}</div>
+        : html`<div class="tiles">${shown.map((r) => tile(r, schedules.get(r.org)))}</div>
             ${hidden.size ? html`<p class="muted">${hidden.size} hidden: <a href="/">show all</a></p>` : ''}`}`;
     return render(c, 'Organizations', body);
   });
@@ -42,8 +46,11 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
     const runs = (await deps.store.listRuns({ orgId: org.orgId, kind: 'backup', limit: 30 })).reverse();
     const base = `/orgs/${encodeURIComponent(org.name)}`;
     const filesOn = resolveSettings(storedSettings(org)).mode === 'objects-and-files';
+    const flags = await permissionFlags(deps.store, org);
     const body = html`<h1>${org.name} <span class="muted">${org.orgId}</span></h1>
       <div class="banner ${BANNER[report.status] ?? 'warn'}" role="status">${report.status}${report.lastRun?.status === 'CompletedWithErrors' || report.status === 'Error' ? html` · <a href="/runs/${report.lastRun?.runId ?? ''}?tab=errors">see the errors</a>` : ''}</div>
+      ${flags.banner}
+      ${scheduleSummary(org, await backupScheduleOf(deps, org), may(c, 'settings'))}
       <div class="totals">
         <div><b>${count(report.totals.records)}</b>records</div>
         <div><b>${count(report.totals.versions)}</b>versions</div>
@@ -53,7 +60,10 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
         ${report.totals.archived ? html`<div><b>${count(report.totals.archived)}</b>archived (deleted from Salesforce)</div>` : ''}
       </div>
       <p>
-        ${may(c, 'backup') ? html`<form class="inline" method="post" action="${base}/backup">${csrfField(c)}<button type="submit" ${backups.isRunning(org) ? 'disabled' : ''}>Back up now</button></form>` : ''}
+        ${may(c, 'backup')
+          ? html`<form class="inline" method="post" action="${base}/backup">${csrfField(c)}<button type="submit" ${backups.isRunning(org) ? 'disabled' : ''}>Back up now</button>
+              <input name="objects" aria-label="Only these objects" placeholder="all objects, or: Account, Contact" style="min-width:16rem" /></form>`
+          : ''}
         ${may(c, 'settings')
           ? html`<form class="inline" method="post" action="${base}/files">${csrfField(c)}<input type="hidden" name="files" value="${filesOn ? 'off' : 'on'}" /><button class="secondary" type="submit" aria-pressed="${filesOn ? 'true' : 'false'}">Files: ${filesOn ? 'backed up (turn off)' : 'not backed up (turn on)'}</button></form>`
           : html`<span class="muted">Files: ${filesOn ? 'backed up' : 'not backed up'}</span>`}
@@ -62,6 +72,8 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
         ${may(c, 'archive') ? html`<a class="button secondary" href="${base}/archive">Archive…</a>` : ''}
         <a class="button secondary" href="/runs?org=${encodeURIComponent(org.name)}">Job log</a>
         <a class="button secondary" href="${base}/settings">Settings</a>
+        <a class="button secondary" href="${base}/notifications">Notifications</a>
+        <a class="button secondary" href="${base}/permissions">Permissions</a>
       </p>
       <h2>Versions captured, per backup run</h2>
       ${chart(runs)}
@@ -78,7 +90,7 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
         ? html`<div class="empty">No objects here.</div>`
         : html`<table>
             <thead><tr><th>Object</th><th>Status</th><th class="num">Records</th><th class="num">Versions</th>${report.totals.archived ? html`<th class="num">Archived</th>` : ''}<th>Last backup</th><th>Reason</th></tr></thead>
-            <tbody>${rows.map((o) => html`<tr><td>${o.name}</td><td>${badge(o.status)}${o.statusCode ? html` <code>${o.statusCode}</code>` : ''}</td><td class="num">${count(o.recordCount)}</td><td class="num">${count(o.versionCount)}</td>${report.totals.archived ? html`<td class="num">${o.archived ? count(o.archived) : ''}</td>` : ''}<td>${iso(o.lastBackupAt)}</td><td class="muted">${o.reason ?? ''}</td></tr>`)}</tbody>
+            <tbody>${rows.map((o) => html`<tr><td>${o.name}</td><td>${badge(o.status)}${o.statusCode ? html` <code>${o.statusCode}</code>` : ''}</td><td class="num">${count(o.recordCount)}</td><td class="num">${count(o.versionCount)}</td>${report.totals.archived ? html`<td class="num">${o.archived ? count(o.archived) : ''}</td>` : ''}<td>${iso(o.lastBackupAt)}</td><td class="muted">${o.reason ?? ''}${permissionNote(flags, o.name)}</td></tr>`)}</tbody>
           </table>`}
       <h2>Find a record</h2>
       <form method="get" action="${base}/records"><label for="record">Record ID</label><input id="record" name="id" placeholder="001…" /> <button class="secondary" type="submit">History</button></form>`;
@@ -90,7 +102,12 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
     if (refused) return refused;
     const org = await deps.store.getOrg(c.req.param('name'));
     if (!org) return render(c, 'Not found', html`<h1>No org named ${c.req.param('name')}</h1>`, 404);
-    const runId = await backups.start(org, c.get('caller')!.user.name);
+    // All objects, or the ones named: "Back up now" for chosen objects.
+    const named = (await c.req.parseBody()).objects;
+    const objects = typeof named === 'string' ? named.split(/[\s,]+/).filter(Boolean) : [];
+    const wrong = objects.find((o) => !/^[A-Za-z][A-Za-z0-9_]*$/.test(o));
+    if (wrong) return render(c, 'Not an object name', html`<h1>Back up now</h1><p class="error">"${wrong}" is not an object API name (letters, digits, underscores), such as Account or Invoice__c.</p>`, 400);
+    const runId = await backups.start(org, c.get('caller')!.user.name, objects.length ? { objects } : {});
     return c.redirect(runId ? `/runs/${runId}` : `/orgs/${encodeURIComponent(org.name)}`, 303);
   });
 
@@ -144,11 +161,11 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
   });
 }
 
-function tile(r: StatusReport): Html {
+function tile(r: StatusReport, schedule: ScheduleView | undefined): Html {
   return html`<article class="tile">
     <h2><a href="/orgs/${encodeURIComponent(r.org)}">${r.org}</a></h2>
     <p>${badge(r.status)}</p>
-    <p class="muted">Last backup: ${r.lastRun ? html`${badge(r.lastRun.status)} ${iso(r.lastRun.endedAt ?? r.lastRun.startedAt)}` : 'never'}<br />Next: as scheduled by <code>orgvault backup</code></p>
+    <p class="muted">Last backup: ${r.lastRun ? html`${badge(r.lastRun.status)} ${iso(r.lastRun.endedAt ?? r.lastRun.startedAt)}` : 'never'}<br />Next: ${schedule?.nextRun ? html`${iso(schedule.nextRun)} UTC (${schedule.description})` : 'not scheduled'}</p>
     <p>${count(r.totals.records)} records · ${count(r.totals.versions)} versions</p>
     <p><a href="/?hidden=${encodeURIComponent(r.org)}" class="muted">Hide</a></p>
   </article>`;
@@ -186,4 +203,11 @@ function version(v: { systemModstamp: string; changeType: string; capturedAt: st
           .slice(0, 60)
           .map((f) => html`<tr><td>${f}</td><td>${older ? html`<del>${show(older.fields[f])}</del>` : ''}</td><td><ins>${show(v.fields[f])}</ins></td></tr>`)}</tbody></table>`}
   </li>`;
+}
+
+/** A flag in an object's row: the API user cannot read it, or some of its fields (the last permission check). */
+function permissionNote(flags: { objects: Set<string>; fields: Map<string, string[]> }, object: string): Html | string {
+  const fields = flags.fields.get(object);
+  if (!flags.objects.has(object) && !fields) return '';
+  return html` <span class="badge Failed" title="${fields ? `Unreadable: ${fields.join(', ')}` : ''}">${flags.objects.has(object) ? 'not protected: missing permission' : `${fields!.length} field(s) unreadable`}</span>`;
 }

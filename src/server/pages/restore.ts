@@ -15,6 +15,7 @@ import { gatherRelated, runRestore, selectVersions } from '../../restore/index.t
 import type { RestoreItem } from '../../restore/index.ts';
 import type { ServerApp } from '../app.ts';
 import type { ServerEnv } from '../context.ts';
+import { notifierOf } from '../routes/notifications.ts';
 import { connectTo } from '../routes/shared.ts';
 import { badge, iso } from './layout.ts';
 import type { Html } from './layout.ts';
@@ -133,7 +134,7 @@ export function registerRestorePages(app: ServerApp, { deps }: PageContext): voi
     if (picks.length) flags.pick = picks;
     try {
       flags.dryRun = text('mode') !== 'restore';
-      const report = await runRestore({ store: deps.store, blobs: deps.blobs, client: await connectTo(deps, org), now: deps.now }, await restoreRequestOf(flags, { org, maskKey: deps.maskKey }));
+      const report = await runRestore({ store: deps.store, blobs: deps.blobs, client: await connectTo(deps, org), now: deps.now, notifier: notifierOf(deps) }, await restoreRequestOf(flags, { org, maskKey: deps.maskKey }));
       const caller = c.get('caller')!;
       await deps.store.appendAudit({ at: (deps.now ?? Date.now)(), actor: caller.user.name, action: text('mode') === 'restore' ? 'restore' : 'restore.dry-run', target: org.name, details: { runId: report.runId, object: f.object, counts: report.counts } });
       return c.redirect(`/runs/${report.runId}`, 303);

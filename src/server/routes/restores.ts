@@ -10,6 +10,7 @@ import { gatherRelated, runRestore, selectVersions } from '../../restore/index.t
 import type { ServerApp } from '../app.ts';
 import { requireAction } from '../app.ts';
 import type { ServerDeps } from '../context.ts';
+import { notifierOf } from './notifications.ts';
 import { ERROR_RESPONSES, OrgParam, connectTo, jsonResponse, orgOr404 } from './shared.ts';
 
 /** The restore command's options, by the same names (see `orgvault restore --help`). */
@@ -123,7 +124,7 @@ export function registerRestoreRoutes(app: ServerApp, deps: ServerDeps): void {
       const target = body.targetOrg ? await orgOr404(deps.store, body.targetOrg) : undefined;
       const request = await restoreRequestOf(flags, { org, target, maskKey: deps.maskKey });
       const client = await connectTo(deps, target ?? org);
-      const report = await runRestore({ store: deps.store, blobs: deps.blobs, client, now: deps.now }, request);
+      const report = await runRestore({ store: deps.store, blobs: deps.blobs, client, now: deps.now, notifier: notifierOf(deps) }, request);
       await deps.store.appendAudit({ at: (deps.now ?? Date.now)(), actor: c.get('caller')!.user.name, action: body.dryRun ? 'restore.dry-run' : 'restore', target: org.name, details: { runId: report.runId, object: body.object, counts: report.counts } });
       return c.json(report, 200);
     },

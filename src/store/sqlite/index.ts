@@ -10,13 +10,16 @@ import type { Keyring } from '../../crypto/keys.ts';
 import type { VaultStore } from '../port.ts';
 import { SqliteArchive } from './archive.ts';
 import { SqliteCatalog } from './catalog.ts';
+import { SqliteChangeCapture } from './change-capture.ts';
 import { Connections } from './connection.ts';
 import { SqliteLocks } from './locks.ts';
+import { SqliteNotifications } from './notifications.ts';
 import { PayloadPipeline } from './payload-worker.ts';
 import { SqliteRestoreJournal } from './restore-journal.ts';
 import { SqliteRetention } from './retention.ts';
 import type { SearchIndexHooks } from './search-index.ts';
 import { SqliteSearchIndex } from './search-index.ts';
+import { SqliteSchedules } from './schedules.ts';
 import { SqliteUsers } from './users.ts';
 import type { WriteHooks } from './versions.ts';
 import { SqliteVersions } from './versions.ts';
@@ -47,9 +50,12 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
   const journal = new SqliteRestoreJournal(conns, options.keyring);
   const archive = new SqliteArchive(conns, options.keyring);
   const users = new SqliteUsers(conns);
+  const schedules = new SqliteSchedules(conns);
   const locks = new SqliteLocks(conns);
   const retention = new SqliteRetention(conns, options.keyring, () => versions.clearCache());
   const search = new SqliteSearchIndex(conns, options.keyring, options.testHooks);
+  const changeCapture = new SqliteChangeCapture(conns);
+  const notifications = new SqliteNotifications(conns);
   const bind = <T extends object, K extends keyof T>(target: T, keys: readonly K[]): Pick<T, K> => {
     const out = {} as Pick<T, K>;
     for (const key of keys) {
@@ -90,8 +96,11 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
     ]),
     ...bind(journal, ['beginRestoreStep', 'completeRestoreStep', 'restoreSteps', 'restoreResults']),
     ...bind(archive, ['beginArchiveStep', 'completeArchiveStep', 'archiveSteps', 'archiveResults', 'archivedRecords', 'countArchived', 'archivedIds']),
+    ...bind(schedules, ['putSchedule', 'getSchedule', 'listSchedules', 'removeSchedule', 'getScheduleState', 'claimScheduleSlot', 'updateScheduleState']),
     ...bind(users, ['putUser', 'getUser', 'listUsers', 'removeUser', 'putSession', 'getSession', 'deleteSessions', 'putApiToken', 'getApiToken', 'listApiTokens', 'removeApiToken']),
     ...bind(search, ['catchUpSearchIndex', 'openSearchCandidates', 'searchCandidates', 'searchIndexStats']),
+    ...bind(changeCapture, ['getStreamStates', 'putStreamState', 'storedVersionKeys', 'putRecoveryPoint', 'getRecoveryPoint', 'listRecoveryPoints']),
+    ...bind(notifications, ['putNotificationChannel', 'removeNotificationChannel', 'notificationChannels', 'appendNotificationLog', 'listNotificationLog']),
     // Each batch is indexed once committed (with any batch a crash left unindexed), so that the
     // index is complete when the write that stored the data returns.
     writeVersions: (batch) => search.writeAndIndex(batch, (b) => versions.writeVersions(b)),

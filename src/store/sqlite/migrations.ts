@@ -395,6 +395,103 @@ CREATE INDEX archived_records_object ON archived_records (org_id, object_name, r
 CREATE INDEX archived_records_run ON archived_records (run_id, record_id);
 `,
   },
+  {
+    version: 8,
+    name: 'schedules',
+    // A schedule per (org, job): its rule as JSON (slots are computed, never stored ahead), and
+    // beside it what the scheduler remembers across restarts. The state outlives a schedule
+    // cleared and set again, so a backup cycle is not restarted by editing the schedule. The
+    // last slot handled is moved by a compare-and-set, so two schedulers never run one slot.
+    sql: `
+CREATE TABLE schedules (
+  org_name TEXT NOT NULL,
+  job TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  time_zone TEXT NOT NULL,
+  cycle_days INTEGER,
+  objects TEXT,
+  set_at BIGINT NOT NULL,
+  set_by TEXT NOT NULL,
+  PRIMARY KEY (org_name, job)
+) WITHOUT ROWID;
+
+CREATE TABLE schedule_state (
+  org_name TEXT NOT NULL,
+  job TEXT NOT NULL,
+  last_slot BIGINT,
+  last_run_id TEXT,
+  last_status TEXT,
+  last_started_at BIGINT,
+  last_ended_at BIGINT,
+  last_success_at BIGINT,
+  cycle_started_at BIGINT,
+  baseline_reason TEXT,
+  baseline_at BIGINT,
+  org_id_seen TEXT,
+  PRIMARY KEY (org_name, job)
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 9,
+    name: 'change data capture',
+    // The stream's state per (org, object): the replay ID it resumes from (moved only after the
+    // versions it covers committed) and its counters, as JSON. Recovery points name a time and
+    // objects; their snapshot is the versions as of that time, so nothing is copied.
+    sql: `
+CREATE TABLE stream_state (
+  org_id TEXT NOT NULL,
+  object_name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (org_id, object_name)
+) WITHOUT ROWID;
+CREATE TABLE recovery_points (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  name TEXT,
+  at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  objects TEXT NOT NULL
+);
+CREATE INDEX recovery_points_org ON recovery_points (org_id, created_at);
+`,
+  },
+  {
+    version: 10,
+    name: 'notifications',
+    // An org's channels (email, webhook, Slack) with their settings sealed: an SMTP password and a
+    // webhook URL are secrets. The log says what was sent where and how it went, never a secret.
+    sql: `
+CREATE TABLE notification_channels (
+  org_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  events TEXT NOT NULL,
+  enabled SMALLINT NOT NULL,
+  sealed_config BLOB NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (org_id, name)
+) WITHOUT ROWID;
+
+CREATE TABLE notification_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at BIGINT NOT NULL,
+  org_id TEXT,
+  org_name TEXT NOT NULL,
+  event_kind TEXT NOT NULL,
+  run_id TEXT,
+  channel TEXT NOT NULL,
+  channel_type TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  error TEXT,
+  attempts INTEGER NOT NULL,
+  duration_ms BIGINT NOT NULL
+);
+CREATE INDEX notification_log_org ON notification_log (org_id, seq);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */
