@@ -16,7 +16,7 @@ import { storedPolicy } from './settings.ts';
 
 export type ForgetStore = Pick<
   VaultStore,
-  'recordChains' | 'forgetVersions' | 'getObjectStates' | 'acquireOrgLock' | 'createRun' | 'updateRun' | 'putObjectRun' | 'appendAudit' | 'archivedRecords'
+  'recordChains' | 'forgetVersions' | 'getObjectStates' | 'acquireOrgLock' | 'createRun' | 'updateRun' | 'putObjectRun' | 'appendAudit' | 'archivedRecords' | 'listRecoveryPoints'
 >;
 
 export interface ForgetDeps {
@@ -169,6 +169,8 @@ async function forgetObject(deps: ForgetDeps, request: ForgetRequest, policy: Re
   const report: ForgetObjectReport = { objectName, records: 0, recordsRemoved: 0, versions: 0, versionsRemoved: 0, versionsKept: 0, files: 0, filesRemoved: 0, filesKept: 0, fileBytesRemoved: 0, skipped: 0 };
   if (request.detail) report.detail = [];
   const iso = (t: number): string => new Date(t).toISOString();
+  // Recovery points of the object pin the version each record had at their time.
+  const pinnedAt = (await store.listRecoveryPoints(orgId)).filter((p) => p.objects.some((o) => o.objectName.toLowerCase() === objectName.toLowerCase())).map((p) => p.at);
   for await (const page of store.recordChains(orgId, objectName)) {
     // Records an archive deleted on purpose are never forgotten for being deleted.
     const deletedIds = page.filter((r) => r.versions[0]?.isDeleted).map((r) => r.recordId);
@@ -176,7 +178,7 @@ async function forgetObject(deps: ForgetDeps, request: ForgetRequest, policy: Re
     const removals: ForgetRecord[] = [];
     for (const chain of page) {
       const mark = archived.get(chain.recordId);
-      const verdict = evaluateRecord(chain, policy, asOf, { archived: mark !== undefined && !mark.restored });
+      const verdict = evaluateRecord(chain, policy, asOf, { archived: mark !== undefined && !mark.restored, pinnedAt });
       report.records++;
       report.versions += verdict.versions.length;
       report.files += verdict.files.length;

@@ -111,7 +111,7 @@ export function describePolicy(p: RetentionPolicy): string {
 }
 
 /** Why a version or file version stays. */
-export type KeepReason = 'latest' | 'within' | 'daily' | 'weekly' | 'monthly' | 'yearly' | 'archived';
+export type KeepReason = 'latest' | 'within' | 'daily' | 'weekly' | 'monthly' | 'yearly' | 'archived' | 'recovery-point';
 export type FileKeepReason = 'version' | 'newer' | 'days' | 'versions';
 
 /** What retention needs of a record: its chain newest first, and its file versions. */
@@ -165,13 +165,19 @@ const BUCKETS: readonly [rule: 'keepDaily' | 'keepWeekly' | 'keepMonthly' | 'kee
 /**
  * Which of a record's versions and file versions the policy keeps at `asOf`. `archived` marks a
  * record an archive deleted from Salesforce on purpose: the vault is then its only copy, so it is
- * never forgotten whole for being deleted.
+ * never forgotten whole for being deleted. `pinnedAt` are the times of the object's recovery
+ * points: the version current at each is kept, so that a restore or export from the point still
+ * finds every record as it was.
  */
-export function evaluateRecord(record: PolicyRecord, policy: RetentionPolicy, asOf: number, options: { archived?: boolean } = {}): RecordVerdict {
+export function evaluateRecord(record: PolicyRecord, policy: RetentionPolicy, asOf: number, options: { archived?: boolean; pinnedAt?: readonly number[] } = {}): RecordVerdict {
   const versions: VersionVerdict[] = record.versions.map((v) => ({ seq: v.seq, systemModstamp: v.systemModstamp, keep: false, reasons: [] }));
   const head = record.versions[0];
+  // The version current at each recovery point of the object (newest first: the first at or before it).
+  const pinned = (options.pinnedAt ?? []).map((at) => record.versions.findIndex((v) => v.systemModstamp <= at)).filter((i) => i >= 0);
+  // A record alive at a recovery point is kept whatever became of it since.
+  const livedAtPoint = pinned.some((i) => !record.versions[i]!.isDeleted);
   const wholeRecord =
-    head !== undefined && head.isDeleted && !options.archived && policy.keepDeletedDays !== null && head.systemModstamp < asOf - policy.keepDeletedDays * DAY_MS;
+    head !== undefined && head.isDeleted && !options.archived && !livedAtPoint && policy.keepDeletedDays !== null && head.systemModstamp < asOf - policy.keepDeletedDays * DAY_MS;
   if (wholeRecord) {
     return { recordId: record.recordId, wholeRecord, versions, files: record.files.map((f) => ({ field: f.field, systemModstamp: f.systemModstamp, size: f.size, keep: false, reasons: [] })) };
   }
@@ -181,6 +187,7 @@ export function evaluateRecord(record: PolicyRecord, policy: RetentionPolicy, as
   };
   if (versions[0]) keep(versions[0], 'latest');
   if (options.archived && versions[0]) keep(versions[0], 'archived');
+  for (const i of pinned) if (!versions[i]!.reasons.includes('recovery-point')) keep(versions[i]!, 'recovery-point');
   if (policy.keepAllDays > 0) {
     const cutoff = asOf - policy.keepAllDays * DAY_MS;
     for (const v of versions) if (v.systemModstamp >= cutoff) keep(v, 'within');

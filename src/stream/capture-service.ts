@@ -26,7 +26,7 @@ import { capturedFields } from '../backup/scope.ts';
 import type { BlobStore, ChangeCaptureStore, StreamObjectState } from '../store/port.ts';
 import { objectShape, versionFromEvent } from './event-versions.ts';
 import type { ObjectShape } from './event-versions.ts';
-import { cdcSettings, changeEventChannel } from './settings.ts';
+import { cdcSettings, unsubscribedState } from './settings.ts';
 
 /** The vault ports the stream uses. */
 export type StreamStore = BackupStore & ChangeCaptureStore;
@@ -52,28 +52,6 @@ const MAX_BATCH_EVENTS = 1_000;
 const FETCH_IDS = 200;
 /** Versions per vault write, as a scan writes them. */
 const WRITE_BATCH = 2_000;
-
-/** The vault's state of one streamed object, before its first subscription. */
-function freshState(objectName: string, now: number): StreamObjectState {
-  return {
-    objectName,
-    channel: changeEventChannel(objectName),
-    replayId: null,
-    status: 'Stopped',
-    subscribedSince: null,
-    coveredFrom: null,
-    coveredThrough: null,
-    lastEventAt: null,
-    eventsApplied: 0,
-    versionsWritten: 0,
-    recordsFetched: 0,
-    gaps: 0,
-    overflows: 0,
-    replayExpired: 0,
-    message: null,
-    updatedAt: now,
-  };
-}
 
 /**
  * Streams one org's selected objects into the vault until stopped. `start` resolves once every
@@ -113,7 +91,7 @@ export class ChangeCaptureService {
     const describes = await this.deps.client.describeObjects(objects);
     for (const name of objects) {
       const description = [...describes.values()].find((d) => d.name.toLowerCase() === name.toLowerCase());
-      const state = stored.get(name.toLowerCase()) ?? freshState(description?.name ?? name, now());
+      const state = stored.get(name.toLowerCase()) ?? unsubscribedState(description?.name ?? name, now());
       const stream = new ObjectStream(this.deps, org, this.runId, state);
       this.streams.push(stream);
       if (!description) {

@@ -1,7 +1,7 @@
 /** Which objects of an org continuous data protection (Change Data Capture) covers: stored and audited. */
 import { UsageError } from '../core/errors.ts';
 import type { AuditEntry, OrgRegistration } from '../core/vault.ts';
-import type { OrgCatalog } from '../store/port.ts';
+import type { OrgCatalog, StreamObjectState } from '../store/port.ts';
 
 export interface CdcSettings {
   /** Objects streamed continuously, by API name. */
@@ -45,4 +45,26 @@ export async function updateCdcSettings(
 export function changeEventChannel(objectName: string): string {
   const event = objectName.endsWith('__c') ? `${objectName.slice(0, -1)}ChangeEvent` : `${objectName}ChangeEvent`;
   return `/data/${event}`;
+}
+
+/** The vault's state of one streamed object, before its first subscription. */
+export function unsubscribedState(objectName: string, now: number): StreamObjectState {
+  return {
+    objectName,
+    channel: changeEventChannel(objectName),
+    replayId: null,
+    status: 'Stopped',
+    subscribedSince: null,
+    coveredFrom: null,
+    coveredThrough: null,
+    lastEventAt: null,
+    eventsApplied: 0,
+    versionsWritten: 0,
+    recordsFetched: 0,
+    gaps: 0,
+    overflows: 0,
+    replayExpired: 0,
+    message: null,
+    updatedAt: now,
+  };
 }

@@ -1,7 +1,7 @@
 /** What `orgvault cdc show` reports: the selection, and per object what its stream is doing. */
 import type { OrgRegistration } from '../core/vault.ts';
 import type { ChangeCaptureStore, StreamObjectState } from '../store/port.ts';
-import { cdcSettings, changeEventChannel } from './settings.ts';
+import { cdcSettings, unsubscribedState } from './settings.ts';
 
 export interface CdcStatus {
   org: string;
@@ -19,24 +19,7 @@ export async function cdcStatus(store: Pick<ChangeCaptureStore, 'getStreamStates
     const state = byName.get(name.toLowerCase());
     byName.delete(name.toLowerCase());
     return {
-      ...(state ?? {
-        objectName: name,
-        channel: changeEventChannel(name),
-        replayId: null,
-        status: 'Stopped' as const,
-        subscribedSince: null,
-        coveredFrom: null,
-        coveredThrough: null,
-        lastEventAt: null,
-        eventsApplied: 0,
-        versionsWritten: 0,
-        recordsFetched: 0,
-        gaps: 0,
-        overflows: 0,
-        replayExpired: 0,
-        message: null,
-        updatedAt: 0,
-      }),
+      ...(state ?? unsubscribedState(name, 0)),
       selected: true,
     };
   });

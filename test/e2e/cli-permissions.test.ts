@@ -78,6 +78,14 @@ describe('orgvault permissions', () => {
     assert.equal(log.status, 'CompletedWithErrors');
     assert.equal(log.counters.objectsUnprotected, 1);
     assert.equal(log.counters.fieldsUnreadable, 1);
+
+    // `status` flags the gap the last check found, and --json carries it.
+    const status = await run(['status', '--org', 'demo']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /permissions \(GAP\): checked \S+: .*1 object\(s\) not protected; 1 field\(s\) unreadable/);
+    const statusJson = jsonOf<{ permissions: { runId: string; status: string } }>(await run(['status', '--org', 'demo', '--json']));
+    assert.equal(statusJson.permissions.runId, runId);
+    assert.equal(statusJson.permissions.status, 'CompletedWithErrors');
   });
 
   test('check --json is one document with the report', async () => {

@@ -160,6 +160,30 @@ describe('retention policy: deleted records', () => {
   });
 });
 
+describe('retention policy: recovery points', () => {
+  test('the version current at each recovery point is kept, with the reason', () => {
+    const r = record(['2024-05-01T00:00:00.000Z', '2024-04-01T00:00:00.000Z', '2024-03-01T00:00:00.000Z', '2024-02-01T00:00:00.000Z']);
+    const verdict = evaluateRecord(r, NONE, t('2030-01-01T00:00:00Z'), { pinnedAt: [t('2024-03-15T00:00:00Z'), t('2024-01-01T00:00:00Z')] });
+    assert.deepEqual(
+      verdict.versions.map((v) => v.reasons),
+      [['latest'], [], ['recovery-point'], []],
+      'a point before the record existed pins nothing',
+    );
+  });
+
+  test('a deleted record that was alive at a recovery point is not forgotten whole', () => {
+    const deleted = record([['2024-03-01T00:00:00.000Z', true], '2024-02-01T00:00:00.000Z']);
+    const pinned = evaluateRecord(deleted, policy({ keepDeletedDays: 1 }), t('2030-01-01T00:00:00Z'), { pinnedAt: [t('2024-02-15T00:00:00Z')] });
+    assert.equal(pinned.wholeRecord, false);
+    assert.deepEqual(
+      pinned.versions.map((v) => v.keep),
+      [true, true],
+    );
+    // A point after the delete: the record did not exist then, so nothing holds it back.
+    assert.equal(evaluateRecord(deleted, policy({ keepDeletedDays: 1 }), t('2030-01-01T00:00:00Z'), { pinnedAt: [t('2024-03-15T00:00:00Z')] }).wholeRecord, true);
+  });
+});
+
 describe('retention policy: files', () => {
   const body = (iso: string, field = 'VersionData'): PolicyRecord['files'][number] => ({ field, systemModstamp: t(iso), size: 100 });
 
