@@ -6,6 +6,7 @@
  *
  * POST takes one op per request:
  * - `{"op":"addField","object","field":{CustomField}}` adds or replaces a custom field;
+ * - `{"op":"deleteField","object","field"}` deletes a custom field (gone from describe and SOQL);
  * - `{"op":"setPicklistValues","object","field","values":[…],"restricted"?}`;
  * - `{"op":"upsertValidationRule","object","rule":{fullName,active,errorConditionFormula,errorMessage,errorDisplayField?,description?}}`
  *   (enforced on writes at once: see behaviours/validation-rules.ts);
@@ -24,7 +25,7 @@ import { fieldDefFromMetadata, MetadataInputError, picklistValuesFromInput } fro
 import { enableBehaviours } from '../behaviours/registry.ts';
 import { SpecError } from '../behaviours/spec.ts';
 import { compileRuleFormula } from '../behaviours/validation-rules.ts';
-import { findValidationRule, metadataState, putValidationRule, removeValidationRule } from './model.ts';
+import { findValidationRule, metadataState, putValidationRule, removeValidationRule, validationRules } from './model.ts';
 import type { ValidationRuleMetadata } from './model.ts';
 import { IMPLEMENTED, isImplemented } from './types.ts';
 import { metadataAdmin, syncVersions, versionKey } from './versions.ts';
@@ -33,6 +34,7 @@ type Body = Record<string, unknown>;
 
 const OPS: Record<string, { fields: string[]; apply: (org: Org, body: Body) => void }> = {
   addField: { fields: ['object', 'field'], apply: addField },
+  deleteField: { fields: ['object', 'field'], apply: deleteField },
   setPicklistValues: { fields: ['object', 'field', 'values', 'restricted'], apply: setPicklistValues },
   upsertValidationRule: { fields: ['object', 'rule'], apply: upsertValidationRule },
   deleteValidationRule: { fields: ['object', 'name'], apply: deleteValidationRule },
@@ -41,7 +43,7 @@ const OPS: Record<string, { fields: string[]; apply: (org: Org, body: Body) => v
 };
 
 /** Ops that change the org's schema (objects are rebuilt from the profile on start, so these are replayed). */
-const SCHEMA_OPS = new Set(['addField', 'setPicklistValues']);
+const SCHEMA_OPS = new Set(['addField', 'deleteField', 'setPicklistValues']);
 
 /** Makes a recorded schema change again (loading a state file); throws MetadataInputError if it no longer applies. */
 export function replaySchemaChange(org: Org, change: Record<string, unknown>): void {
@@ -131,6 +133,28 @@ function addField(org: Org, body: Body): void {
   const def = fieldDefFromMetadata(org.schema, object, input);
   replaceField(org, object.name, def);
   if (def.rollup) org.recomputeAllRollups();
+}
+
+/**
+ * Deletes a custom field as Setup does: it leaves describe, SOQL and every write at once. Salesforce
+ * refuses to delete a standard field, or one a formula, roll-up or validation rule still uses.
+ */
+function deleteField(org: Org, body: Body): void {
+  const object = requireObject(org, body);
+  if (typeof body.field !== 'string' || !body.field) throw new MetadataInputError('field', '"field" (a custom field API name) is required.');
+  const field = object.field(body.field);
+  if (!field) throw new MetadataInputError('field', `No field "${body.field}" on ${object.name}.`);
+  if (!field.custom && !field.name.endsWith('__c')) throw new MetadataInputError('field', `${object.name}.${field.name} is a standard field; only custom fields can be deleted.`);
+  const uses = (text: string | undefined): boolean => text !== undefined && new RegExp(`\\b${field.name}\\b`, 'i').test(text);
+  const formula = object.def.fields.find((f) => f.name !== field.name && uses(f.formulaText));
+  if (formula) throw new MetadataInputError('field', `${object.name}.${field.name} is used by the formula of ${formula.name}; change that field first.`);
+  for (const master of org.schema.objects()) {
+    const rollup = master.def.fields.find((f) => f.rollup?.childObject === object.name && f.rollup.summarizedField?.toLowerCase() === field.name.toLowerCase());
+    if (rollup) throw new MetadataInputError('field', `${object.name}.${field.name} is summarized by the roll-up ${master.name}.${rollup.name}; change that field first.`);
+  }
+  const rule = validationRules(org).find((r) => r.object === object.name && uses(r.errorConditionFormula));
+  if (rule) throw new MetadataInputError('field', `${object.name}.${field.name} is used by the validation rule ${rule.fullName}; change or delete the rule first.`);
+  org.defineObject({ ...object.def, fields: object.def.fields.filter((f) => f.name !== field.name) });
 }
 
 function setPicklistValues(org: Org, body: Body): void {

@@ -24,6 +24,7 @@ export interface DeleteCheckTarget {
   orgId: string;
   objectName: string;
   runId: string;
+  /** The describe a deleted version is stored under when its previous version names none. */
   schemaId: string | null;
   /** When getDeleted was last asked, null if never. */
   since: number | null;
@@ -85,7 +86,8 @@ async function storeDeletions(versions: VersionStore, target: DeleteCheckTarget,
   for (let i = 0; i < ids.length; i += BATCH) {
     const chunk = ids.slice(i, i + BATCH);
     const heads = await versions.headsOf(target.orgId, target.objectName, chunk);
-    const batch: VersionInput[] = [];
+    // A deletion keeps its last known fields, so it belongs to the describe they were captured under.
+    const batches = new Map<string | null, VersionInput[]>();
     for (const id of chunk) {
       const head = heads.get(id);
       // Never backed up (created and deleted between runs), or already known deleted: nothing to add.
@@ -94,12 +96,16 @@ async function storeDeletions(versions: VersionStore, target: DeleteCheckTarget,
       if (!previous) continue;
       // The last known fields, marked deleted: what a restore of this record would bring back.
       const stamp = Math.max(deletedAt.get(id) ?? now, head.systemModstamp + 1);
+      const schemaId = previous.schemaId ?? target.schemaId;
+      const batch = batches.get(schemaId) ?? [];
       batch.push({ recordId: id, systemModstamp: stamp, changeType, isDeleted: true, lastModifiedById: previous.lastModifiedById ?? null, fields: { ...previous.fields, IsDeleted: true } });
+      batches.set(schemaId, batch);
     }
-    if (batch.length === 0) continue;
-    batch.sort((a, b) => a.systemModstamp - b.systemModstamp || (a.recordId < b.recordId ? -1 : 1));
-    const result = await versions.writeVersions({ orgId: target.orgId, objectName: target.objectName, runId: target.runId, capturedAt: now, schemaId: target.schemaId, versions: batch });
-    stored += result.written;
+    for (const [schemaId, batch] of batches) {
+      batch.sort((a, b) => a.systemModstamp - b.systemModstamp || (a.recordId < b.recordId ? -1 : 1));
+      const result = await versions.writeVersions({ orgId: target.orgId, objectName: target.objectName, runId: target.runId, capturedAt: now, schemaId, versions: batch });
+      stored += result.written;
+    }
   }
   return stored;
 }

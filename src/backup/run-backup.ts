@@ -12,9 +12,10 @@ import type { NotificationEvent, Notifier } from '../core/notifications.ts';
 import type { BatchedQueryResult, ObjectDescription, OrgClient, ObjectSummary } from '../core/org-client.ts';
 import type { ObjectRun, ObjectState, ObjectStatus, OrgRegistration, Run, RunStatus, VersionInput } from '../core/vault.ts';
 import { feedDataLake } from '../export/data-lake.ts';
+import { metadataBackupStep } from '../metadata/backup.ts';
 import { jobFailedEvent, objectsInErrorEvent, orgBehindEvent } from '../notify/events.ts';
 import { LockHeldError } from '../store/port.ts';
-import type { BlobStore, ChangeCaptureStore, FileCatalog, LockManager, ObjectStateStore, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
+import type { BlobStore, ChangeCaptureStore, FileCatalog, LockManager, MetadataStore, ObjectStateStore, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
 import { captureMissingBodies, captureObject } from './capture-object.ts';
 import type { CaptureOutcome } from './capture-object.ts';
 import { quietCheckQuery, resumePoint } from './capture-plan.ts';
@@ -25,7 +26,7 @@ import { capturedFields, decideScope, unsupportedByDescribe } from './scope.ts';
 import type { ScopeDecision } from './scope.ts';
 
 /** The vault ports a backup uses. */
-export type BackupStore = VersionStore & SchemaStore & FileCatalog & RunLog & ObjectStateStore & LockManager & Pick<ChangeCaptureStore, 'getStreamStates' | 'storedVersionKeys'>;
+export type BackupStore = VersionStore & SchemaStore & FileCatalog & RunLog & ObjectStateStore & LockManager & Pick<ChangeCaptureStore, 'getStreamStates' | 'storedVersionKeys'> & MetadataStore;
 
 export interface BackupDeps {
   store: BackupStore;
@@ -57,6 +58,8 @@ export interface BackupRequest {
    * with the org's. The reason (a new backup cycle, a sandbox refresh…) goes in the run's log.
    */
   baseline?: { reason: string };
+  /** Capture the org's metadata after the objects (as its settings say, `org.settings.metadata`); false to leave it out of this run. */
+  metadata?: boolean;
 }
 
 export type BackupEvent =
@@ -135,6 +138,8 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     if (request.baseline) result = { ...result, message: [`Full baseline: ${request.baseline.reason.replace(/\.$/, '')}.`, result.message].filter(Boolean).join(' ') };
     // Once the objects are stored: a data lake that cannot be written never costs the backup.
     if (settings.dataLake) result = await feedDataLake(deps.store, settings.dataLake, { orgId: org.orgId, runId, startedAt: run.startedAt, now: now() }, result, (message) => emit({ type: 'notice', message }));
+    // Metadata after the data, under the same lock: a failure there never costs the data backup.
+    if (request.metadata !== false && result.status !== 'Skipped') result = await metadataBackupStep({ store: deps.store, client: deps.client, now }, org, runId, result, (message) => emit({ type: 'notice', message }));
     await deps.store.updateRun(runId, { status: result.status, endedAt: now(), counters: result.counters, message: result.message });
     if (statusBefore !== null) events.push(...(await backupEvents(deps.store, { ...about, at: now() }, result, statusBefore).catch(() => [])));
     return result;

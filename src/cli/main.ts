@@ -18,6 +18,7 @@ import { registerLogsCommand } from './logs/index.ts';
 import { registerNotifyCommand } from './notify/index.ts';
 import { registerOrgCommand } from './org/index.ts';
 import { registerPermissionsCommand } from './permissions/index.ts';
+import { registerMetadataCommand } from './metadata/index.ts';
 import { registerPruneCommand } from './prune/index.ts';
 import { registerPurgeCommand } from './purge/index.ts';
 import { registerRecoveryPointCommand } from './recovery-point/index.ts';
@@ -70,6 +71,7 @@ registerCdcCommand(program);
 registerRecoveryPointCommand(program);
 registerUserCommand(program);
 registerPermissionsCommand(program);
+registerMetadataCommand(program);
 
 try {
   await program.parseAsync();

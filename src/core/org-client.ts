@@ -180,6 +180,24 @@ export interface MetadataFileProperties {
   namespacePrefix: string | null;
 }
 
+/** One metadata type of describeMetadata. */
+export interface MetadataTypeDescription {
+  xmlName: string;
+  directoryName: string;
+  suffix: string | null;
+  inFolder: boolean;
+  metaFile: boolean;
+  childXmlNames: string[];
+}
+
+/** A finished retrieve: its files (path → text, package root relative), FileProperties and messages. */
+export interface MetadataRetrieveResult {
+  files: Map<string, string>;
+  fileProperties: MetadataFileProperties[];
+  /** Problems Salesforce reports while the retrieve still succeeds (a member it cannot find). */
+  messages: { fileName: string; problem: string }[];
+}
+
 /**
  * A readMetadata record as plain JSON: every element's text is a string ("true", "12"), a nested
  * element an object, and an element that occurred more than once an array. A list with one entry
@@ -269,6 +287,14 @@ export interface OrgClient {
    * name in order, null for a name the org does not have.
    */
   readMetadata(type: string, fullNames: readonly string[]): Promise<(MetadataRecord | null)[]>;
+  /** Metadata API describeMetadata: the metadata types the org has, with where their files go. */
+  describeMetadata(): Promise<MetadataTypeDescription[]>;
+  /**
+   * Metadata API retrieve of an unpackaged manifest (members may be `*`), polled with
+   * checkRetrieveStatus until done; the zip's files come back as text by path (without the
+   * `unpackaged/` prefix). A retrieve that fails raises SalesforceApiError with its message.
+   */
+  retrieveMetadata(types: readonly { name: string; members: readonly string[] }[]): Promise<MetadataRetrieveResult>;
   usage(): ApiUsage;
   /**
    * The same org and session, counting its own calls in its own usage() (and still in this

@@ -3,7 +3,7 @@
  * for a record: what every format shares, so that CSV, SQL and Parquet export the same table.
  */
 import type { RawField } from '../core/describe.ts';
-import type { ExportColumn, ExportedRecord } from './format.ts';
+import type { ExportColumn, ExportedRecord, TypeSpan } from './format.ts';
 
 /** Field types that are not columns: compound fields (their components are) and file bodies (exported as files). */
 const NOT_COLUMNS = new Set(['address', 'location', 'base64']);
@@ -27,7 +27,7 @@ function column(name: string, type: string, label: string, options: { length?: n
  * in describe order with Id first (as Data Loader exports them), then the version columns when
  * every version is exported.
  */
-export function columnsOf(rawFields: readonly RawField[], allVersions: boolean): ExportColumn[] {
+export function columnsOf(rawFields: readonly RawField[], allVersions: boolean, typeHistory?: ReadonlyMap<string, TypeSpan[]>): ExportColumn[] {
   const fields = rawFields.filter((f) => !NOT_COLUMNS.has(f.type));
   const id = fields.filter((f) => f.name === 'Id');
   const columns = [...id, ...fields.filter((f) => f.name !== 'Id')].map(
@@ -39,12 +39,44 @@ export function columnsOf(rawFields: readonly RawField[], allVersions: boolean):
       length: f.length ?? 0,
       precision: numberOr0((f as { precision?: unknown }).precision),
       scale: numberOr0((f as { scale?: unknown }).scale),
+      ...(typeHistory?.has(f.name.toLowerCase()) ? { typeHistory: typeHistory.get(f.name.toLowerCase())! } : {}),
     }),
   );
   return allVersions ? [...columns, ...VERSION_COLUMNS] : columns;
 }
 
 const numberOr0 = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+
+/** One stored describe of an object and when it held. */
+export interface StoredDescribe {
+  schemaId: string;
+  validFrom: number;
+  validTo: number | null;
+  fields: readonly RawField[];
+}
+
+/**
+ * The fields of versions captured under several describes: their union by name (any case), each
+ * field as its newest describe has it (newest type wins), in the newest describe's order with
+ * fields only older describes had after them. `typeHistory` names, by lower-case name, the fields
+ * whose type the describes disagree on, with each type and when its describe held.
+ */
+export function unionFields(describes: readonly StoredDescribe[]): { fields: RawField[]; typeHistory: Map<string, TypeSpan[]> } {
+  const newestFirst = [...describes].sort((a, b) => b.validFrom - a.validFrom);
+  const fields = new Map<string, RawField>();
+  const spans = new Map<string, TypeSpan[]>();
+  for (const describe of newestFirst) {
+    for (const field of describe.fields) {
+      const key = field.name.toLowerCase();
+      if (!fields.has(key)) fields.set(key, field);
+      const list = spans.get(key) ?? [];
+      list.unshift({ type: field.type, schemaId: describe.schemaId, validFrom: describe.validFrom, validTo: describe.validTo });
+      spans.set(key, list);
+    }
+  }
+  const typeHistory = new Map([...spans].filter(([, list]) => new Set(list.map((s) => s.type)).size > 1));
+  return { fields: [...fields.values()], typeHistory };
+}
 
 /**
  * A column's value for a record: the field as Salesforce returned it (null when the version has
@@ -65,6 +97,18 @@ export function columnValue(record: ExportedRecord, column: ExportColumn): unkno
     case '_run_id':
       return record.version.runId;
     default:
-      return record.fields[column.name] ?? null;
+      return fieldValue(record.fields, column.name);
   }
+}
+
+const lowerKeys = new WeakMap<Record<string, unknown>, Map<string, string>>();
+
+/** A field by name in any case: a version captured before a field's name changed case keeps its value. */
+function fieldValue(fields: Record<string, unknown>, name: string): unknown {
+  const exact = fields[name];
+  if (exact !== undefined) return exact;
+  let keys = lowerKeys.get(fields);
+  if (!keys) lowerKeys.set(fields, (keys = new Map(Object.keys(fields).map((k) => [k.toLowerCase(), k]))));
+  const key = keys.get(name.toLowerCase());
+  return key === undefined ? null : (fields[key] ?? null);
 }

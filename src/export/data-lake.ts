@@ -31,7 +31,8 @@ import { UsageError } from '../core/errors.ts';
 import type { RecordVersion, RunStatus } from '../core/vault.ts';
 import type { ObjectStateStore, SchemaStore, VersionStore } from '../store/port.ts';
 import type { ExportColumn, ExportedRecord } from './format.ts';
-import { columnsOf } from './columns.ts';
+import { columnsOf, unionFields } from './columns.ts';
+import type { StoredDescribe } from './columns.ts';
 import { ParquetFileWriter } from './parquet.ts';
 
 /** Where an org's data lake goes, as stored in its backup settings (`dataLake`). */
@@ -319,9 +320,11 @@ class LakePart {
 async function lakeColumns(source: DataLakeSource, orgId: string, objectName: string, from: number): Promise<ExportColumn[]> {
   const schemas = (await source.schemaHistory(orgId, objectName)).filter((s) => s.validTo === null || s.validTo >= from).sort((a, b) => a.validFrom - b.validFrom);
   const fields = new Map<string, RawField>();
+  const held: StoredDescribe[] = [];
   for (const schema of schemas) {
     const raw = await source.getSchema(orgId, schema.schemaId);
     describeFromRaw(raw); // a TypeError if the stored document is not a describe
+    held.push({ schemaId: schema.schemaId, validFrom: schema.validFrom, validTo: schema.validTo, fields: (raw as { fields: RawField[] }).fields });
     for (const field of (raw as { fields: RawField[] }).fields) {
       const key = field.name.toLowerCase();
       fields.delete(key);
@@ -329,7 +332,8 @@ async function lakeColumns(source: DataLakeSource, orgId: string, objectName: st
     }
   }
   if (!fields.has('id')) fields.set('id', { name: 'Id', type: 'id', label: 'Record ID' });
-  return columnsOf([...fields.values()], true);
+  // A value whose type changed then names the describes that disagree (ParquetValueError).
+  return columnsOf([...fields.values()], true, unionFields(held).typeHistory);
 }
 
 async function readState(lake: DataLakeStore, path: string, orgId: string): Promise<LakeState | null> {

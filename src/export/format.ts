@@ -5,8 +5,9 @@
  * and a new format is one file.
  *
  * Notes for format authors (helper A, who writes the use case, to helper B, who writes Parquet):
- * - `columns` are the object's current describe fields (Id first, then describe order; compound
- *   address/location and base64 fields left out), then, when `allVersions` is true, the version
+ * - `columns` are the fields of the object's describes in the export's window, united by name
+ *   (Id first, then the newest describe's order; compound address/location and base64 fields
+ *   left out), then, when `allVersions` is true, the version
  *   columns `VERSION_COLUMNS` of `./columns.ts`: `_version_seq` (type `long`), `_system_modstamp`
  *   and `_captured_at` (`datetime`), `_change_type` (`string`, length 16), `_is_deleted`
  *   (`boolean`), `_run_id` (`string`, length 36). `columnValue(record, column)` in `./columns.ts`
@@ -45,6 +46,19 @@ export interface ExportColumn {
   /** Digits of a number field (`precision`, `scale` from the describe; 0 when not numeric). */
   precision: number;
   scale: number;
+  /**
+   * Set when the describes the exported versions were captured under disagree on the field's type:
+   * each type with the interval its describe held, oldest first (the column has the newest type).
+   */
+  typeHistory?: TypeSpan[];
+}
+
+/** A field's type in one stored describe, and when that describe held. */
+export interface TypeSpan {
+  type: string;
+  schemaId: string;
+  validFrom: number;
+  validTo: number | null;
 }
 
 /** What the vault knows about the version a record row comes from. */

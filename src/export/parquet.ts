@@ -47,13 +47,21 @@ export const parquetFormat: ExportFormat = {
 export class ParquetValueError extends OrgvaultError {
   constructor(objectName: string, column: ExportColumn, recordId: unknown) {
     // Never the value itself: it is a field value, and may be personal data.
+    const record = typeof recordId === 'string' ? recordId : '(no Id)';
+    const history = column.typeHistory;
     super(
       'EXPORT_VALUE_TYPE',
-      `${objectName}.${column.name} of record ${typeof recordId === 'string' ? recordId : '(no Id)'} holds a value that is not a ${column.type}, the field's type in the describe ` +
-        `(was the field's type changed after that version was captured?). Export ${objectName} as CSV, or export the state as of a time after the change.`,
+      history?.length
+        ? `${objectName}.${column.name} of record ${record} holds a value that is not a ${column.type}, the field's type in the newest describe: the vault's describes of ${objectName} disagree on its type ` +
+            `(${history.map((h) => `${h.type} in schema ${h.schemaId.slice(0, 12)}, ${isoDay(h.validFrom)} to ${h.validTo === null ? 'now' : isoDay(h.validTo)}`).join('; ')}). ` +
+            `Export ${objectName} as CSV, or export the state as of a time after the change.`
+        : `${objectName}.${column.name} of record ${record} holds a value that is not a ${column.type}, the field's type in the describe ` +
+            `(was the field's type changed after that version was captured?). Export ${objectName} as CSV, or export the state as of a time after the change.`,
     );
   }
 }
+
+const isoDay = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Rows per row group at most: large enough for good compression and fast scans. */
 const ROW_GROUP_ROWS = 100_000;

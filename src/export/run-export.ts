@@ -28,9 +28,10 @@ import { OrgvaultError, UsageError } from '../core/errors.ts';
 import { isoTime } from '../core/time.ts';
 import type { FileRef, OrgRegistration, RecordVersion, Run, RunStatus } from '../core/vault.ts';
 import type { BlobStore, FileCatalog, ObjectStateStore, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
-import { columnsOf } from './columns.ts';
+import { columnsOf, unionFields } from './columns.ts';
+import type { StoredDescribe } from './columns.ts';
 import { FolderNames, safeFileName, safeSegment } from './file-names.ts';
-import type { ExportColumn, ExportFormat, ExportedObject, ExportedRecord } from './format.ts';
+import type { ExportColumn, ExportFormat, ExportedObject, ExportedRecord, TypeSpan } from './format.ts';
 import type { ExportTarget } from './sinks.ts';
 import { endStream, writeChunk } from './streams.ts';
 
@@ -87,6 +88,8 @@ export interface ExportPlan {
 interface PlannedObject {
   name: string;
   fields: RawField[];
+  /** Fields whose type the describes of the exported versions disagree on (by lower-case name). */
+  typeHistory: Map<string, TypeSpan[]>;
   /** base64 fields, whose bodies are the object's files. */
   bodies: string[];
   /** `sinceLastExport`: versions captured from this time on; undefined for a first export. */
@@ -167,9 +170,11 @@ export async function planExport(store: ExportStore, request: ExportRequest): Pr
   const marks = scope.kind === 'sinceLastExport' ? await lastMarks(store, org.orgId) : new Map<string, { at: number; runId: string }>();
   const objects: PlannedObject[] = [];
   for (const name of names) {
-    const fields = await currentFields(store, org.orgId, name);
-    if (!fields) continue;
-    objects.push({ name, fields, bodies: fields.filter((f) => f.type === 'base64').map((f) => f.name), since: marks.get(name) });
+    const since = marks.get(name);
+    const union = await exportedFields(store, org.orgId, name, windowOf(scope, since, sinceRun));
+    if (!union) continue;
+    const { fields, typeHistory } = union;
+    objects.push({ name, fields, typeHistory, bodies: fields.filter((f) => f.type === 'base64').map((f) => f.name), since });
   }
   return { request, objects, sinceRun };
 }
@@ -198,14 +203,33 @@ async function objectNames(store: ExportStore, org: OrgRegistration, asked: read
   return names;
 }
 
-/** The fields of the object's describe as last backed up. */
-async function currentFields(store: SchemaStore, orgId: string, objectName: string): Promise<RawField[] | undefined> {
+/** When the exported versions were captured or current: the describes that held then give the columns. */
+function windowOf(scope: ExportScope, since: { at: number } | undefined, run: Run | undefined): { from?: number; to?: number } {
+  if (scope.kind === 'asOf') return { to: scope.at };
+  if (scope.kind === 'sinceLastExport') return since ? { from: since.at } : {};
+  if (scope.kind === 'sinceRun' && run) return { from: run.startedAt, to: run.endedAt ?? undefined };
+  // The latest state, or every version: a record's latest version may be years old.
+  return {};
+}
+
+/**
+ * The object's columns: every describe that held in the window, united by name with the newest
+ * winning, so versions captured before a field was deleted keep their values (the object's latest
+ * describe alone when none held in the window).
+ */
+async function exportedFields(store: SchemaStore, orgId: string, objectName: string, window: { from?: number; to?: number }): Promise<{ fields: RawField[]; typeHistory: Map<string, TypeSpan[]> } | undefined> {
   const history = await store.schemaHistory(orgId, objectName);
   const current = history.find((s) => s.validTo === null) ?? history[history.length - 1];
   if (!current) return undefined;
-  const raw = (await store.getSchema(orgId, current.schemaId)) as { fields?: unknown } | undefined;
-  if (!raw || !Array.isArray(raw.fields)) throw new OrgvaultError('BAD_SCHEMA', `The stored describe of ${objectName} has no fields; back the object up again.`);
-  return raw.fields.filter((f): f is RawField => typeof (f as RawField)?.name === 'string' && typeof (f as RawField).type === 'string');
+  const held = history.filter((s) => (window.from === undefined || s.validTo === null || s.validTo >= window.from) && (window.to === undefined || s.validFrom <= window.to));
+  const describes: StoredDescribe[] = [];
+  for (const schema of held.length ? held : [current]) {
+    const raw = (await store.getSchema(orgId, schema.schemaId)) as { fields?: unknown } | undefined;
+    if (!raw || !Array.isArray(raw.fields)) throw new OrgvaultError('BAD_SCHEMA', `The stored describe of ${objectName} has no fields; back the object up again.`);
+    const fields = raw.fields.filter((f): f is RawField => typeof (f as RawField)?.name === 'string' && typeof (f as RawField).type === 'string');
+    describes.push({ schemaId: schema.schemaId, validFrom: schema.validFrom, validTo: schema.validTo, fields });
+  }
+  return unionFields(describes);
 }
 
 /** Where each object's last export ended: the newest completed export run that recorded a cutoff for it. */
@@ -389,7 +413,7 @@ async function exportObject(
   // What a progress bar can aim at: the vault's counts, when the export takes them all.
   const expected = kind === 'allVersions' ? counts.versions : kind === 'latest' || kind === 'asOf' ? counts.records : null;
   emit({ type: 'object-started', name: object.name, expected });
-  const columns: ExportColumn[] = columnsOf(object.fields, versions);
+  const columns: ExportColumn[] = columnsOf(object.fields, versions, object.typeHistory);
   const exported: ExportedObject = { objectName: object.name, columns, allVersions: versions };
   const withBodies = plan.request.files === true && object.bodies.length > 0;
   // The bodies wait in a spool (record IDs and timestamps only) until the data file is closed:

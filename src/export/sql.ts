@@ -52,6 +52,8 @@ const mysqlText = (length: number): string => (length > 0 && length * 4 <= 65_53
 /** A column's type; for MySQL, `varcharAllowed` says whether a VARCHAR still fits the row. */
 export function columnType(c: ExportColumn, dialect: SqlDialect, varcharAllowed = true): string {
   const pg = dialect === 'postgres';
+  // Versions captured under describes that disagree on the type hold values of each: text holds them all.
+  if (c.typeHistory?.length) return pg ? 'TEXT' : 'MEDIUMTEXT';
   if (c.type === 'id' || c.type === 'reference') return 'VARCHAR(18)';
   if (c.type === 'boolean') return 'BOOLEAN';
   if (c.type === 'int') return pg ? 'INTEGER' : 'INT';
@@ -104,6 +106,7 @@ export function createTableSql(object: ExportedObject, dialect: SqlDialect): str
 /** A value as an SQL literal of its column's type. */
 export function sqlLiteral(value: unknown, c: ExportColumn, dialect: SqlDialect): string {
   if (value === null || value === undefined) return 'NULL';
+  if (c.typeHistory?.length) return quoteString(textOf(value, c.type) ?? '', dialect);
   if (c.type === 'boolean') {
     if (value === true || value === 'true') return 'TRUE';
     if (value === false || value === 'false') return 'FALSE';

@@ -44,6 +44,11 @@ export interface PlanInput {
   describes: ReadonlyMap<string, ObjectDescription>;
   /** Each object's describe as backed up (record types by developer name, former field types). */
   backedUp: ReadonlyMap<string, ObjectDescription>;
+  /**
+   * The describe each item's version was captured under, by original ID (`versionSchemas` of
+   * `./schema-drift.ts`): fields are mapped from it to the org's by name. `backedUp` where absent.
+   */
+  itemSchemas?: ReadonlyMap<string, ObjectDescription>;
   /** The live record each item corresponds to, by original ID, and how it was found. */
   live: ReadonlyMap<string, { record: LiveRecord; by: 'id' | 'mapping' | 'key' }>;
   /** Records referenced but not restored: by original ID, their ID in the org written to and state. */
@@ -148,7 +153,7 @@ export function planRestore(input: PlanInput): RestorePlan {
     if (typeof document === 'string' && !documents.has(document)) documents.set(document, item.originalId);
   }
   const index: Index = { items, documents };
-  const records = input.items.map((item) => planRecord(input, item, index));
+  const records = input.items.map((item) => refuseUnconvertible(planRecord(input, item, index)));
   skipAutomaticLinks(records, input, documents);
   const byId = new Map(records.map((r) => [r.originalId, r]));
   // A record whose parent is expected to fail cannot be created either: say so in the dry run.
@@ -178,6 +183,28 @@ export function planRestore(input: PlanInput): RestorePlan {
     }
   }
   return { records, objectOrder: orderObjects(records, input) };
+}
+
+/**
+ * A value that cannot take the field's type in the org now (the field changed type since the
+ * backup) fails its record, named with the field, before anything is sent: the rest of the restore
+ * goes on.
+ */
+function refuseUnconvertible(plan: PlannedRecord): PlannedRecord {
+  if (plan.action !== 'create' && plan.action !== 'update' && plan.action !== 'undelete') return plan;
+  const refusal = plan.predicted.find((p) => p.statusCode === 'INVALID_TYPE_ON_FIELD_IN_RECORD');
+  if (!refusal) return plan;
+  plan.action = 'fail';
+  plan.reason = { statusCode: refusal.statusCode, message: refusal.message };
+  plan.values = {};
+  plan.pendingRefs = [];
+  plan.changedFields = [];
+  return plan;
+}
+
+/** The describe the item's version was captured under, or the object's as last backed up. */
+function schemaOf(input: PlanInput, item: RestoreItem): ObjectDescription | undefined {
+  return input.itemSchemas?.get(item.originalId) ?? input.backedUp.get(item.objectName);
 }
 
 function planRecord(input: PlanInput, item: RestoreItem, index: Index): PlannedRecord {
@@ -260,7 +287,7 @@ function planRecord(input: PlanInput, item: RestoreItem, index: Index): PlannedR
 /** The values the restored record should have, by field: masked, overridden, fit to the org's types. */
 function desiredValues(input: PlanInput, item: RestoreItem, describe: ObjectDescription): Map<string, unknown> {
   const desired = new Map<string, unknown>();
-  const backed = input.backedUp.get(item.objectName);
+  const backed = schemaOf(input, item);
   const fields = item.version.fields;
   for (const [name, raw] of Object.entries(fields)) {
     if (NEVER_WRITTEN.has(name) || (raw !== null && typeof raw === 'object')) continue;
@@ -276,10 +303,12 @@ function desiredValues(input: PlanInput, item: RestoreItem, describe: ObjectDesc
       if (raw !== null && !AUDIT_FIELDS.has(name) && before && (before.createable || before.updateable)) desired.set(`!readonly:${name}`, raw);
       continue;
     }
-    desired.set(name, raw ?? null);
+    // By the org's spelling of the name: API names are case-insensitive.
+    desired.set(field.name, raw ?? null);
   }
   for (const rule of input.options.masks) {
-    if (rule.objectName === item.objectName && desired.has(rule.field) && input.masker) desired.set(rule.field, input.masker.mask(rule, desired.get(rule.field)));
+    const name = fieldOf(describe, rule.field)?.name ?? rule.field;
+    if (rule.objectName === item.objectName && desired.has(name) && input.masker) desired.set(name, input.masker.mask(rule, desired.get(name)));
   }
   for (const o of input.options.overrides) {
     if ((o.objectName ?? input.objectName) !== item.objectName || !fieldOf(describe, o.field)) continue;
@@ -291,8 +320,8 @@ function desiredValues(input: PlanInput, item: RestoreItem, describe: ObjectDesc
 const fieldMaps = new WeakMap<ObjectDescription, Map<string, FieldSummary>>();
 function fieldOf(describe: ObjectDescription, name: string): FieldSummary | undefined {
   let map = fieldMaps.get(describe);
-  if (!map) fieldMaps.set(describe, (map = new Map(describe.fields.map((f) => [f.name, f]))));
-  return map.get(name);
+  if (!map) fieldMaps.set(describe, (map = new Map(describe.fields.flatMap((f) => [[f.name.toLowerCase(), f] as const, [f.name, f] as const]))));
+  return map.get(name) ?? map.get(name.toLowerCase());
 }
 
 /** Sets the update values of an existing record: the writable fields whose values differ. */
@@ -358,7 +387,8 @@ function translate(plan: PlannedRecord, input: PlanInput, item: RestoreItem, fie
     plan.predicted.push({ statusCode: 'INVALID_CROSS_REFERENCE_KEY', message: `${field.name} points at ${id}, which is no longer in the org. Restore it too (--parents).`, fields: [field.name] });
     return id;
   }
-  return fitType(plan, field, value);
+  const backed = schemaOf(input, item);
+  return fitType(plan, field, value, backed ? fieldOf(backed, field.name) : undefined, item.originalId);
 }
 
 /**
@@ -417,9 +447,10 @@ function recordType(plan: PlannedRecord, input: PlanInput, item: RestoreItem, id
 }
 
 /** A value fit to the field's type in the org now (the field may have changed since the backup). */
-function fitType(plan: PlannedRecord, field: FieldSummary, value: unknown): unknown {
+function fitType(plan: PlannedRecord, field: FieldSummary, value: unknown, before: FieldSummary | undefined, recordId: string): unknown {
   const bad = (why: string): unknown => {
-    plan.predicted.push({ statusCode: 'INVALID_TYPE_ON_FIELD_IN_RECORD', message: `${field.name}: ${why}`, fields: [field.name] });
+    const changed = before && before.type !== field.type ? ` ${field.name} was a ${before.type} field when the version was captured; record ${recordId} is not restored.` : '';
+    plan.predicted.push({ statusCode: 'INVALID_TYPE_ON_FIELD_IN_RECORD', message: `${field.name}: ${why}${changed}`, fields: [field.name] });
     return value;
   };
   if (NUMBER_TYPES.has(field.type)) {

@@ -7,6 +7,7 @@ import { statusCodeHelp } from '../core/status-codes.ts';
 import type { ObjectRun, RestoreOutcome, RestoreResult, RunStatus } from '../core/vault.ts';
 import type { RestoreJournal } from '../store/port.ts';
 import type { RestoreItem } from './related.ts';
+import type { ObjectSchemaDrift } from './schema-drift.ts';
 
 /** One record of the restore report. */
 export interface RestoreReportRow {
@@ -32,6 +33,11 @@ export interface RestoreReport {
   dryRun: boolean;
   counts: Record<RestoreOutcome, number>;
   results: RestoreReportRow[];
+  /**
+   * Per object, the fields of the backup that no longer map onto the org as they were (gone, not
+   * writable, changed type, picklist values no longer active) and what the restore did about each.
+   */
+  schemaDrift: ObjectSchemaDrift[];
 }
 
 const SUCCESS: ReadonlySet<RestoreOutcome> = new Set(['Created', 'Updated', 'Undeleted']);

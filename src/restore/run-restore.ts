@@ -22,6 +22,7 @@ import type { RestoreReport, RestoreReportRow } from './report.ts';
 import type { LiveRecord } from './live.ts';
 import { Masker } from './masking.ts';
 import { planRestore } from './plan.ts';
+import { schemaDrift, versionSchemas } from './schema-drift.ts';
 import type { PlanInput, PlanOptions, PlannedRecord, RestorePlan } from './plan.ts';
 import { SchemaCache, gatherRelated } from './related.ts';
 import type { RestoreItem } from './related.ts';
@@ -156,20 +157,24 @@ async function restore(deps: RestoreDeps, runId: string, request: RestoreRequest
     asOf: request.selection.version?.kind === 'asOf' ? request.selection.version.at : undefined,
   });
 
+  // Each version is mapped onto the org through the describe it was captured under.
+  const schemas = await versionSchemas(deps.store, sourceOrgId, items);
+  const itemSchemas = new Map([...schemas].map(([id, s]) => [id, s.describe]));
   const steps = resuming ? await deps.store.restoreSteps(runId) : [];
   let context = await readContext(deps, request, items, mappingScope, crossOrg, sourceOrgId);
   let writtenByRun = new Set<string>();
   if (resuming) {
     const incomplete = steps.filter((s) => s.completedAt === null);
     if (incomplete.length) {
-      const draft = planRestore({ ...context, writtenByRun, objectName: request.selection.objectName, items, crossOrg, masker: masker(request), options: request.plan });
+      const draft = planRestore({ ...context, itemSchemas, writtenByRun, objectName: request.selection.objectName, items, crossOrg, masker: masker(request), options: request.plan });
       await recoverSteps(deps, runId, incomplete, draft, mappingScope, now);
       context = await readContext(deps, request, items, mappingScope, crossOrg, sourceOrgId);
     }
     writtenByRun = new Set((await deps.store.restoreResults(runId)).filter((r) => r.outcome !== 'Skipped' && r.outcome !== 'Failed').map((r) => r.originalId));
   }
-  const plan = planRestore({ ...context, writtenByRun, objectName: request.selection.objectName, items, crossOrg, masker: masker(request), options: request.plan });
+  const plan = planRestore({ ...context, itemSchemas, writtenByRun, objectName: request.selection.objectName, items, crossOrg, masker: masker(request), options: request.plan });
   deps.onEvent?.({ type: 'planned', runId, counts: countActions(plan) });
+  const drift = schemaDrift(items, schemas, context.describes, plan.records);
 
   if (request.dryRun) {
     const results = plan.records.map((r) => dryRunRow(r));
@@ -179,7 +184,7 @@ async function restore(deps: RestoreDeps, runId: string, request: RestoreRequest
     const rows = results.map((r): RestoreResult => ({ objectName: r.object, originalId: r.originalId, newId: r.newId, outcome: r.outcome, statusCode: r.statusCode, message: r.message, stepId: step.stepId }));
     await deps.store.completeRestoreStep(runId, step.stepId, now(), rows, mappingScope, []);
     const counts = countOutcomes(results);
-    return { runId, status: counts.Failed > 0 ? 'CompletedWithErrors' : 'Succeeded', dryRun: true, counts, results };
+    return { runId, status: counts.Failed > 0 ? 'CompletedWithErrors' : 'Succeeded', dryRun: true, counts, results, schemaDrift: drift };
   }
 
   await executePlan(
@@ -193,7 +198,7 @@ async function restore(deps: RestoreDeps, runId: string, request: RestoreRequest
     return r ? [reportRow(r, record)] : [];
   });
   const counts = countOutcomes(results);
-  return { runId, status: counts.Failed > 0 ? 'CompletedWithErrors' : 'Succeeded', dryRun: false, counts, results };
+  return { runId, status: counts.Failed > 0 ? 'CompletedWithErrors' : 'Succeeded', dryRun: false, counts, results, schemaDrift: drift };
 }
 
 type Context = Pick<PlanInput, 'describes' | 'backedUp' | 'live' | 'references' | 'users'>;
@@ -312,9 +317,9 @@ async function readContext(deps: RestoreDeps, request: RestoreRequest, items: re
 /** The fields worth reading from the org to compare: writable ones the versions carry. */
 function readableFields(describe: ObjectDescription, group: readonly RestoreItem[]): string[] {
   const carried = new Set<string>();
-  for (const item of group) for (const name of Object.keys(item.version.fields)) carried.add(name);
+  for (const item of group) for (const name of Object.keys(item.version.fields)) carried.add(name.toLowerCase());
   const names = describe.fields
-    .filter((f) => carried.has(f.name) && (f.updateable || f.createable) && !f.calculated && f.type !== 'base64' && f.type !== 'address' && f.type !== 'location' && f.name !== 'Id')
+    .filter((f) => carried.has(f.name.toLowerCase()) && (f.updateable || f.createable) && !f.calculated && f.type !== 'base64' && f.type !== 'address' && f.type !== 'location' && f.name !== 'Id')
     .map((f) => f.name);
   if (describe.name === 'ContentVersion' && describe.fields.some((f) => f.name === 'ContentDocumentId')) names.push('ContentDocumentId');
   return [...new Set(names)];
@@ -370,7 +375,8 @@ function masker(request: RestoreRequest): Masker | null {
 }
 
 function dryRunRow(record: PlannedRecord): RestoreReportRow {
-  const predicted = record.predicted[0];
+  // A record the plan fails is reported as the real run will record it: by its reason.
+  const predicted = record.action === 'fail' && record.reason ? record.reason : record.predicted[0];
   const outcome: RestoreOutcome = record.action === 'fail' || predicted ? 'Failed' : record.action === 'skip' ? 'Skipped' : record.action === 'create' ? 'Created' : record.action === 'undelete' ? 'Undeleted' : 'Updated';
   const code = predicted?.statusCode ?? record.reason?.statusCode ?? null;
   const message =

@@ -6,7 +6,7 @@ import type { BulkTuning } from './bulk.ts';
 import { downloadBody } from './files.ts';
 import { OrgHttp, SharedSession } from './http.ts';
 import { ingest } from './ingest.ts';
-import { listMetadata, readMetadata } from './metadata.ts';
+import { describeMetadata, listMetadata, readMetadata, retrieveMetadata } from './metadata.ts';
 import * as rest from './rest.ts';
 import { retryPolicy } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
@@ -59,6 +59,8 @@ function client(http: OrgHttp, tuning: BulkTuning, shared: SharedSession): OrgCl
     createWithBody: (upload, writeOptions) => writes.createWithBody(http, upload, writeOptions),
     listMetadata: (queries) => listMetadata(http, queries),
     readMetadata: (type, fullNames) => readMetadata(http, type, fullNames),
+    describeMetadata: () => describeMetadata(http),
+    retrieveMetadata: (types) => retrieveMetadata(http, types),
     usage: () => http.usage(),
     scoped: () => client(http.scoped(), tuning, shared),
     subscribeChanges: (request) => subscribeChanges(shared, http.apiVersion, request, http.log),

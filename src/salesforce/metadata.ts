@@ -4,9 +4,10 @@
  * through OrgHttp (its retries, re-login and the count of calls Salesforce charges), as the SOAP
  * undelete does. Both are reads, so they are retried like any read.
  */
+import JSZip from 'jszip';
 import { XMLParser } from 'fast-xml-parser';
 import { SalesforceApiError } from '../core/errors.ts';
-import type { MetadataFileProperties, MetadataRecord, MetadataValue } from '../core/org-client.ts';
+import type { MetadataFileProperties, MetadataRecord, MetadataRetrieveResult, MetadataTypeDescription, MetadataValue } from '../core/org-client.ts';
 import type { OrgHttp } from './http.ts';
 
 const METADATA_NS = 'http://soap.sforce.com/2006/04/metadata';
@@ -54,6 +55,86 @@ export async function readMetadata(http: OrgHttp, type: string, fullNames: reado
     }
   }
   return out;
+}
+
+export async function describeMetadata(http: OrgHttp): Promise<MetadataTypeDescription[]> {
+  const response = await call(http, 'describeMetadata', `<m:asOfVersion>${escapeXml(http.apiVersion)}</m:asOfVersion>`);
+  const result = asList(response.result)[0];
+  const objects = typeof result === 'object' && !Array.isArray(result) ? asList(result.metadataObjects) : [];
+  return objects
+    .filter((o): o is MetadataRecord => typeof o === 'object' && !Array.isArray(o))
+    .map((o) => ({
+      xmlName: str(o.xmlName),
+      directoryName: str(o.directoryName),
+      suffix: str(o.suffix) || null,
+      inFolder: str(o.inFolder) === 'true',
+      metaFile: str(o.metaFile) === 'true',
+      childXmlNames: asList(o.childXmlNames).map(str).filter(Boolean),
+    }))
+    .filter((t) => t.xmlName);
+}
+
+/** Polling of a retrieve: quick at first (small retrieves finish in a second), then every few seconds. */
+const RETRIEVE_POLL_FIRST_MS = 250;
+const RETRIEVE_POLL_MAX_MS = 5_000;
+/** Salesforce keeps a retrieve running for at most this long before it is given up on. */
+const RETRIEVE_TIMEOUT_MS = 30 * 60_000;
+
+export async function retrieveMetadata(http: OrgHttp, types: readonly { name: string; members: readonly string[] }[]): Promise<MetadataRetrieveResult> {
+  const manifest = types
+    .map((t) => `<m:types>${t.members.map((m) => `<m:members>${escapeXml(m)}</m:members>`).join('')}<m:name>${escapeXml(t.name)}</m:name></m:types>`)
+    .join('');
+  const request =
+    `<m:retrieveRequest><m:apiVersion>${escapeXml(http.apiVersion)}</m:apiVersion><m:singlePackage>true</m:singlePackage>` +
+    `<m:unpackaged>${manifest}<m:version>${escapeXml(http.apiVersion)}</m:version></m:unpackaged></m:retrieveRequest>`;
+  const started = asList((await call(http, 'retrieve', request)).result)[0];
+  const id = typeof started === 'object' && !Array.isArray(started) ? str(started.id) : '';
+  if (!id) throw new SalesforceApiError('UNEXPECTED_RESPONSE', 'The retrieve answer has no job ID');
+  const deadline = Date.now() + RETRIEVE_TIMEOUT_MS;
+  let delay = RETRIEVE_POLL_FIRST_MS;
+  for (;;) {
+    const status = asList((await call(http, 'checkRetrieveStatus', `<m:id>${escapeXml(id)}</m:id><m:includeZip>true</m:includeZip>`)).result)[0];
+    const result = typeof status === 'object' && !Array.isArray(status) ? status : {};
+    if (str(result.done) === 'true') {
+      if (str(result.status) !== 'Succeeded' && str(result.success) !== 'true') {
+        throw new SalesforceApiError(str(result.errorStatusCode) || 'RETRIEVE_FAILED', `The metadata retrieve ${id} ended ${str(result.status) || 'without success'}: ${str(result.errorMessage) || 'no message'}`);
+      }
+      return {
+        files: await unzip(str(result.zipFile)),
+        fileProperties: asList(result.fileProperties)
+          .filter((p): p is MetadataRecord => typeof p === 'object' && !Array.isArray(p))
+          .map(fileProperties)
+          .map((p) => ({ ...p, fileName: withoutPackageFolder(p.fileName) })),
+        messages: asList(result.messages)
+          .filter((m): m is MetadataRecord => typeof m === 'object' && !Array.isArray(m))
+          .map((m) => ({ fileName: withoutPackageFolder(str(m.fileName)), problem: str(m.problem) })),
+      };
+    }
+    if (Date.now() > deadline) throw new SalesforceApiError('RETRIEVE_TIMEOUT', `The metadata retrieve ${id} did not finish within ${RETRIEVE_TIMEOUT_MS / 60_000} minutes`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, RETRIEVE_POLL_MAX_MS);
+  }
+}
+
+/** A retrieve of several packages puts each under its folder; an unpackaged one, under `unpackaged/` unless singlePackage. */
+function withoutPackageFolder(path: string): string {
+  return path.startsWith('unpackaged/') ? path.slice('unpackaged/'.length) : path;
+}
+
+async function unzip(base64: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  if (!base64) return files;
+  let zip: JSZip;
+  try {
+    zip = await JSZip.loadAsync(Buffer.from(base64, 'base64'));
+  } catch (error) {
+    throw new SalesforceApiError('UNEXPECTED_RESPONSE', `The retrieve's zip does not open: ${(error as Error).message}`);
+  }
+  for (const entry of Object.values(zip.files)) {
+    if (entry.dir) continue;
+    files.set(withoutPackageFolder(entry.name), await entry.async('string'));
+  }
+  return files;
 }
 
 // ------------------------------------------------------------------------------------ the wire

@@ -17,6 +17,7 @@ import { registerArchiveRoutes } from './routes/archive.ts';
 import { registerOrgRoutes } from './routes/orgs.ts';
 import { registerNotificationRoutes } from './routes/notifications.ts';
 import { registerPermissionRoutes } from './routes/permissions.ts';
+import { registerMetadataRoutes } from './routes/metadata.ts';
 import { registerExportRoutes } from './routes/exports.ts';
 import { registerRestoreRoutes } from './routes/restores.ts';
 import { registerRetentionRoutes } from './routes/retention.ts';
@@ -77,6 +78,7 @@ export function createServerApp(deps: ServerDeps): ServerApp {
   registerExportRoutes(app, deps);
   registerArchiveRoutes(app, deps);
   registerPermissionRoutes(app, deps);
+  registerMetadataRoutes(app, deps);
   registerNotificationRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerPages(app, deps, backups, throttle);

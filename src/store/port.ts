@@ -27,6 +27,7 @@ import type {
   Watermark,
 } from '../core/vault.ts';
 import type { ApiTokenRecord, SessionRecord, UserRecord } from '../core/users.ts';
+import type { MetadataComponentVersion, MetadataFiles, MetadataRunSummary, MetadataVersionInput } from '../core/metadata.ts';
 import type { NotificationEventKind } from '../core/notifications.ts';
 
 export interface OrgCatalog {
@@ -595,6 +596,41 @@ export interface ChangeCaptureStore {
   listRecoveryPoints(orgId: string): Promise<RecoveryPoint[]>;
 }
 
+export interface MetadataWriteOutcome {
+  /** Component versions stored. */
+  written: number;
+  /** Versions equal to the component's head (same content and deletion state): not stored again. */
+  unchanged: number;
+  /** Contents stored for the first time (a version whose files the vault already held shares them). */
+  newContents: number;
+}
+
+/**
+ * Metadata components' versions (migration 11). Files are stored once per content address (the
+ * vault's keyed hash of their canonical JSON), sealed and bound to the org and address; type,
+ * fullName, IDs and times stay in clear for listing.
+ */
+export interface MetadataStore {
+  /**
+   * Stores a run's component versions in one transaction; a version equal to its component's
+   * head is skipped, so writing the same capture twice stores nothing the second time.
+   */
+  writeMetadataVersions(orgId: string, runId: string, capturedAt: number, versions: readonly MetadataVersionInput[]): Promise<MetadataWriteOutcome>;
+  /** Records that a run's capture completed; its versions are then the heads "as of" the run. */
+  completeMetadataRun(summary: MetadataRunSummary): Promise<void>;
+  /**
+   * Each component's latest version (deleted ones only with `includeDeleted`), by type then
+   * fullName: now, as of a time (captured at or before `at`), or as of a completed run.
+   */
+  metadataHeads(orgId: string, options?: { at?: number; runId?: string; type?: string; includeDeleted?: boolean }): Promise<MetadataComponentVersion[]>;
+  /** Every version of one component, newest first. */
+  metadataHistory(orgId: string, type: string, fullName: string): Promise<MetadataComponentVersion[]>;
+  /** A content's files, opened and checked against the address; undefined when not stored. */
+  readMetadataFiles(orgId: string, contentId: string): Promise<MetadataFiles | undefined>;
+  /** The org's completed metadata captures, newest first. */
+  metadataRuns(orgId: string, options?: { limit?: number }): Promise<MetadataRunSummary[]>;
+}
+
 /** The whole catalog port. An adapter implements all of it; use cases ask for the parts they use. */
 export interface VaultStore
   extends OrgCatalog,
@@ -614,7 +650,8 @@ export interface VaultStore
     RetentionStore,
     SearchIndex,
     ScheduleStore,
-    NotificationStore {
+    NotificationStore,
+    MetadataStore {
   close(): Promise<void>;
 }
 

@@ -389,7 +389,7 @@ class ObjectStream {
     for (let attempt = 0; !this.stopped; attempt++) {
       const result = await runBackup(
         { store: this.deps.store, blobs: this.deps.blobs, client: this.deps.client, now: this.deps.now },
-        { org: this.org, settings: this.deps.backupSettings, objects: [this.state.objectName], startedBy: `stream (${reason})`, confirmStream: false },
+        { org: this.org, settings: this.deps.backupSettings, objects: [this.state.objectName], startedBy: `stream (${reason})`, confirmStream: false, metadata: false },
       );
       if (result.status !== 'Skipped') {
         const object = result.objects.find((o) => o.name.toLowerCase() === this.state.objectName.toLowerCase());

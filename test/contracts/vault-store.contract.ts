@@ -820,6 +820,76 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
       });
     });
 
+    describe('metadata store', () => {
+      const cls = (body: string): Record<string, string> => ({ 'classes/Greeter.cls': body, 'classes/Greeter.cls-meta.xml': '<ApexClass><status>Active</status></ApexClass>' });
+      const field = { 'objects/Account/fields/Tier__c.field-meta.xml': '<CustomField><fullName>Tier__c</fullName></CustomField>' };
+      const input = (type: string, fullName: string, files: Record<string, string> | undefined, lastModifiedDate: number | null = T) => ({
+        type,
+        fullName,
+        files,
+        deleted: files === undefined,
+        lastModifiedDate,
+        salesforceId: null,
+      });
+
+      withStore('versions are stored content-addressed, unchanged ones skipped; heads as of a run or a time; history newest first', async (opened) => {
+        const { store } = opened;
+        const first = await store.writeMetadataVersions(ORG, 'm1', T, [input('ApexClass', 'Greeter', cls('class Greeter {}')), input('CustomField', 'Account.Tier__c', field)]);
+        assert.deepEqual(first, { written: 2, unchanged: 0, newContents: 2 });
+        await store.completeMetadataRun({ orgId: ORG, runId: 'm1', capturedAt: T, components: 2, changed: 2, deleted: 0 });
+
+        // The same capture again stores nothing; a changed class stores one version; a deletion marks one.
+        const again = await store.writeMetadataVersions(ORG, 'm2', T + MINUTE, [
+          input('ApexClass', 'Greeter', cls('class Greeter { void hi() {} }'), T + MINUTE),
+          input('CustomField', 'Account.Tier__c', { ...field }),
+        ]);
+        assert.deepEqual(again, { written: 1, unchanged: 1, newContents: 1 });
+        assert.deepEqual(await store.writeMetadataVersions(ORG, 'm2', T + MINUTE, [input('CustomField', 'Account.Tier__c', undefined), input('Flow', 'Never_Stored', undefined)]), {
+          written: 1,
+          unchanged: 1,
+          newContents: 0,
+        });
+        await store.completeMetadataRun({ orgId: ORG, runId: 'm2', capturedAt: T + MINUTE, components: 1, changed: 2, deleted: 1 });
+
+        // Back to the first body: a new version sharing the first content.
+        const back = await store.writeMetadataVersions(ORG, 'm3', T + 2 * MINUTE, [input('ApexClass', 'Greeter', cls('class Greeter {}'), T + 2 * MINUTE)]);
+        assert.deepEqual(back, { written: 1, unchanged: 0, newContents: 0 });
+
+        const now = await store.metadataHeads(ORG);
+        assert.deepEqual(now.map((h) => [h.type, h.fullName, h.runId]), [['ApexClass', 'Greeter', 'm3']]);
+        const withDeleted = await store.metadataHeads(ORG, { includeDeleted: true });
+        assert.deepEqual(withDeleted.map((h) => [h.type, h.fullName, h.deleted, h.contentId === null]), [
+          ['ApexClass', 'Greeter', false, false],
+          ['CustomField', 'Account.Tier__c', true, true],
+        ]);
+        const asOfM1 = await store.metadataHeads(ORG, { runId: 'm1' });
+        assert.deepEqual(asOfM1.map((h) => [h.type, h.fullName, h.runId]), [['ApexClass', 'Greeter', 'm1'], ['CustomField', 'Account.Tier__c', 'm1']]);
+        assert.deepEqual((await store.metadataHeads(ORG, { at: T + MINUTE })).map((h) => [h.fullName, h.runId]), [['Greeter', 'm2']]);
+        assert.deepEqual((await store.metadataHeads(ORG, { type: 'CustomField', runId: 'm1' })).map((h) => h.fullName), ['Account.Tier__c']);
+        await assert.rejects(store.metadataHeads(ORG, { runId: 'm3' }), /No completed metadata backup/);
+
+        const history = await store.metadataHistory(ORG, 'ApexClass', 'Greeter');
+        assert.deepEqual(history.map((h) => [h.runId, h.capturedAt, h.lastModifiedDate]), [['m3', T + 2 * MINUTE, T + 2 * MINUTE], ['m2', T + MINUTE, T + MINUTE], ['m1', T, T]]);
+        assert.equal(history[0]!.contentId, history[2]!.contentId);
+        assert.deepEqual(await store.readMetadataFiles(ORG, history[1]!.contentId!), cls('class Greeter { void hi() {} }'));
+        assert.equal(await store.readMetadataFiles(ORG, 'f'.repeat(64)), undefined);
+        assert.equal(await store.readMetadataFiles(OTHER_ORG, history[0]!.contentId!), undefined);
+        assert.deepEqual(await store.metadataHeads(OTHER_ORG), []);
+
+        assert.deepEqual(await store.metadataRuns(ORG), [
+          { orgId: ORG, runId: 'm2', capturedAt: T + MINUTE, components: 1, changed: 2, deleted: 1 },
+          { orgId: ORG, runId: 'm1', capturedAt: T, components: 2, changed: 2, deleted: 0 },
+        ]);
+        assert.equal((await store.metadataRuns(ORG, { limit: 1 })).length, 1);
+
+        const reopened = await opened.reopen();
+        assert.equal((await reopened.metadataHistory(ORG, 'ApexClass', 'Greeter')).length, 3);
+        if (opened.storedBytes) assert.equal((await opened.storedBytes()).includes('class Greeter'), false);
+        const other = await opened.reopen({ keyring: newKeyring() });
+        await assert.rejects(other.readMetadataFiles(ORG, history[0]!.contentId!), IntegrityError);
+      });
+    });
+
     describe('file catalog', () => {
       withStore('files of a record, and every address referred to', async ({ store }) => {
         const file = {

@@ -200,8 +200,33 @@ function reportLines(report: RestoreReport, reportFile: string | undefined): str
   const shown = [...report.results.filter((r) => r.outcome === 'Failed'), ...report.results.filter((r) => r.outcome !== 'Failed')].slice(0, 50);
   lines.push(...table(['Object', 'Original ID', 'New ID', 'Outcome', 'Status code', 'Message'], shown.map((r) => [r.object, r.originalId, r.newId ?? '', r.outcome, r.statusCode ?? '', r.message ?? ''])));
   if (report.results.length > shown.length) lines.push(`… and ${report.results.length - shown.length} more${reportFile ? ` in ${reportFile}` : ' (--report FILE or --json for all)'}.`);
+  lines.push(...driftLines(report));
   const fixes = new Map(report.results.filter((r) => r.outcome === 'Failed' && r.statusCode).map((r) => [r.statusCode!, r]));
   for (const [code, r] of fixes) lines.push(`${code}: ${r.cause ?? ''} Fix: ${r.fix ?? ''}`);
   if (reportFile) lines.push(`Report written to ${reportFile}.`);
+  return lines;
+}
+
+const DRIFT_ACTIONS: Record<RestoreReport['schemaDrift'][number]['fields'][number]['action'], string> = {
+  leftOut: 'left out',
+  converted: 'converted',
+  refused: 'refused',
+  writtenAsIs: 'written as is',
+};
+
+/** Fields of the backup that no longer fit the org's schema, per object, and what the restore does. */
+function driftLines(report: RestoreReport): string[] {
+  const lines: string[] = [];
+  for (const object of report.schemaDrift ?? []) {
+    const captured = object.schemas.map((s) => (s.validFrom === null ? 'an unknown schema' : `the schema of ${new Date(s.validFrom).toISOString()}`)).join(', ');
+    lines.push(`Schema changes since the backup of ${object.object} (captured under ${captured}):`);
+    lines.push(
+      ...table(
+        ['Field', 'Change', 'Backed up as', 'In the org', 'Records', 'Action'],
+        object.fields.map((f) => [f.field, f.change, f.backedUpType, f.orgType ?? '(gone)', String(f.records), DRIFT_ACTIONS[f.action]]),
+      ),
+    );
+    for (const f of object.fields) lines.push(`  ${f.message}`);
+  }
   return lines;
 }

@@ -21,6 +21,7 @@ import { registerArchivePages } from './archive.ts';
 import { registerOrgPages } from './orgs.ts';
 import { registerNotificationPages } from './notifications.ts';
 import { registerPermissionPages } from './permissions.ts';
+import { registerMetadataPages } from './metadata.ts';
 import { registerExportPages } from './exports.ts';
 import { registerRestorePages } from './restore.ts';
 import { registerRunPages } from './runs.ts';
@@ -107,6 +108,7 @@ export function registerPages(app: ServerApp, deps: ServerDeps, backups: Backgro
   registerSchedulePages(app, context);
   registerNotificationPages(app, context);
   registerPermissionPages(app, context);
+  registerMetadataPages(app, context);
 }
 
 /** Only a path of this site: a `next` that leaves it would make the sign-in an open redirect. */

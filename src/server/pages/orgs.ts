@@ -74,6 +74,7 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
         <a class="button secondary" href="${base}/settings">Settings</a>
         <a class="button secondary" href="${base}/notifications">Notifications</a>
         <a class="button secondary" href="${base}/permissions">Permissions</a>
+        <a class="button secondary" href="${base}/metadata">Metadata</a>
       </p>
       <h2>Versions captured, per backup run</h2>
       ${chart(runs)}

@@ -13,6 +13,7 @@ import { SqliteCatalog } from './catalog.ts';
 import { SqliteChangeCapture } from './change-capture.ts';
 import { Connections } from './connection.ts';
 import { SqliteLocks } from './locks.ts';
+import { SqliteMetadata } from './metadata.ts';
 import { SqliteNotifications } from './notifications.ts';
 import { PayloadPipeline } from './payload-worker.ts';
 import { SqliteRestoreJournal } from './restore-journal.ts';
@@ -56,6 +57,7 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
   const search = new SqliteSearchIndex(conns, options.keyring, options.testHooks);
   const changeCapture = new SqliteChangeCapture(conns);
   const notifications = new SqliteNotifications(conns);
+  const metadata = new SqliteMetadata(conns, options.keyring);
   const bind = <T extends object, K extends keyof T>(target: T, keys: readonly K[]): Pick<T, K> => {
     const out = {} as Pick<T, K>;
     for (const key of keys) {
@@ -101,6 +103,7 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
     ...bind(search, ['catchUpSearchIndex', 'openSearchCandidates', 'searchCandidates', 'searchIndexStats']),
     ...bind(changeCapture, ['getStreamStates', 'putStreamState', 'storedVersionKeys', 'putRecoveryPoint', 'getRecoveryPoint', 'listRecoveryPoints']),
     ...bind(notifications, ['putNotificationChannel', 'removeNotificationChannel', 'notificationChannels', 'appendNotificationLog', 'listNotificationLog']),
+    ...bind(metadata, ['writeMetadataVersions', 'completeMetadataRun', 'metadataHeads', 'metadataHistory', 'readMetadataFiles', 'metadataRuns']),
     // Each batch is indexed once committed (with any batch a crash left unindexed), so that the
     // index is complete when the write that stored the data returns.
     writeVersions: (batch) => search.writeAndIndex(batch, (b) => versions.writeVersions(b)),

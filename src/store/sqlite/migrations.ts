@@ -492,6 +492,47 @@ CREATE TABLE notification_log (
 CREATE INDEX notification_log_org ON notification_log (org_id, seq);
 `,
   },
+  {
+    version: 11,
+    name: 'metadata backup',
+    // A component's files are stored once per content address, sealed (an Apex class or a
+    // formula may quote values); each version row points at its content, or marks a deletion.
+    // A capture is listed in metadata_runs once complete, with the last version row it wrote, so
+    // "as of a run" is every component's latest row up to that one.
+    sql: `
+CREATE TABLE metadata_contents (
+  org_id TEXT NOT NULL,
+  content_id TEXT NOT NULL,
+  sealed BLOB NOT NULL,
+  PRIMARY KEY (org_id, content_id)
+) WITHOUT ROWID;
+CREATE TABLE metadata_versions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  full_name TEXT NOT NULL,
+  content_id TEXT,
+  deleted SMALLINT NOT NULL,
+  last_modified BIGINT,
+  salesforce_id TEXT,
+  captured_at BIGINT NOT NULL,
+  run_id TEXT NOT NULL
+);
+CREATE INDEX metadata_versions_component ON metadata_versions (org_id, type, full_name, seq);
+CREATE INDEX metadata_versions_run ON metadata_versions (run_id);
+CREATE TABLE metadata_runs (
+  org_id TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  captured_at BIGINT NOT NULL,
+  last_seq INTEGER NOT NULL,
+  components INTEGER NOT NULL,
+  changed INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  PRIMARY KEY (org_id, run_id)
+) WITHOUT ROWID;
+CREATE INDEX metadata_runs_org ON metadata_runs (org_id, captured_at);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */
