@@ -12,8 +12,36 @@ export interface MetadataComponentRef {
   fullName: string;
 }
 
-/** A component's files in source format: path (relative to the package root) → text. */
+/**
+ * A component's files in source format: path (relative to the package root) → text. A binary file
+ * (a static resource, a document) is held as `BINARY_FILE_PREFIX` + its bytes in base64.
+ */
 export type MetadataFiles = Record<string, string>;
+
+/** Marks a binary file's base64 text: no text file of metadata starts with a NUL character. */
+export const BINARY_FILE_PREFIX = '\u0000base64:';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A retrieved file as MetadataFiles holds it: its text, or its bytes in base64 when it is not UTF-8 text. */
+export function metadataFileText(bytes: Uint8Array): string {
+  let text: string | undefined;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    text = undefined;
+  }
+  return text === undefined || text.includes('\u0000') ? BINARY_FILE_PREFIX + Buffer.from(bytes).toString('base64') : text;
+}
+
+export function isBinaryMetadataFile(text: string): boolean {
+  return text.startsWith(BINARY_FILE_PREFIX);
+}
+
+/** A file's bytes, as they were retrieved (text as UTF-8). */
+export function metadataFileBytes(text: string): Uint8Array {
+  return isBinaryMetadataFile(text) ? Buffer.from(text.slice(BINARY_FILE_PREFIX.length), 'base64') : Buffer.from(text, 'utf8');
+}
 
 /** One stored version of a component, without its files (read them by `contentId`). */
 export interface MetadataComponentVersion extends MetadataComponentRef {

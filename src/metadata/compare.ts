@@ -9,7 +9,7 @@
  * backups reads the files of the changed components only.
  */
 import { UsageError } from '../core/errors.ts';
-import { componentKey } from '../core/metadata.ts';
+import { componentKey, isBinaryMetadataFile } from '../core/metadata.ts';
 import type { MetadataComponentRef, MetadataComponentVersion, MetadataFiles, MetadataRunSummary } from '../core/metadata.ts';
 import { parseTime } from '../core/time.ts';
 import type { OrgRegistration } from '../core/vault.ts';
@@ -199,7 +199,9 @@ export function diffComponentFiles(before: MetadataFiles, after: MetadataFiles, 
     const b = after[path];
     if (a === b) continue;
     files.push({ path, change: a === undefined ? 'added' : b === undefined ? 'removed' : 'changed' });
-    diff += unifiedDiff(a, b, { old: `a/${path}`, new: `b/${path}` }, context);
+    // A line diff of base64 says nothing: binary files are named, as diff does.
+    if ((a !== undefined && isBinaryMetadataFile(a)) || (b !== undefined && isBinaryMetadataFile(b))) diff += `Binary files ${a === undefined ? '/dev/null' : `a/${path}`} and ${b === undefined ? '/dev/null' : `b/${path}`} differ\n`;
+    else diff += unifiedDiff(a, b, { old: `a/${path}`, new: `b/${path}` }, context);
   }
   return { files, diff };
 }

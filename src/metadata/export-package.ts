@@ -13,9 +13,9 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { TextReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
+import { TextReader, Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import { OrgvaultError, UsageError } from '../core/errors.ts';
-import { componentKey } from '../core/metadata.ts';
+import { componentKey, isBinaryMetadataFile, metadataFileBytes } from '../core/metadata.ts';
 import type { MetadataComponentRef, MetadataFiles } from '../core/metadata.ts';
 import type { OrgRegistration } from '../core/vault.ts';
 import type { MetadataStore } from '../store/port.ts';
@@ -84,7 +84,7 @@ export function sourceFormatPath(path: string, text: string, files: MetadataFile
   if (path.endsWith('-meta.xml') || `${path}-meta.xml` in files) return path;
   if (BUNDLE_FOLDERS.some((folder) => path.startsWith(folder))) return path;
   const name = path.slice(path.lastIndexOf('/') + 1);
-  if (!name.includes('.') || !text.trimStart().startsWith('<')) return path;
+  if (!name.includes('.') || isBinaryMetadataFile(text) || !text.trimStart().startsWith('<')) return path;
   return `${path}-meta.xml`;
 }
 
@@ -161,7 +161,7 @@ function readme(org: string, point: string, version: string, types: MetadataPack
 /** The zip of a package, in memory (metadata is component-sized text; a large org's is tens of MB). */
 export async function zipMetadataPackage(pkg: MetadataPackage): Promise<Uint8Array<ArrayBuffer>> {
   const writer = new ZipWriter(new Uint8ArrayWriter(), { useWebWorkers: false, keepOrder: true });
-  for (const [path, text] of pkg.entries) await writer.add(path, new TextReader(text));
+  for (const [path, text] of pkg.entries) await writer.add(path, isBinaryMetadataFile(text) ? new Uint8ArrayReader(metadataFileBytes(text)) : new TextReader(text));
   // zip.js builds the bytes in an ordinary (never shared) ArrayBuffer.
   return (await writer.close()) as Uint8Array<ArrayBuffer>;
 }

@@ -7,6 +7,7 @@
 import JSZip from 'jszip';
 import { XMLParser } from 'fast-xml-parser';
 import { SalesforceApiError } from '../core/errors.ts';
+import { metadataFileText } from '../core/metadata.ts';
 import type { MetadataFileProperties, MetadataRecord, MetadataRetrieveResult, MetadataTypeDescription, MetadataValue } from '../core/org-client.ts';
 import type { OrgHttp } from './http.ts';
 
@@ -132,7 +133,8 @@ async function unzip(base64: string): Promise<Map<string, string>> {
   }
   for (const entry of Object.values(zip.files)) {
     if (entry.dir) continue;
-    files.set(withoutPackageFolder(entry.name), await entry.async('string'));
+    // Static resources and documents are binary: kept as base64, never decoded as text.
+    files.set(withoutPackageFolder(entry.name), metadataFileText(await entry.async('uint8array')));
   }
   return files;
 }
