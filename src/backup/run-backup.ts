@@ -134,12 +134,16 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     const statusBefore = deps.notifier ? await orgStatusNow(deps.store, org.orgId) : null;
     await failInterruptedRuns(deps.store, org.orgId, now());
     await deps.store.createRun(run);
-    let result = await backupWithLock(deps, request, run, emit, now);
+    const spent: { budget?: Budget } = {};
+    let result = await backupWithLock(deps, request, run, emit, now, spent);
     if (request.baseline) result = { ...result, message: [`Full baseline: ${request.baseline.reason.replace(/\.$/, '')}.`, result.message].filter(Boolean).join(' ') };
     // Once the objects are stored: a data lake that cannot be written never costs the backup.
     if (settings.dataLake) result = await feedDataLake(deps.store, settings.dataLake, { orgId: org.orgId, runId, startedAt: run.startedAt, now: now() }, result, (message) => emit({ type: 'notice', message }));
     // Metadata after the data, under the same lock: a failure there never costs the data backup.
-    if (request.metadata !== false && result.status !== 'Skipped') result = await metadataBackupStep({ store: deps.store, client: deps.client, now }, org, runId, result, (message) => emit({ type: 'notice', message }));
+    // It spends the same API budget: it starts only while the budget allows more work.
+    if (request.metadata !== false && result.status !== 'Skipped') {
+      result = await metadataBackupStep({ store: deps.store, client: deps.client, now, mayStart: () => spent.budget?.mayContinue() ?? true }, org, runId, result, (message) => emit({ type: 'notice', message }));
+    }
     await deps.store.updateRun(runId, { status: result.status, endedAt: now(), counters: result.counters, message: result.message });
     if (statusBefore !== null) events.push(...(await backupEvents(deps.store, { ...about, at: now() }, result, statusBefore).catch(() => [])));
     return result;
@@ -223,7 +227,8 @@ class Budget {
   }
 }
 
-async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run, emit: (e: BackupEvent) => void, now: () => number): Promise<BackupResult> {
+/** `out.budget` is the run's API budget, for the steps after the objects. */
+async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run, emit: (e: BackupEvent) => void, now: () => number, out: { budget?: Budget }): Promise<BackupResult> {
   const { client, store } = deps;
   const { org, settings } = request;
   const results: BackupObjectResult[] = [];
@@ -240,6 +245,7 @@ async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run
     orgUsed = orgMax - limits.dailyApiRequests.remaining;
   }
   const budget = new Budget(client, orgMax, settings.apiBudgetShare, orgUsed, settings.concurrency);
+  out.budget = budget;
   if (!budget.mayContinue()) {
     budget.stop(`API_BUDGET_SPENT: the org has already used ${orgUsed} of its ${orgMax} daily API requests, over orgvault's share (${budget.allowed}). Nothing was started.`);
   }

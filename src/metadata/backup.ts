@@ -324,7 +324,7 @@ const join = (a: string | null, b: string): string => (a ? `${a} ${b}` : b);
  * the run CompletedWithErrors with the reason and loses none of the data already stored.
  */
 export async function metadataBackupStep<R extends StepResult>(
-  deps: { store: MetadataStore; client: OrgClient; now: () => number },
+  deps: { store: MetadataStore; client: OrgClient; now: () => number; mayStart?: () => boolean },
   org: OrgRegistration,
   runId: string,
   result: R,
@@ -336,6 +336,10 @@ export async function metadataBackupStep<R extends StepResult>(
     const capturedAt = deps.now();
     const [last] = await deps.store.metadataRuns(org.orgId, { limit: 1 });
     if (last && capturedAt - last.capturedAt < settings.minIntervalMinutes * 60_000) return result;
+    if (deps.mayStart && !deps.mayStart()) {
+      notice('Metadata: not backed up this run, because the API budget is spent; the next backup captures it.');
+      return { ...result, counters: { ...result.counters, metadataDeferred: 1 } };
+    }
     const outcome = await captureMetadata(deps, { orgId: org.orgId, runId, capturedAt }, settings);
     notice(`Metadata: ${outcome.components} component(s) in ${outcome.types} type(s), ${outcome.changed} new version(s).`);
     const problem = failedTypesMessage(outcome);
