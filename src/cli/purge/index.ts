@@ -4,13 +4,12 @@
  * vault for good (GDPR erasure). Without --yes it says what would be removed, removes nothing and
  * exits 2. The logs keep that a purge happened and how many records, never which.
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parse } from 'csv-parse/sync';
 import { ExitCode, UsageError } from '../../core/errors.ts';
 import { purge } from '../../retention/index.ts';
 import type { PurgeReport } from '../../retention/index.ts';
 import { formatBytes } from '../format.ts';
+import { readIdsFile } from '../ids-file.ts';
 import { listOption, repeatOption } from '../option-lists.ts';
 import { waitSeconds } from '../prune/index.ts';
 import { globalOptions, printResult, warn } from '../vault-options.ts';
@@ -44,7 +43,7 @@ export function registerPurgeCommand(program: Command): void {
     .action(async (flags: PurgeFlags, command: Command) => {
       const options = globalOptions(command);
       const waitMs = flags.wait === undefined ? 0 : waitSeconds(flags.wait) * 1000;
-      const recordIds = [...(flags.id ?? []), ...(flags.idsFile ? await readIds(flags.idsFile) : [])];
+      const recordIds = [...(flags.id ?? []), ...(flags.idsFile ? await readIdsFile(flags.idsFile) : [])];
       if (recordIds.length === 0 && !flags.where?.length) throw new UsageError('Name the records to purge: --id ID (repeat), --ids-file FILE, or --where CONDITION.');
       const report = await withVault(command, async (vault) => {
         const org = await requireOrg(vault, flags.org);
@@ -90,17 +89,4 @@ function lines(r: PurgeReport): string[] {
     ...(r.message ? [r.message] : []),
     'The audit log records that this purge happened and how many records it removed, not which.',
   ];
-}
-
-async function readIds(file: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`Cannot read --ids-file ${file}: ${(error as Error).message}`, { cause: error });
-  }
-  const rows = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
-  // A CSV export: its Id column; otherwise the first value of each line.
-  const column = rows[0]?.findIndex((c) => c.toLowerCase() === 'id') ?? -1;
-  return (column >= 0 ? rows.slice(1).map((r) => r[column] ?? '') : rows.map((r) => r[0] ?? '')).filter(Boolean);
 }

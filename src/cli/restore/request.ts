@@ -1,5 +1,4 @@
 /** Turning `orgvault restore` flags into a selection and a restore request, with clear errors. */
-import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../core/errors.ts';
 import { parseTime } from '../../core/time.ts';
 import { CHANGE_TYPES, isRecordId } from '../../core/vault.ts';
@@ -7,6 +6,7 @@ import type { ChangeType } from '../../core/vault.ts';
 import { parseMaskRule } from '../../restore/index.ts';
 import type { OrgRegistration } from '../../core/vault.ts';
 import type { FieldOverride, PlanOptions, RestoreRequest, SelectionRequest } from '../../restore/index.ts';
+import { readIdsFile } from '../ids-file.ts';
 
 export interface RestoreFlags {
   org?: string;
@@ -65,7 +65,7 @@ export async function restoreRequestOf(flags: RestoreFlags, vault: { org: OrgReg
 
 export async function selectionOf(flags: RestoreFlags): Promise<Omit<SelectionRequest, 'orgId'>> {
   if (!flags.object) throw new UsageError('Name the object to restore with --object NAME (or resume a restore with --resume RUN_ID).');
-  const recordIds = [...(flags.id ?? []), ...(flags.idsFile ? await readIds(flags.idsFile) : [])];
+  const recordIds = [...(flags.id ?? []), ...(flags.idsFile ? await readIdsFile(flags.idsFile) : [])];
   for (const id of recordIds) if (!isRecordId(id)) throw new UsageError(`"${id}" is not a Salesforce record ID (15 or 18 letters and digits).`);
   const changeTypes = (flags.changeType ?? []).map((t) => {
     if (!CHANGE_TYPES.includes(t as ChangeType)) throw new UsageError(`--change-type ${t} is not one of ${CHANGE_TYPES.join(', ')}.`);
@@ -147,19 +147,4 @@ function parsePick(text: string): [string, number] {
   const [id, time] = text.split('=', 2);
   if (!id || !time || !isRecordId(id)) throw new UsageError(`--pick ${text} is not ID=TIME, e.g. --pick 001000000000001AAA=2026-11-01T10:00:00.000Z.`);
   return [id, parseTime(time, '--pick')];
-}
-
-async function readIds(file: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`Cannot read --ids-file ${file}: ${(error as Error).message}`, { cause: error });
-  }
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  // A CSV export: the Id column; otherwise one ID a line.
-  const header = lines[0]?.split(',').map((c) => c.replace(/^"|"$/g, '').trim().toLowerCase());
-  const column = header?.indexOf('id') ?? -1;
-  if (column >= 0) return lines.slice(1).map((l) => l.split(',')[column]!.replace(/^"|"$/g, '').trim()).filter(Boolean);
-  return lines;
 }
