@@ -7,15 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { datetimeMs } from '../../src/export/values.ts';
+import { POSTGRES_URL } from '../fixtures/postgres.ts';
 
-export const POSTGRES_URL = process.env.ORGVAULT_TEST_POSTGRES_URL;
-
-/** The skip option for tests needing PostgreSQL: a reason, or false; fails when PostgreSQL is required. */
-export function postgresSkip(): string | false {
-  if (POSTGRES_URL) return false;
-  if (process.env.ORGVAULT_REQUIRE_POSTGRES === '1') throw new Error('ORGVAULT_REQUIRE_POSTGRES=1 but ORGVAULT_TEST_POSTGRES_URL is not set: point it at a PostgreSQL database the tests may create schemas in.');
-  return 'set ORGVAULT_TEST_POSTGRES_URL (e.g. postgres://orgvault:orgvault@127.0.0.1:5432/orgvault_test) to load SQL exports into PostgreSQL';
-}
+export { POSTGRES_URL, postgresSkip } from '../fixtures/postgres.ts';
 
 export interface PgSchema {
   client: pg.Client;

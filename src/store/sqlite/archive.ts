@@ -20,7 +20,7 @@ import { open, seal } from '../../crypto/seal.ts';
 import type { ArchiveStore } from '../port.ts';
 import type { Connections } from './connection.ts';
 import { all, builder, first, run, statement } from './connection.ts';
-import type { ArchiveResultsTable, ArchiveStepsTable } from './tables.ts';
+import type { ArchiveResultsTable, ArchiveStepsTable } from '../schema/tables.ts';
 
 // JSON rather than joining with ':': run and step IDs are the caller's and may contain one.
 const messageAad = (runId: string, stepId: string, recordId: string): string => `orgvault:archive-result:${JSON.stringify([runId, stepId, recordId])}:message`;

@@ -18,7 +18,7 @@ import { canonicalJson } from '../packs.ts';
 import type { AuditLog, FileCatalog, IdMappingStore, ObjectStateStore, OrgCatalog, RunLog, SchemaStore } from '../port.ts';
 import type { Connections, Db } from './connection.ts';
 import { all, builder, first, run } from './connection.ts';
-import type { ObjectRunsTable, OrgsTable, RunsTable } from './tables.ts';
+import type { ObjectRunsTable, OrgsTable, RunsTable } from '../schema/tables.ts';
 import { ensureObject } from './versions.ts';
 
 type CatalogPorts = OrgCatalog & SchemaStore & FileCatalog & RunLog & ObjectStateStore & IdMappingStore & AuditLog;

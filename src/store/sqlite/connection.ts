@@ -17,7 +17,7 @@ import type { Compilable } from 'kysely';
 import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
 import { OrgvaultError } from '../../core/errors.ts';
 import { checkSchema, migrate } from './migrations.ts';
-import type { CatalogTables } from './tables.ts';
+import type { CatalogTables } from '../schema/tables.ts';
 
 export type Db = Database.Database;
 

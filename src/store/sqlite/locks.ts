@@ -14,7 +14,7 @@ import type { LockManager, OrgLock } from '../port.ts';
 import { LockHeldError } from '../port.ts';
 import type { Connections, Db } from './connection.ts';
 import { all, builder, first, run } from './connection.ts';
-import type { LocksTable } from './tables.ts';
+import type { LocksTable } from '../schema/tables.ts';
 
 const DEFAULT_STALE_AFTER_MS = 60_000;
 /** The `locks` key of the vault's exclusive lock: org IDs are letters and digits only. */

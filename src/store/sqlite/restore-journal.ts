@@ -17,7 +17,7 @@ import type { RestoreJournal } from '../port.ts';
 import { upsertIdMappings } from './catalog.ts';
 import type { Connections } from './connection.ts';
 import { all, builder, first, run } from './connection.ts';
-import type { RestoreResultsTable, RestoreStepsTable } from './tables.ts';
+import type { RestoreResultsTable, RestoreStepsTable } from '../schema/tables.ts';
 
 // JSON rather than joining with ':': run and step IDs are the caller's and may contain one.
 const messageAad = (runId: string, stepId: string, originalId: string): string => `orgvault:restore-result:${JSON.stringify([runId, stepId, originalId])}:message`;

@@ -15,7 +15,7 @@ import type { ApiTokenRecord, Role, SessionRecord, UserRecord } from '../../core
 import type { UserStore } from '../port.ts';
 import type { Connections, Db } from './connection.ts';
 import { all, builder, first, run } from './connection.ts';
-import type { ApiTokensTable, SessionsTable, UsersTable } from './tables.ts';
+import type { ApiTokensTable, SessionsTable, UsersTable } from '../schema/tables.ts';
 
 function toUser(row: Selectable<UsersTable>): UserRecord {
   return { name: row.name, role: row.role as Role, passwordHash: row.password_hash, createdAt: row.created_at, passwordChangedAt: row.password_changed_at };
