@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 
-const useCases = ['backup', 'restore', 'compare', 'export', 'schedule', 'verify', 'orgs', 'users', 'retention', 'search', 'notify', 'stream'];
+const useCases = ['backup', 'restore', 'compare', 'export', 'schedule', 'verify', 'orgs', 'users', 'retention', 'search', 'notify', 'stream', 'migrate'];
 // Adapters: the vault's engines, and src/salesforce, which implements the org port (src/core/org-client.ts).
 const adapters = ['./src/store/sqlite', './src/store/postgres', './src/store/fs', './src/store/s3', './src/salesforce'];
 

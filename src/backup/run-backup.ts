@@ -9,7 +9,7 @@ import { OrgvaultError, SalesforceApiError } from '../core/errors.ts';
 import { describeFromRaw } from '../core/describe.ts';
 import { parseSalesforceDatetime } from '../core/time.ts';
 import type { NotificationEvent, Notifier } from '../core/notifications.ts';
-import type { BatchedQueryResult, ObjectDescription, OrgClient, ObjectSummary } from '../core/org-client.ts';
+import type { BatchedQueryResult, ObjectDescription, OrgClient } from '../core/org-client.ts';
 import type { ObjectRun, ObjectState, ObjectStatus, OrgRegistration, Run, RunStatus, VersionInput } from '../core/vault.ts';
 import { feedDataLake } from '../export/data-lake.ts';
 import { metadataBackupStep } from '../metadata/backup.ts';
@@ -92,7 +92,7 @@ export interface BackupResult {
 }
 
 /** A run of a given org whose holder died is taken over after this long without a heartbeat. */
-const STALE_LOCK_MS = 60_000;
+export const BACKUP_LOCK_STALE_MS = 60_000;
 /** Queries per composite call: Salesforce takes at most five query subrequests in one. */
 const COMPOSITE_QUERIES = 5;
 
@@ -104,23 +104,13 @@ const COMPOSITE_QUERIES = 5;
 export async function runBackup(deps: BackupDeps, request: BackupRequest): Promise<BackupResult> {
   const now = deps.now ?? Date.now;
   const emit = deps.onEvent ?? (() => undefined);
-  const { org, settings } = request;
+  const { org } = request;
   const runId = randomUUID();
-  const run: Run = {
-    runId,
-    orgId: org.orgId,
-    kind: 'backup',
-    status: 'Running',
-    startedAt: now(),
-    endedAt: null,
-    counters: {},
-    message: null,
-    parameters: { org: org.name, objects: request.objects ?? null, mode: settings.mode, startedBy: request.startedBy ?? null, ...(request.baseline ? { baseline: request.baseline } : {}) },
-  };
+  const run = backupRunRecord(request, runId, now());
 
   let lock;
   try {
-    lock = await deps.store.acquireOrgLock(org.orgId, `backup ${runId} (pid ${process.pid} on ${hostname()})`, { staleAfterMs: STALE_LOCK_MS });
+    lock = await deps.store.acquireOrgLock(org.orgId, `backup ${runId} (pid ${process.pid} on ${hostname()})`, { staleAfterMs: BACKUP_LOCK_STALE_MS });
   } catch (error) {
     if (!(error instanceof LockHeldError)) throw error;
     const message = `Skipped: another backup of ${org.name} is running (${error.holder}, since ${new Date(error.since).toISOString()}).`;
@@ -136,15 +126,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     await deps.store.createRun(run);
     const spent: { budget?: Budget } = {};
     let result = await backupWithLock(deps, request, run, emit, now, spent);
-    if (request.baseline) result = { ...result, message: [`Full baseline: ${request.baseline.reason.replace(/\.$/, '')}.`, result.message].filter(Boolean).join(' ') };
-    // Once the objects are stored: a data lake that cannot be written never costs the backup.
-    if (settings.dataLake) result = await feedDataLake(deps.store, settings.dataLake, { orgId: org.orgId, runId, startedAt: run.startedAt, now: now() }, result, (message) => emit({ type: 'notice', message }));
-    // Metadata after the data, under the same lock: a failure there never costs the data backup.
-    // It spends the same API budget: it starts only while the budget allows more work.
-    if (request.metadata !== false && result.status !== 'Skipped') {
-      result = await metadataBackupStep({ store: deps.store, client: deps.client, now, mayStart: () => spent.budget?.mayContinue() ?? true }, org, runId, result, (message) => emit({ type: 'notice', message }));
-    }
-    await deps.store.updateRun(runId, { status: result.status, endedAt: now(), counters: result.counters, message: result.message });
+    result = await finishBackupRun(deps, request, run, result, () => spent.budget?.mayContinue() ?? true, emit, now);
     if (statusBefore !== null) events.push(...(await backupEvents(deps.store, { ...about, at: now() }, result, statusBefore).catch(() => [])));
     return result;
   } catch (error) {
@@ -160,13 +142,50 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   }
 }
 
-async function orgStatusNow(store: RunLog & ObjectStateStore, orgId: string): Promise<string> {
+/** The run log's row of a backup run about to start. */
+export function backupRunRecord(request: BackupRequest, runId: string, startedAt: number): Run {
+  const { org, settings } = request;
+  return {
+    runId,
+    orgId: org.orgId,
+    kind: 'backup',
+    status: 'Running',
+    startedAt,
+    endedAt: null,
+    counters: {},
+    message: null,
+    parameters: { org: org.name, objects: request.objects ?? null, mode: settings.mode, startedBy: request.startedBy ?? null, ...(request.baseline ? { baseline: request.baseline } : {}) },
+  };
+}
+
+/**
+ * What follows the objects, under the same lock: the baseline's note, the data lake, the
+ * metadata, then the run recorded with its outcome. `mayStart` says whether the run's API budget
+ * allows more work. Shared by runBackup and the distributed backup (distributed.ts).
+ */
+export async function finishBackupRun(deps: BackupDeps, request: BackupRequest, run: Run, objectsResult: BackupResult, mayStart: () => boolean, emit: (e: BackupEvent) => void, now: () => number): Promise<BackupResult> {
+  const { org, settings } = request;
+  let result = objectsResult;
+  if (request.baseline) result = { ...result, message: [`Full baseline: ${request.baseline.reason.replace(/\.$/, '')}.`, result.message].filter(Boolean).join(' ') };
+  // Once the objects are stored: a data lake that cannot be written never costs the backup.
+  if (settings.dataLake) result = await feedDataLake(deps.store, settings.dataLake, { orgId: org.orgId, runId: run.runId, startedAt: run.startedAt, now: now() }, result, (message) => emit({ type: 'notice', message }));
+  // Metadata after the data, under the same lock: a failure there never costs the data backup.
+  // It spends the same API budget: it starts only while the budget allows more work.
+  if (request.metadata !== false && result.status !== 'Skipped') {
+    result = await metadataBackupStep({ store: deps.store, client: deps.client, now, mayStart }, org, run.runId, result, (message) => emit({ type: 'notice', message }));
+  }
+  await deps.store.updateRun(run.runId, { status: result.status, endedAt: now(), counters: result.counters, message: result.message });
+  return result;
+}
+
+/** The org's status as `status` shows it, before a run, to tell when it falls Behind. */
+export async function orgStatusNow(store: RunLog & ObjectStateStore, orgId: string): Promise<string> {
   const lastRun = (await store.listRuns({ orgId, kind: 'backup', limit: 20 })).find((r) => r.status !== 'Skipped');
   return orgStatusOf(await store.getObjectStates(orgId), lastRun);
 }
 
 /** What a finished run tells the admin: objects in error, and the org falling Behind (on the change only, not every run). */
-async function backupEvents(store: RunLog & ObjectStateStore, about: { orgName: string; orgId: string; runId: string; at: number }, result: BackupResult, statusBefore: string): Promise<NotificationEvent[]> {
+export async function backupEvents(store: RunLog & ObjectStateStore, about: { orgName: string; orgId: string; runId: string; at: number }, result: BackupResult, statusBefore: string): Promise<NotificationEvent[]> {
   const events: NotificationEvent[] = [];
   const inError = result.objects.filter((o) => isObjectError(o.status));
   if (inError.length) events.push(objectsInErrorEvent(about, inError));
@@ -176,10 +195,10 @@ async function backupEvents(store: RunLog & ObjectStateStore, about: { orgName: 
   return events;
 }
 
-/** Runs still marked Running for an org whose lock we now hold died with their process. */
-async function failInterruptedRuns(store: RunLog, orgId: string, at: number): Promise<void> {
+/** Runs still marked Running for an org whose lock we now hold died with their process (but `resuming`, which a new holder carries on). */
+export async function failInterruptedRuns(store: RunLog, orgId: string, at: number, resuming?: string): Promise<void> {
   for (const stale of await store.listRuns({ orgId, kind: 'backup', limit: 20 })) {
-    if (stale.status !== 'Running') continue;
+    if (stale.status !== 'Running' || stale.runId === resuming) continue;
     await store.updateRun(stale.runId, {
       status: 'Failed',
       endedAt: at,
@@ -188,7 +207,15 @@ async function failInterruptedRuns(store: RunLog, orgId: string, at: number): Pr
   }
 }
 
-class Budget {
+/** What a run's API budget was when it was planned, for the workers that capture its objects. */
+export interface BudgetSpec {
+  max: number;
+  share: number;
+  startUsed: number;
+}
+
+/** The run's API budget: work stops starting once the org's usage nears its share of the daily limit. */
+export class Budget {
   private readonly limit: number;
   private stopped: string | null = null;
   /**
@@ -225,13 +252,43 @@ class Budget {
   get allowed(): number {
     return this.limit;
   }
+  /** The same budget for another client (a worker capturing one object of the run). */
+  static of(client: OrgClient, spec: BudgetSpec, concurrency: number): Budget {
+    return new Budget(client, spec.max, spec.share, spec.startUsed, concurrency);
+  }
 }
 
-/** `out.budget` is the run's API budget, for the steps after the objects. */
-async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run, emit: (e: BackupEvent) => void, now: () => number, out: { budget?: Budget }): Promise<BackupResult> {
+/** An object a run captures, as planned: JSON, so that a worker on another machine can capture it. */
+export interface PlannedObject {
+  name: string;
+  /** Nothing changed since its watermark (the quiet check): no query, only the deletes check when due. */
+  quiet: boolean;
+  /** About how many records it will read, when known (decides REST or Bulk). */
+  expected: number | null;
+  /** Whether getDeleted can be asked about it. */
+  replicateable: boolean;
+}
+
+/** What a run does, decided before any object is read. */
+export interface BackupPlan {
+  /** The objects reported without reading them (already recorded in the run log and their state). */
+  skipped: BackupObjectResult[];
+  /** The objects to capture, largest first. */
+  capture: PlannedObject[];
+  budget: BudgetSpec;
+  /** Bulk API 2.0 query jobs the org still allows today; null when it did not say. */
+  bulkJobsLeft: number | null;
+}
+
+/**
+ * Plans a run: lists the objects (the listing's header also gives the org's API usage), decides
+ * scope, records the objects skipped, finds the quiet ones and the sizes of the others, and asks
+ * the Bulk API allowance when there is work. Shared by runBackup and the distributed backup.
+ */
+export async function planBackup(deps: BackupDeps, request: BackupRequest, runId: string, emit: (e: BackupEvent) => void, now: () => number): Promise<{ plan: BackupPlan; budget: Budget; states: Map<string, ObjectState> }> {
   const { client, store } = deps;
   const { org, settings } = request;
-  const results: BackupObjectResult[] = [];
+  const skipped: BackupObjectResult[] = [];
   const previous = await store.getObjectStates(org.orgId);
   const stateOf = new Map(previous.map((s) => [s.objectName.toLowerCase(), s]));
 
@@ -245,7 +302,6 @@ async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run
     orgUsed = orgMax - limits.dailyApiRequests.remaining;
   }
   const budget = new Budget(client, orgMax, settings.apiBudgetShare, orgUsed, settings.concurrency);
-  out.budget = budget;
   if (!budget.mayContinue()) {
     budget.stop(`API_BUDGET_SPENT: the org has already used ${orgUsed} of its ${orgMax} daily API requests, over orgvault's share (${budget.allowed}). Nothing was started.`);
   }
@@ -253,12 +309,12 @@ async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run
   const decisions = (budget.reason ? previous.map((s) => skipAsBehind(s)) : decideScope(listed, previous, settings, request.objects)).map((d) =>
     d.action === 'capture' ? stillUnsupported(d, stateOf.get(d.name.toLowerCase()), now()) : d,
   );
-  emit({ type: 'run-started', runId: run.runId, objects: decisions.filter((d) => d.action === 'capture').length });
+  emit({ type: 'run-started', runId, objects: decisions.filter((d) => d.action === 'capture').length });
 
   // Objects reported without reading them.
   for (const decision of decisions.filter((d) => d.action === 'skip')) {
     const state = stateOf.get(decision.name.toLowerCase());
-    await finishObject(deps, org.orgId, run.runId, state, decision.name, {
+    await finishObject(deps, org.orgId, runId, state, decision.name, {
       status: decision.status,
       statusCode: decision.statusCode,
       message: decision.reason,
@@ -267,11 +323,11 @@ async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run
       backfilledAt: state?.backfilledAt ?? null,
       lastBackupAt: state?.lastBackupAt ?? null,
     });
-    results.push({ name: decision.name, status: decision.status, statusCode: decision.statusCode, message: decision.reason, records: 0, versions: 0, files: 0, deletes: 0, apiCalls: 0, api: null });
+    skipped.push({ name: decision.name, status: decision.status, statusCode: decision.statusCode, message: decision.reason, records: 0, versions: 0, files: 0, deletes: 0, apiCalls: 0, api: null });
   }
 
   const toCapture = decisions.filter((d) => d.action === 'capture');
-  const bulkJobsLeft = { value: Number.POSITIVE_INFINITY };
+  let bulkJobsLeft: number | null = null;
   // A baseline reads every object again: none is taken as quiet.
   const { quiet, changed } = request.baseline ? { quiet: new Set<string>(), changed: new Map<string, number>() } : await quietObjects(client, toCapture, stateOf, settings, budget);
   const busy = toCapture.filter((d) => !quiet.has(d.name));
@@ -281,25 +337,38 @@ async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run
   // With work to do, /limits once: the Bulk API job allowance decides whether Bulk may be used.
   if (busy.length && budget.mayContinue()) {
     const limits = await client.limits();
-    bulkJobsLeft.value = limits.dailyBulkV2QueryJobs?.remaining ?? Number.POSITIVE_INFINITY;
+    bulkJobsLeft = limits.dailyBulkV2QueryJobs?.remaining ?? null;
   }
 
-  const queue = [...toCapture];
+  const capture: PlannedObject[] = toCapture.map((d) => ({ name: d.name, quiet: quiet.has(d.name), expected: counts.get(d.name) ?? null, replicateable: summaries.get(d.name)?.replicateable ?? true }));
   // Largest first: they set the run's length, and small objects fill in around them.
-  queue.sort((a, b) => (counts.get(b.name) ?? 0) - (counts.get(a.name) ?? 0));
-  const workers = Array.from({ length: Math.min(settings.concurrency, queue.length) }, async () => {
-    for (let decision = queue.shift(); decision; decision = queue.shift()) {
-      const state = stateOf.get(decision.name.toLowerCase());
-      const result = await backupObject(deps, request, run.runId, decision, summaries.get(decision.name), state, quiet.has(decision.name), counts.get(decision.name) ?? null, budget, bulkJobsLeft, emit, now);
-      results.push(result);
+  capture.sort((a, b) => (b.expected ?? 0) - (a.expected ?? 0));
+  return { plan: { skipped, capture, budget: { max: orgMax, share: settings.apiBudgetShare, startUsed: orgUsed }, bulkJobsLeft }, budget, states: stateOf };
+}
+
+/** `out.budget` is the run's API budget, for the steps after the objects. */
+async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run, emit: (e: BackupEvent) => void, now: () => number, out: { budget?: Budget }): Promise<BackupResult> {
+  const { plan, budget, states } = await planBackup(deps, request, run.runId, emit, now);
+  out.budget = budget;
+  const results: BackupObjectResult[] = [...plan.skipped];
+  const bulkJobsLeft = { value: plan.bulkJobsLeft ?? Number.POSITIVE_INFINITY };
+  const queue = [...plan.capture];
+  const workers = Array.from({ length: Math.min(request.settings.concurrency, queue.length) }, async () => {
+    for (let planned = queue.shift(); planned; planned = queue.shift()) {
+      results.push(await backupObject(deps, request, run.runId, planned, states.get(planned.name.toLowerCase()), budget, bulkJobsLeft, emit, now));
     }
   });
   await Promise.all(workers);
+  const usage = deps.client.usage();
+  return summarizeRun(run.runId, results, budget.reason, { apiCalls: usage.calls, bulkQueryJobs: usage.bulkQueryJobs });
+}
 
-  results.sort((a, b) => a.name.localeCompare(b.name));
+/** The run's outcome from its objects' results: counters, status and message. */
+export function summarizeRun(runId: string, objectResults: readonly BackupObjectResult[], budgetReason: string | null, usage: { apiCalls: number; bulkQueryJobs: number }): BackupResult {
+  const results = [...objectResults].sort((a, b) => a.name.localeCompare(b.name));
   const totals = (key: 'records' | 'versions' | 'files' | 'deletes'): number => results.reduce((n, r) => n + r[key], 0);
   const errors = results.filter((r) => isObjectError(r.status));
-  const behind = results.filter((r) => r.status === 'Behind' || (r.status === 'Backfilling' && budget.reason));
+  const behind = results.filter((r) => r.status === 'Behind' || (r.status === 'Backfilling' && budgetReason));
   const counters = {
     objects: results.filter((r) => r.api !== null).length,
     records: totals('records'),
@@ -308,16 +377,16 @@ async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run
     deletes: totals('deletes'),
     errors: errors.length,
     behind: behind.length,
-    apiCalls: client.usage().calls,
-    bulkQueryJobs: client.usage().bulkQueryJobs,
+    apiCalls: usage.apiCalls,
+    bulkQueryJobs: usage.bulkQueryJobs,
   };
-  const status: RunStatus = errors.length || budget.reason ? 'CompletedWithErrors' : 'Succeeded';
-  const message = budget.reason
-    ? `${budget.reason} ${behind.length} object(s) left Behind; the next run continues where this one stopped.`
+  const status: RunStatus = errors.length || budgetReason ? 'CompletedWithErrors' : 'Succeeded';
+  const message = budgetReason
+    ? `${budgetReason} ${behind.length} object(s) left Behind; the next run continues where this one stopped.`
     : errors.length
       ? `${errors.length} object(s) ended in error: ${errors.map((e) => `${e.name} (${e.statusCode ?? 'error'})`).join(', ')}.`
       : null;
-  return { runId: run.runId, status, message, objects: results, apiCalls: counters.apiCalls, counters };
+  return { runId, status, message, objects: results, apiCalls: counters.apiCalls, counters };
 }
 
 /**
@@ -408,7 +477,7 @@ async function recordCounts(client: OrgClient, decisions: readonly ScopeDecision
   }
 }
 
-interface ObjectFinish {
+export interface ObjectFinish {
   status: ObjectStatus;
   statusCode: string | null;
   message: string | null;
@@ -418,7 +487,7 @@ interface ObjectFinish {
   lastBackupAt: number | null;
 }
 
-async function finishObject(deps: BackupDeps, orgId: string, runId: string, state: ObjectState | undefined, name: string, finish: ObjectFinish): Promise<void> {
+export async function finishObject(deps: BackupDeps, orgId: string, runId: string, state: ObjectState | undefined, name: string, finish: ObjectFinish): Promise<void> {
   const runStatus: RunStatus = isObjectError(finish.status) ? 'Failed' : finish.status === 'Behind' || finish.status === 'Backfilling' ? 'CompletedWithErrors' : 'Succeeded';
   const objectRun: ObjectRun = { runId, objectName: name, status: runStatus, statusCode: finish.statusCode, message: finish.message, counters: finish.counters };
   await deps.store.putObjectRun(objectRun);
@@ -437,15 +506,18 @@ async function finishObject(deps: BackupDeps, orgId: string, runId: string, stat
   });
 }
 
-async function backupObject(
+/**
+ * Captures one planned object and records its outcome (the run log's object row and its state).
+ * `state` is the object's state as the capture starts: a capture taken over after a crash reads
+ * it again and resumes from the watermark stored with the last committed page. Never throws for
+ * the object's own failure (it ends in Error with the status code); throws only when the vault fails.
+ */
+export async function backupObject(
   deps: BackupDeps,
   request: BackupRequest,
   runId: string,
-  decision: ScopeDecision,
-  summary: ObjectSummary | undefined,
+  planned: PlannedObject,
   state: ObjectState | undefined,
-  isQuiet: boolean,
-  expected: number | null,
   budget: Budget,
   bulkJobsLeft: { value: number },
   emit: (e: BackupEvent) => void,
@@ -453,7 +525,9 @@ async function backupObject(
 ): Promise<BackupObjectResult> {
   const { org, settings } = request;
   const client = deps.client.scoped();
-  const name = decision.name;
+  const name = planned.name;
+  const isQuiet = planned.quiet;
+  const expected = planned.expected;
   const details: Record<string, unknown> = { ...(state?.details ?? {}) };
   const backfill = !state?.backfilledAt;
   const result: BackupObjectResult = { name, status: 'Waiting', statusCode: null, message: null, records: 0, versions: 0, files: 0, deletes: 0, apiCalls: 0, api: null };
@@ -548,7 +622,7 @@ async function backupObject(
     }
     // Deletes that queries cannot show, on their own schedule.
     const lastCheck = typeof details.deletedCheckedAt === 'number' ? details.deletedCheckedAt : null;
-    const replicateable = summary?.replicateable ?? true;
+    const replicateable = planned.replicateable;
     const reconcileNow = request.reconcile === true || request.baseline !== undefined;
     if (replicateable && state?.backfilledAt && (lastCheck === null || now() - lastCheck >= settings.deletedCheckIntervalMs || reconcileNow) && budget.mayContinue()) {
       const check = await checkDeletes(client, deps.store, { orgId: org.orgId, objectName: name, runId, schemaId: null, since: lastCheck ?? state.backfilledAt }, now());

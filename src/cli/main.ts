@@ -32,6 +32,8 @@ import { registerStatusCommand } from './status/index.ts';
 import { registerCdcCommand, registerStreamCommand } from './stream/index.ts';
 import { registerUserCommand } from './user/index.ts';
 import { registerVerifyCommand } from './verify/index.ts';
+import { registerWorkerCommand } from './worker/index.ts';
+import { registerMigrateCommand } from './migrate/index.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -41,6 +43,8 @@ const program = new Command('orgvault')
   .option('--json', 'print one JSON document on stdout; progress and logs go to stderr')
   .option('--vault <dir>', 'the vault directory (default: ORGVAULT_HOME, else ./.orgvault)')
   .option('--key-file <file>', 'open the vault with this key file instead of a passphrase (default: ORGVAULT_KEY_FILE); the passphrase comes from ORGVAULT_PASSPHRASE or a prompt')
+  .option('--store <url>', 'keep the catalog in PostgreSQL: postgres://user@host:5432/db?schema=NAME (default: ORGVAULT_STORE, else storage.json, else the vault directory\'s SQLite catalog)')
+  .option('--blobs <url>', 'keep file bodies in S3-compatible storage: s3://bucket/prefix?endpoint=URL&region=R (default: ORGVAULT_BLOBS, else storage.json, else the vault directory)')
   .showHelpAfterError()
   .exitOverride();
 
@@ -49,6 +53,7 @@ registerInitCommand(program);
 registerKeyCommand(program);
 registerOrgCommand(program);
 registerVerifyCommand(program);
+registerMigrateCommand(program);
 registerBackupCommand(program);
 registerStatusCommand(program);
 registerHistoryCommand(program);
@@ -72,6 +77,7 @@ registerRecoveryPointCommand(program);
 registerUserCommand(program);
 registerPermissionsCommand(program);
 registerMetadataCommand(program);
+registerWorkerCommand(program);
 
 try {
   await program.parseAsync();

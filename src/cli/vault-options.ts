@@ -14,6 +14,8 @@ import type { Command } from 'commander';
 import { OrgvaultError, UsageError } from '../core/errors.ts';
 import { generateKeyFileContent } from '../crypto/keys.ts';
 import type { ScryptParams, Unlocker } from '../crypto/keys.ts';
+import { locationOverrides } from '../store/location.ts';
+import type { LocationOverrides } from '../store/location.ts';
 import { DEFAULT_VAULT_DIR } from '../store/vault.ts';
 import type { KeyOptions, VaultUnlocker } from '../store/vault.ts';
 import { canPrompt, promptSecret } from './secret-prompt.ts';
@@ -23,6 +25,10 @@ export interface GlobalOptions {
   vault?: string;
   keyFile?: string;
   json?: boolean;
+  /** Where the catalog is: postgres://… or sqlite (see src/store/location.ts). */
+  store?: string;
+  /** Where the blobs are: s3://… or fs. */
+  blobs?: string;
 }
 
 /**
@@ -37,6 +43,11 @@ const NO_KEY_HELP =
 
 export function globalOptions(command: Command): GlobalOptions {
   return command.optsWithGlobals<GlobalOptions>();
+}
+
+/** Where the vault's catalog and blobs are, as the command line and environment say (storage.json fills the rest). */
+export function resolveLocationOverrides(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): LocationOverrides {
+  return locationOverrides({ store: options.store, blobs: options.blobs }, env);
 }
 
 /** The vault directory, absolute. */
@@ -82,13 +93,14 @@ export interface NewKey {
 }
 
 /** Options for creating key wrappings: the scrypt cost, cheap only under ORGVAULT_TEST_SCRYPT. */
-export function keyOptions(env: NodeJS.ProcessEnv = process.env): KeyOptions {
+export function keyOptions(env: NodeJS.ProcessEnv = process.env, options: GlobalOptions = {}): KeyOptions {
+  const location = resolveLocationOverrides(options, env);
   const name = env.ORGVAULT_TEST_SCRYPT;
-  if (!name) return {};
+  if (!name) return { location };
   const scrypt = TEST_SCRYPT[name];
   if (!scrypt) throw new UsageError(`ORGVAULT_TEST_SCRYPT=${name} is not known; it is a test-only setting (\`fast\`). Unset it for real vaults.`);
   warn(`ORGVAULT_TEST_SCRYPT=${name}: new passphrases get weak, test-only key derivation. Never use this for a real vault.`);
-  return { scrypt };
+  return { scrypt, location };
 }
 
 /** Writes a command's result: one JSON document with --json, else lines for a human. */

@@ -14,12 +14,12 @@ import type * as SalesforceModuleNs from '../salesforce/index.ts';
 type SalesforceModule = typeof SalesforceModuleNs;
 import { openVault } from '../store/vault.ts';
 import type { Vault } from '../store/vault.ts';
-import { globalOptions, resolveUnlocker, resolveVaultDir } from './vault-options.ts';
+import { globalOptions, resolveLocationOverrides, resolveUnlocker, resolveVaultDir } from './vault-options.ts';
 
 /** Runs `work` with the vault the command's options name, then closes it. */
 export async function withVault<T>(command: Command, work: (vault: Vault) => Promise<T>, options: { readonly?: boolean } = {}): Promise<T> {
   const global = globalOptions(command);
-  const vault = await openVault(resolveVaultDir(global), await resolveUnlocker(global), options);
+  const vault = await openVault(resolveVaultDir(global), await resolveUnlocker(global), { ...options, location: resolveLocationOverrides(global) });
   try {
     return await work(vault);
   } finally {

@@ -17,8 +17,8 @@
  * between is settled by the next write (all published: done; otherwise the published ones are
  * removed and written again).
  *
- * The destination is a `DataLakeStore`: a folder now; an S3 bucket (issue 11's S3 blob store)
- * plugs in by implementing the same six methods (a multipart upload completed on publish).
+ * The destination is a `DataLakeStore`: a folder (`folderDataLake`) or an S3 bucket
+ * (`s3DataLake` in `data-lake-s3.ts`: a multipart upload completed on publish).
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -28,32 +28,58 @@ import type { Writable } from 'node:stream';
 import { describeFromRaw } from '../core/describe.ts';
 import type { RawField } from '../core/describe.ts';
 import { UsageError } from '../core/errors.ts';
+import { parseS3Url } from '../core/s3-location.ts';
 import type { RecordVersion, RunStatus } from '../core/vault.ts';
 import type { ObjectStateStore, SchemaStore, VersionStore } from '../store/port.ts';
 import type { ExportColumn, ExportedRecord } from './format.ts';
 import { columnsOf, unionFields } from './columns.ts';
 import type { StoredDescribe } from './columns.ts';
+import { s3DataLake } from './data-lake-s3.ts';
 import { ParquetFileWriter } from './parquet.ts';
 
-/** Where an org's data lake goes, as stored in its backup settings (`dataLake`). */
-export interface DataLakeTarget {
-  /** An absolute folder path. */
-  folder: string;
-}
+/**
+ * Where an org's data lake goes, as stored in its backup settings (`dataLake`): an absolute folder
+ * path, or an `s3://bucket/prefix?…` URL (see `src/core/s3-location.ts`; credentials come from the
+ * AWS SDK's usual chain, never from the settings).
+ */
+export type DataLakeTarget = { folder: string } | { url: string };
 
 /**
- * Checks a `dataLake` setting: null (off) or `{ folder: "/absolute/path" }`. A UsageError names
- * what is wrong.
+ * Checks a `dataLake` setting: null (off), `{ folder: "/absolute/path" }` or
+ * `{ url: "s3://bucket/prefix" }`. A UsageError names what is wrong.
  */
 export function parseDataLakeTarget(value: unknown): DataLakeTarget | null {
   if (value === null || value === false) return null;
-  const folder = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { folder?: unknown }).folder : undefined;
-  const extra = typeof value === 'object' && value !== null ? Object.keys(value).filter((k) => k !== 'folder') : [];
-  if (typeof folder !== 'string' || folder.trim() === '' || extra.length) {
-    throw new UsageError(`"dataLake" is null (off) or { "folder": "/absolute/path" }, the folder the data lake's Parquet files go to; got ${JSON.stringify(value)}.`);
+  const entry = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  const keys = Object.keys(entry);
+  const form = `"dataLake" is null (off) or { "folder": "/absolute/path" } or { "url": "s3://bucket/prefix" }, where the data lake's Parquet files go`;
+  if (keys.length !== 1 || (keys[0] !== 'folder' && keys[0] !== 'url') || typeof entry[keys[0]] !== 'string' || (entry[keys[0]] as string).trim() === '') {
+    throw new UsageError(`${form}; got ${JSON.stringify(value)}.`);
   }
+  if (keys[0] === 'url') {
+    const url = (entry.url as string).trim();
+    parseS3Url(url);
+    return { url };
+  }
+  const folder = entry.folder as string;
+  if (/^s3:\/\//i.test(folder)) throw new UsageError(`${form}: an s3:// URL goes in "url", not "folder".`);
   if (!isAbsolute(folder)) throw new UsageError(`The data lake folder "${folder}" is not an absolute path: give the full path (runs may start from another working directory).`);
   return { folder };
+}
+
+/**
+ * A target from what a user typed (a flag, a form field): an `s3://` URL, or a folder made
+ * absolute by `resolveFolder`; empty is off. Checked as a stored setting is.
+ */
+export function dataLakeTargetOf(text: string, resolveFolder: (path: string) => string = (path) => path): DataLakeTarget | null {
+  const trimmed = text.trim();
+  if (!trimmed) return null;
+  return parseDataLakeTarget(/^s3:\/\//i.test(trimmed) ? { url: trimmed } : { folder: resolveFolder(trimmed) });
+}
+
+/** The target as a user types it: the folder path or the s3:// URL. */
+export function dataLakeTargetText(target: DataLakeTarget): string {
+  return 'url' in target ? target.url : target.folder;
 }
 
 /** A file being written to the lake: invisible until published. */
@@ -66,7 +92,7 @@ export interface StagedFile {
   discard(): Promise<void>;
 }
 
-/** A data lake's storage: a folder (`folderDataLake`), later an S3 bucket. Paths are relative and `/`-separated. */
+/** A data lake's storage: a folder (`folderDataLake`) or an S3 bucket (`s3DataLake`). Paths are relative and `/`-separated. */
 export interface DataLakeStore {
   /** For messages: the folder path, or `s3://bucket/prefix`. */
   readonly location: string;
@@ -80,7 +106,7 @@ export interface DataLakeStore {
 
 /** The data lake store a target names. */
 export function openDataLake(target: DataLakeTarget): DataLakeStore {
-  return folderDataLake(target.folder);
+  return 'url' in target ? s3DataLake(parseS3Url(target.url)) : folderDataLake(target.folder);
 }
 
 /** A data lake in a local (or mounted) folder: temporary dot-files renamed into place, fsynced. */
@@ -203,7 +229,7 @@ export async function feedDataLake<R extends RunOutcome>(source: DataLakeSource,
     return { ...result, counters: { ...result.counters, dataLakeVersions: outcome.versions, dataLakeFiles: outcome.files.length } };
   } catch (error) {
     const cause = error instanceof Error ? error.message : String(error);
-    const message = `DATA_LAKE_FAILED: the backup is stored, but its versions could not be written to the data lake in ${lake.location} (${cause}); the next run writes them once the folder is writable.`;
+    const message = `DATA_LAKE_FAILED: the backup is stored, but its versions could not be written to the data lake in ${lake.location} (${cause}); the next run writes them once the lake is writable again.`;
     notice(message);
     return {
       ...result,

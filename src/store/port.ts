@@ -631,6 +631,25 @@ export interface MetadataStore {
   metadataRuns(orgId: string, options?: { limit?: number }): Promise<MetadataRunSummary[]>;
 }
 
+/** A catalog row as an engine returns it: numbers, text, byte strings (Buffer) and nulls. */
+export type CatalogRow = Record<string, string | number | Buffer | null>;
+
+/**
+ * The catalog's tables row for row, for moving a vault between engines (`orgvault migrate`). Both
+ * engines' tables come from one list of migrations (schema/migrations.ts) with the same columns,
+ * and every sealed value is bound to IDs, never to the engine, so copied rows read the same.
+ */
+export interface CatalogTransfer {
+  /** Each table of the catalog (schema_migrations aside) with its column names, sorted. */
+  catalogTables(): Promise<Map<string, string[]>>;
+  /** A table's rows, in pages of about `pageRows`. Run with the vault lock held, so that nothing moves. */
+  readCatalogRows(table: string, pageRows: number): AsyncIterable<CatalogRow[]>;
+  /** Inserts rows as they are, keys included. */
+  writeCatalogRows(table: string, rows: readonly CatalogRow[]): Promise<void>;
+  /** After an import: key generators continue after the largest key copied. */
+  finishCatalogImport(): Promise<void>;
+}
+
 /** The whole catalog port. An adapter implements all of it; use cases ask for the parts they use. */
 export interface VaultStore
   extends OrgCatalog,
@@ -651,7 +670,8 @@ export interface VaultStore
     SearchIndex,
     ScheduleStore,
     NotificationStore,
-    MetadataStore {
+    MetadataStore,
+    CatalogTransfer {
   close(): Promise<void>;
 }
 

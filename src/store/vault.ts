@@ -1,6 +1,8 @@
 /**
  * The vault directory: `vault.json` (the vault's identity and its data key, wrapped once per
- * passphrase or key file), `catalog.db` (the SQLite catalog) and `blobs/` (sealed file bodies).
+ * passphrase or key file), `catalog.db` (the SQLite catalog) and `blobs/` (sealed file bodies),
+ * or, for a vault whose catalog is in PostgreSQL or blobs in S3, `storage.json` saying where
+ * (location.ts).
  *
  * Nothing here ever writes the data key or a secret in clear. `vault.json` carries a MAC under a
  * key derived from the data key, so a wrapping added, removed or swapped by hand is detected on
@@ -24,10 +26,10 @@ import {
   wrapDataKey,
 } from '../crypto/keys.ts';
 import type { KeyWrapping, Keyring, ScryptParams, Unlocker } from '../crypto/keys.ts';
-import { openFsBlobStore } from './fs/blob-store.ts';
 import { isErrno, writeFileAtomic } from './fs/durable.ts';
+import { STORAGE_FILE, locationOverrides, openBlobsAt, openStoreAt, resolveLocation, writeStorageFile } from './location.ts';
+import type { LocationOverrides, VaultLocation } from './location.ts';
 import type { BlobStore, VaultStore } from './port.ts';
-import { openSqliteVaultStore } from './sqlite/index.ts';
 
 export const VAULT_FILE = 'vault.json';
 export const CATALOG_FILE = 'catalog.db';
@@ -65,6 +67,8 @@ export interface KeyWrappingInfo {
 export interface Vault {
   dir: string;
   vaultId: string;
+  /** Where the catalog and blobs are (see location.ts). */
+  location: VaultLocation;
   keyring: Keyring;
   store: VaultStore;
   blobs: BlobStore;
@@ -76,6 +80,8 @@ export interface KeyOptions {
   scrypt?: ScryptParams;
   /** Who is acting, for the audit log (default user@host). */
   actor?: string;
+  /** Where the catalog and blobs are, when not in the directory (see location.ts). */
+  location?: LocationOverrides;
 }
 
 /** There is no vault in the directory. */
@@ -99,9 +105,14 @@ export async function initVault(dir: string, unlocker: Unlocker, options: KeyOpt
   const dataKey = generateDataKey();
   let done = false;
   try {
-    await mkdir(join(dir, BLOBS_DIR), { mode: 0o700 });
     const wrapping = await wrapDataKey(dataKey, vaultId, unlocker, options.scrypt ?? DEFAULT_SCRYPT);
     const keyring = deriveKeyring(dataKey, vaultId);
+    const location = await resolveLocation(dir, keyring, options.location ?? locationOverrides({}));
+    if (location.blobs.engine === 'fs') await mkdir(location.blobs.dir, { mode: 0o700 });
+    if (location.store.engine !== 'sqlite' || location.blobs.engine !== 'fs') {
+      await writeStorageFile(dir, keyring, location);
+      await assertStoreEmpty(location, keyring);
+    }
     await audit(dir, keyring, options, 'vault.init', vaultId, { wrapping: wrapping.id, kind: wrapping.kind });
     // vault.json last: a directory is a vault only once everything else is in place.
     if (await exists(join(dir, VAULT_FILE))) throw new UsageError(`Another process created a vault at ${dir} at the same time; nothing was overwritten.`);
@@ -117,22 +128,42 @@ export async function initVault(dir: string, unlocker: Unlocker, options: KeyOpt
 }
 
 async function undoInit(dir: string, existed: boolean): Promise<void> {
-  const ours = existed ? [BLOBS_DIR, CATALOG_FILE, `${CATALOG_FILE}-wal`, `${CATALOG_FILE}-shm`, `${CATALOG_FILE}-journal`].map((name) => join(dir, name)) : [dir];
+  const ours = existed ? [BLOBS_DIR, STORAGE_FILE, CATALOG_FILE, `${CATALOG_FILE}-wal`, `${CATALOG_FILE}-shm`, `${CATALOG_FILE}-journal`].map((name) => join(dir, name)) : [dir];
   for (const path of ours) await rm(path, { recursive: true, force: true }).catch(() => undefined);
 }
 
 /**
- * Unlocks and opens a vault: its catalog and blob store, under the vault's keyring. A wrong
+ * Unlocks and opens a vault: its catalog and blob store (where `options.location`, else the
+ * environment, else storage.json says; see location.ts), under the vault's keyring. A wrong
  * passphrase, key file or exported key raises WrongKeyError before anything is opened or written.
  */
-export async function openVault(dir: string, unlocker: VaultUnlocker, options: { readonly?: boolean } = {}): Promise<Vault> {
+export async function openVault(dir: string, unlocker: VaultUnlocker, options: { readonly?: boolean; location?: LocationOverrides } = {}): Promise<Vault> {
   const { file } = await readVaultFile(dir);
   const { dataKey } = await unlock(file, unlocker);
   const keyring = deriveKeyring(dataKey, file.vaultId);
   dataKey.fill(0);
-  const store = await openSqliteVaultStore({ path: join(dir, CATALOG_FILE), keyring, readonly: options.readonly });
-  const blobs = openFsBlobStore({ dir: join(dir, BLOBS_DIR), keyring });
-  return { dir, vaultId: file.vaultId, keyring, store, blobs, close: () => store.close() };
+  const location = await resolveLocation(dir, keyring, options.location ?? locationOverrides({}));
+  const store = await openStoreAt(location.store, keyring, { readonly: options.readonly });
+  let blobs: BlobStore;
+  try {
+    blobs = await openBlobsAt(location.blobs, keyring);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return { dir, vaultId: file.vaultId, location, keyring, store, blobs, close: () => store.close() };
+}
+
+/** A new vault's catalog must not already hold another vault's data (a shared schema or bucket reused by mistake). */
+async function assertStoreEmpty(location: VaultLocation, keyring: Keyring): Promise<void> {
+  const store = await openStoreAt(location.store, keyring);
+  try {
+    if ((await store.listOrgs()).length > 0 || (await store.listAudit({ limit: 1 })).length > 0) {
+      throw new UsageError('The store given for the new vault already holds a vault (it has orgs or an audit log); nothing was changed. Give an empty PostgreSQL schema (?schema=NAME in the URL).');
+    }
+  } finally {
+    await store.close();
+  }
 }
 
 /** The vault's key wrappings. Needs no key: they reveal nothing without one. */
@@ -191,7 +222,7 @@ export async function removeKeyWrapping(dir: string, current: VaultUnlocker, wra
  * The data key as a recovery key (`orgvault-key:v1:…`) that opens the vault on its own, through
  * `openVault(dir, { exportedKey })`. The export is recorded in the audit log.
  */
-export async function exportVaultKey(dir: string, unlocker: VaultUnlocker, options: Pick<KeyOptions, 'actor'> = {}): Promise<string> {
+export async function exportVaultKey(dir: string, unlocker: VaultUnlocker, options: Pick<KeyOptions, 'actor' | 'location'> = {}): Promise<string> {
   const { file } = await readVaultFile(dir);
   const { dataKey } = await unlock(file, unlocker);
   try {
@@ -265,8 +296,8 @@ async function changeWrappings<T>(dir: string, current: VaultUnlocker, options: 
   }
 }
 
-async function audit(dir: string, keyring: Keyring, options: Pick<KeyOptions, 'actor'>, action: string, target: string, details: Record<string, unknown>): Promise<void> {
-  const store = await openSqliteVaultStore({ path: join(dir, CATALOG_FILE), keyring });
+async function audit(dir: string, keyring: Keyring, options: Pick<KeyOptions, 'actor' | 'location'>, action: string, target: string, details: Record<string, unknown>): Promise<void> {
+  const store = await openStoreAt((await resolveLocation(dir, keyring, options.location ?? locationOverrides({}))).store, keyring);
   try {
     await store.appendAudit({ at: Date.now(), actor: options.actor ?? defaultActor(), action, target, details });
   } finally {

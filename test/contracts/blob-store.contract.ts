@@ -1,5 +1,5 @@
 /**
- * The contract every BlobStore adapter passes (filesystem now, S3 later). `open` must return an
+ * The contract every BlobStore adapter passes (filesystem, S3). `open` must return an
  * empty store under a fresh vault key each time it is called; `corrupt`, where the adapter can
  * reach its raw bytes, damages one stored blob so that reads must fail.
  */

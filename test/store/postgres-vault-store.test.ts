@@ -91,5 +91,49 @@ if (skip) {
       noDb.pathname = '/orgvault_no_such_database';
       await assert.rejects(openPostgresVaultStore({ url: noDb.toString(), keyring: newKeyring() }), { code: 'STORE_NO_DATABASE' });
     });
+
+    test('two machines writing the catalog at once: one describe interval, one run, one step completion, mappings without deadlock', async () => {
+      const location = freshStoreUrl();
+      const keyring = newKeyring();
+      const machines = await Promise.all([0, 1].map(() => openPostgresVaultStore({ url: location.url, keyring })));
+      const both = <T>(times: number, fn: (store: VaultStore, i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> =>
+        Promise.allSettled(machines.flatMap((store) => Array.from({ length: times }, (_, i) => fn(store, i))));
+      const codes = (settled: PromiseSettledResult<unknown>[]): string[] => settled.flatMap((s) => (s.status === 'rejected' ? [String((s.reason as { code?: string }).code)] : []));
+      const ORG = '00D000000000001AAA';
+      const T = Date.UTC(2025, 0, 1);
+      try {
+        // One describe stored by many at once: one of them changes it, and one interval is open.
+        const describe = { name: 'Account', fields: [{ name: 'Id', type: 'id' }] };
+        const puts = await both(4, (store) => store.putSchema(ORG, 'Account', describe, T));
+        assert.deepEqual(codes(puts), []);
+        assert.equal(puts.filter((s) => s.status === 'fulfilled' && s.value.changed).length, 1);
+        assert.equal((await machines[0]!.schemaHistory(ORG, 'Account')).length, 1);
+
+        const runs = await both(3, (store) => store.createRun({ runId: 'run-1', orgId: ORG, kind: 'restore', status: 'Running', startedAt: T, endedAt: null, counters: {}, message: null, parameters: {} }));
+        assert.deepEqual(codes(runs).sort(), Array(5).fill('RUN_EXISTS'));
+
+        // A step begun and completed by two processes at once: one begins it, one completes it.
+        const step = { runId: 'run-1', stepId: 's1', objectName: 'Account', action: 'create' as const, originalIds: ['001A'], startedAt: T, completedAt: null };
+        assert.deepEqual(codes(await both(2, (store) => store.beginRestoreStep(step))).sort(), Array(3).fill('RESTORE_STEP_EXISTS'));
+        const result = { objectName: 'Account', originalId: '001A', newId: '001B', outcome: 'Created' as const, statusCode: null, message: 'created ✓', stepId: 's1' };
+        const completions = await both(2, (store, i) => store.completeRestoreStep('run-1', 's1', T + i, [result], ORG, [{ objectName: 'Account', oldId: '001A', newId: '001B', runId: 'run-1', createdAt: T }]));
+        assert.deepEqual(codes(completions).sort(), Array(3).fill('RESTORE_STEP_COMPLETED'));
+        assert.deepEqual(await machines[1]!.restoreResults('run-1'), [result]);
+
+        // Overlapping mappings in opposite orders, and object states of new objects, from both at once.
+        const ids = Array.from({ length: 300 }, (_, i) => `003${String(i).padStart(12, '0')}AAA`);
+        const mappings = ids.map((oldId) => ({ objectName: 'Contact', oldId, newId: `${oldId}-new`, runId: 'run-1', createdAt: T }));
+        const writes = await both(3, (store, i) => (i % 2 === 0 ? store.putIdMappings(ORG, mappings) : store.putIdMappings(ORG, [...mappings].reverse())));
+        assert.deepEqual(codes(writes), []);
+        assert.equal((await machines[0]!.resolveIds(ORG, ids)).size, ids.length);
+        const state = { status: 'Backfilling' as const, watermark: null, backfilledAt: null, recordCount: 0, versionCount: 0, lastRunId: null, lastBackupAt: null, reason: null, statusCode: null, details: {} };
+        const states = await both(4, (store, i) => store.putObjectState(ORG, { ...state, objectName: `Object${i % 2}__c` }));
+        assert.deepEqual(codes(states), []);
+        assert.deepEqual((await machines[0]!.getObjectStates(ORG)).map((s) => s.objectName), ['Object0__c', 'Object1__c']);
+      } finally {
+        for (const store of machines) await store.close();
+        await location.drop();
+      }
+    });
   });
 }

@@ -216,7 +216,7 @@ describe('SQLite vault store: files and versions', () => {
       await (await openSqliteVaultStore({ path, keyring })).close();
       await (await openSqliteVaultStore({ path, keyring })).close();
       const db = new Database(path);
-      assert.deepEqual(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((version) => ({ version })));
+      assert.deepEqual(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((version) => ({ version })));
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('from the future');
       db.close();
       await assert.rejects(openSqliteVaultStore({ path, keyring }), (e: Error & { code?: string }) => e.code === 'CATALOG_TOO_NEW');

@@ -6,12 +6,17 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { runBackup, resolveSettings, storedSettings, BACKUP_MODES } from '../../backup/index.ts';
-import type { BackupResult } from '../../backup/index.ts';
+import { runBackup, resolveSettings, storedSettings, enqueueBackup, waitForBackupJob, BACKUP_MODES } from '../../backup/index.ts';
+import type { BackupObjectResult, BackupResult } from '../../backup/index.ts';
+import type { ObjectStatus } from '../../core/vault.ts';
+import type { Vault } from '../../store/vault.ts';
 import { ExitCode, UsageError } from '../../core/errors.ts';
+import { dataLakeTargetOf } from '../../export/data-lake.ts';
 import { listOption as collect } from '../option-lists.ts';
 import { backupProgress } from '../progress.ts';
+import { QUEUE_OPTION, openVaultQueue } from '../queue-option.ts';
 import { globalOptions, printResult } from '../vault-options.ts';
+import type { GlobalOptions } from '../vault-options.ts';
 import { connectToOrg, requireOrg, vaultNotifier, withVault } from '../vault-session.ts';
 
 interface BackupFlags {
@@ -29,6 +34,9 @@ interface BackupFlags {
   reconcile?: boolean;
   baseline?: boolean;
   dataLake?: string | false;
+  enqueue?: boolean;
+  wait?: boolean;
+  queue?: string;
 }
 
 
@@ -49,8 +57,11 @@ export function registerBackupCommand(program: Command): void {
     .option('--concurrency <n>', 'objects captured side by side')
     .option('--reconcile', 'also compare every record ID with the org, to catch deletes older than getDeleted reaches')
     .option('--baseline', 'a fresh full baseline: read every record again whatever the watermark, and compare every ID with the org')
-    .option('--data-lake <folder>', "also write the run's new versions to this data lake folder, as Parquet partitioned by org, object and day (overrides the org's setting)")
+    .option('--data-lake <folder|s3-url>', "also write the run's new versions to this data lake (a folder, or s3://bucket/prefix?region=…), as Parquet partitioned by org, object and day (overrides the org's setting)")
     .option('--no-data-lake', "do not write to the org's data lake this run")
+    .option('--enqueue', "run on the workers (`orgvault worker`) through the vault's work queue instead of in this process")
+    .option('--wait', 'with --enqueue: wait for the run to end and print its outcome')
+    .option(...QUEUE_OPTION)
     .action(async (flags: BackupFlags, command: Command) => {
       const options = globalOptions(command);
       const overrides = {
@@ -63,8 +74,16 @@ export function registerBackupCommand(program: Command): void {
         apiBudgetShare: flags.apiBudget === undefined ? undefined : parseShare(flags.apiBudget),
         bulkThreshold: flags.bulkThreshold === undefined ? undefined : parseWhole('--bulk-threshold', flags.bulkThreshold, 0),
         concurrency: flags.concurrency === undefined ? undefined : parseWhole('--concurrency', flags.concurrency, 1),
-        dataLake: typeof flags.dataLake === 'string' ? { folder: resolve(flags.dataLake) } : flags.dataLake === false ? null : undefined,
+        dataLake: typeof flags.dataLake === 'string' ? dataLakeTargetOf(flags.dataLake, (path) => resolve(path)) : flags.dataLake === false ? null : undefined,
       };
+      if (flags.wait && !flags.enqueue) throw new UsageError('--wait goes with --enqueue (a backup run here always waits).');
+      if (flags.enqueue) {
+        const done = await withVault(command, (vault) => enqueueRun(vault, flags, overrides, options));
+        if (!done) return;
+        printResult(options, toJson(done), () => summaryLines(done));
+        process.exitCode = exitCodeOf(done);
+        return;
+      }
       const result = await withVault(command, async (vault) => {
         const org = await requireOrg(vault, flags.org);
         const settings = resolveSettings(storedSettings(org), overrides);
@@ -82,6 +101,55 @@ export function registerBackupCommand(program: Command): void {
       printResult(options, toJson(result), () => summaryLines(result));
       process.exitCode = exitCodeOf(result);
     });
+}
+
+/**
+ * `--enqueue`: the backup goes to the workers; one backup per org at a time, so a backup already
+ * queued or running is reported (or, with --wait, waited for) rather than added.
+ */
+async function enqueueRun(vault: Vault, flags: BackupFlags, overrides: Record<string, unknown>, options: GlobalOptions): Promise<BackupResult | null> {
+  const org = await requireOrg(vault, flags.org);
+  // Bad settings are refused here, not by a worker later.
+  resolveSettings(storedSettings(org), overrides);
+  const queue = await openVaultQueue(vault, flags.queue);
+  if (!queue) throw new UsageError('This vault has no work queue (its catalog is SQLite): run the backup here without --enqueue, or name a queue with --queue postgres://….');
+  try {
+    const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+    const { job, created } = await enqueueBackup(queue, {
+      orgName: org.name,
+      orgId: org.orgId,
+      objects: flags.object,
+      reconcile: flags.reconcile,
+      startedBy: 'cli',
+      baseline: flags.baseline ? { reason: 'asked for with --baseline' } : undefined,
+      overrides: defined,
+    });
+    const said = created ? `The backup of ${org.name} is queued for the workers (job ${job.jobId}).` : `A backup of ${org.name} is already ${job.state === 'running' ? `running on worker ${job.worker ?? '?'}` : 'queued'} (job ${job.jobId}); no second one was added.`;
+    if (!flags.wait) {
+      printResult(options, { jobId: job.jobId, created, state: job.state }, () => [said, 'Follow it with `orgvault status` and `orgvault logs`.']);
+      if (!created) process.exitCode = ExitCode.CompletedWithErrors;
+      return null;
+    }
+    process.stderr.write(`${said} Waiting for it to end.\n`);
+    const outcome = await waitForBackupJob(queue, job.jobId);
+    if (!outcome.runId) return { runId: '', status: 'Failed', message: outcome.job?.lastError ?? 'The job left the queue before it ran.', objects: [], apiCalls: 0, counters: {} };
+    const run = await vault.store.getRun(outcome.runId);
+    const objects: BackupObjectResult[] = (await vault.store.listObjectRuns(outcome.runId)).map((o) => ({
+      name: o.objectName,
+      status: (o.status === 'Succeeded' ? 'Waiting' : o.status === 'Failed' ? 'Error' : 'Behind') as ObjectStatus,
+      statusCode: o.statusCode,
+      message: o.message,
+      records: o.counters.records ?? 0,
+      versions: o.counters.versions ?? 0,
+      files: o.counters.files ?? 0,
+      deletes: o.counters.deletes ?? 0,
+      apiCalls: o.counters.apiCalls ?? 0,
+      api: null,
+    }));
+    return { runId: outcome.runId, status: run?.status ?? outcome.status, message: run?.message ?? null, objects, apiCalls: run?.counters.apiCalls ?? 0, counters: run?.counters ?? {} };
+  } finally {
+    await queue.close();
+  }
 }
 
 function toJson(result: BackupResult): unknown {

@@ -12,7 +12,7 @@ export function registerInitCommand(program: Command): void {
     .action(async (_options: unknown, command: Command) => {
       const options = globalOptions(command);
       const dir = resolveVaultDir(options);
-      const settings = keyOptions();
+      const settings = keyOptions(process.env, options);
       const key = await resolveInitKey(options);
       let created;
       try {

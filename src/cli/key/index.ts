@@ -32,7 +32,7 @@ export function registerKeyCommand(program: Command): void {
     .action(async (local: { newKeyFile?: string }, command: Command) => {
       const options = globalOptions(command);
       const dir = resolveVaultDir(options);
-      const settings = keyOptions();
+      const settings = keyOptions(process.env, options);
       const current = await resolveUnlocker(options);
       const added = await withNewKey(await resolveNewKey(local.newKeyFile), (next) => addKeyWrapping(dir, current, next, settings));
       printResult(options, { added: added.info, ...(added.keyFile ? { keyFile: added.keyFile } : {}) }, () => [`Added ${describe(added.info).trim()}`]);
@@ -54,7 +54,7 @@ export function registerKeyCommand(program: Command): void {
     .action(async (local: { newKeyFile?: string }, command: Command) => {
       const options = globalOptions(command);
       const dir = resolveVaultDir(options);
-      const settings = keyOptions();
+      const settings = keyOptions(process.env, options);
       const current = await resolveUnlocker(options);
       if ('exportedKey' in current) {
         throw new UsageError('`key rotate` replaces the passphrase or key file you open the vault with; a recovery key is not one. Use `orgvault key add` to add a new passphrase or key file.');

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
+import { QUEUE_OPTION, openVaultQueue } from '../queue-option.ts';
 import { globalOptions } from '../vault-options.ts';
 import { withVault } from '../vault-session.ts';
 import { startVaultScheduler } from './run.ts';
@@ -14,7 +15,8 @@ export function registerSchedulerCommand(program: Command): void {
     .command('scheduler')
     .description('run the scheduled backups of every org (set with `orgvault schedule set`) until stopped; `orgvault serve` runs them too')
     .option('--interval <seconds>', 'how often schedules are looked at (a job starts at most this late)', '30')
-    .action(async (flags: { interval: string }, command: Command) => {
+    .option(...QUEUE_OPTION)
+    .action(async (flags: { interval: string; queue?: string }, command: Command) => {
       const intervalSeconds = Number(flags.interval);
       if (!Number.isFinite(intervalSeconds) || intervalSeconds < 1 || intervalSeconds > 3600) throw new UsageError(`--interval ${flags.interval} is not a number of seconds from 1 to 3600.`);
       const options = globalOptions(command);
@@ -24,7 +26,9 @@ export function registerSchedulerCommand(program: Command): void {
         const stopped = new Promise<void>((resolve) => {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
         });
-        const { stop } = startVaultScheduler(vault, { intervalSeconds });
+        // With a work queue (a PostgreSQL vault), backups are enqueued for `orgvault worker`.
+        const queue = await openVaultQueue(vault, flags.queue);
+        const { stop } = startVaultScheduler(vault, { intervalSeconds, queue });
         process.stdout.write(
           options.json
             ? `${JSON.stringify({ scheduler: 'running', schedules: schedules.length })}\n`
@@ -35,6 +39,7 @@ export function registerSchedulerCommand(program: Command): void {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
         process.stderr.write('Stopping: waiting for running jobs to finish (a second Ctrl-C stops at once).\n');
         await stop();
+        await queue?.close();
       });
     });
 }

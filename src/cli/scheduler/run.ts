@@ -8,6 +8,7 @@ import { runPermissionCheck } from '../../permissions/index.ts';
 import { Scheduler, backupJob } from '../../schedule/index.ts';
 import { StreamFleet } from '../../stream/index.ts';
 import type { JobRunner } from '../../schedule/index.ts';
+import type { JobQueue } from '../../store/queue.ts';
 import type { Vault } from '../../store/vault.ts';
 import { connectToOrg, vaultNotifier } from '../vault-session.ts';
 
@@ -20,6 +21,8 @@ export interface SchedulerShellOptions {
   permissions?: JobRunner;
   /** Seconds between checks of which orgs stream change events (default 60); 0: no streams. */
   streamCheckSeconds?: number;
+  /** The vault's work queue: scheduled backups are enqueued for `orgvault worker` processes instead of run here. */
+  queue?: JobQueue | null;
 }
 
 /** Starts ticking; the returned function stops the ticks and waits for the running jobs. */
@@ -33,7 +36,7 @@ export function startVaultScheduler(vault: Vault, options: SchedulerShellOptions
   const scheduler = new Scheduler({
     store: vault.store,
     jobs: {
-      backup: backupJob({ store: vault.store, blobs: vault.blobs, connect: (org) => connectToOrg(vault, org), notifier }),
+      backup: backupJob({ store: vault.store, blobs: vault.blobs, connect: (org) => connectToOrg(vault, org), notifier, queue: options.queue ?? undefined }),
       permissions: options.permissions ?? permissions,
     },
     log,

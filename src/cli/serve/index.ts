@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
+import { QUEUE_OPTION, openVaultQueue } from '../queue-option.ts';
 import { globalOptions } from '../vault-options.ts';
 import { startVaultScheduler } from '../scheduler/run.ts';
 import { withVault } from '../vault-session.ts';
@@ -21,6 +22,7 @@ interface ServeFlags {
   trustProxy?: boolean;
   secureCookies?: boolean;
   scheduler?: boolean;
+  queue?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -34,6 +36,7 @@ export function registerServeCommand(program: Command): void {
     .option('--trust-proxy', 'behind a reverse proxy: take the client address from X-Forwarded-For')
     .option('--secure-cookies', 'mark session cookies Secure (behind a proxy that serves HTTPS; implied by --tls-cert)')
     .option('--no-scheduler', 'do not run scheduled jobs in this process (run `orgvault scheduler` instead)')
+    .option(...QUEUE_OPTION)
     .action(async (flags: ServeFlags, command: Command) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${flags.port} is not a port number (0 to 65535).`);
@@ -46,13 +49,17 @@ export function registerServeCommand(program: Command): void {
         const options = globalOptions(command);
         // Scheduled jobs run beside the server; the vault's slot claims keep a separate
         // `orgvault scheduler` on the same vault from running one twice.
-        const scheduler = flags.scheduler === false ? undefined : startVaultScheduler(vault);
+        // With a work queue (a PostgreSQL vault), this process only schedules and serves: backups
+        // are enqueued for `orgvault worker` processes.
+        const queue = flags.scheduler === false ? null : await openVaultQueue(vault, flags.queue);
+        const scheduler = flags.scheduler === false ? undefined : startVaultScheduler(vault, { queue });
         try {
           await serveVault(vault, { port, host: flags.host, tls, trustProxy: flags.trustProxy, secureCookies: flags.secureCookies }, (url) => {
             process.stdout.write(options.json ? `${JSON.stringify({ url })}\n` : `orgvault is serving ${url} (API description at ${url}/openapi.json); Ctrl-C stops it.\n`);
           });
         } finally {
           await scheduler?.stop();
+          await queue?.close();
         }
       });
     });

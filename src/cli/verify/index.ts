@@ -8,7 +8,7 @@ import { openVault } from '../../store/vault.ts';
 import { parseReadData, verifyVault } from '../../verify/index.ts';
 import type { ReadData } from '../../verify/index.ts';
 import { formatBytes } from '../format.ts';
-import { globalOptions, printResult, resolveUnlocker, resolveVaultDir, warn } from '../vault-options.ts';
+import { globalOptions, printResult, resolveLocationOverrides, resolveUnlocker, resolveVaultDir, warn } from '../vault-options.ts';
 
 export function registerVerifyCommand(program: Command): void {
   program
@@ -18,7 +18,7 @@ export function registerVerifyCommand(program: Command): void {
     .action(async (local: { readData?: string | boolean }, command: Command) => {
       const options = globalOptions(command);
       const readData = readDataOption(local.readData);
-      const vault = await openVault(resolveVaultDir(options), await resolveUnlocker(options));
+      const vault = await openVault(resolveVaultDir(options), await resolveUnlocker(options), { location: resolveLocationOverrides(options) });
       let report;
       try {
         report = await verifyVault({ store: vault.store, blobs: vault.blobs }, { readData, onProgress: warn });

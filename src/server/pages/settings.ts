@@ -4,6 +4,7 @@ import { BACKUP_MODES, resolveSettings, storedSettings, updateBackupSettings } f
 import type { BackupSettings } from '../../backup/index.ts';
 import { OrgvaultError } from '../../core/errors.ts';
 import type { OrgRegistration } from '../../core/vault.ts';
+import { dataLakeTargetText } from '../../export/data-lake.ts';
 import type { ServerApp } from '../app.ts';
 import type { Html } from './layout.ts';
 import { csrfField, may, refuse, render } from './index.ts';
@@ -39,7 +40,7 @@ export function registerSettingsPages(app: ServerApp, context: PageContext): voi
       apiBudgetShare: Number(text('apiBudgetPercent')) / 100,
       concurrency: Number(text('concurrency')),
       bulkThreshold: Number(text('bulkThreshold')),
-      dataLake: text('dataLake').trim() ? { folder: text('dataLake').trim() } : null,
+      dataLake: text('dataLake').trim() ? (/^s3:\/\//i.test(text('dataLake').trim()) ? { url: text('dataLake').trim() } : { folder: text('dataLake').trim() }) : null,
       ...Object.fromEntries(TOGGLES.map(([k]) => [k, form[k] === 'on'])),
     };
     try {
@@ -70,8 +71,8 @@ function settingsPage(org: OrgRegistration, s: BackupSettings, editable: boolean
         <div><label for="concurrency">Objects backed up at once</label><input id="concurrency" name="concurrency" type="number" min="1" max="32" value="${s.concurrency}" ${disabled} /></div>
         <div><label for="bulkThreshold">Bulk API from this many records</label><input id="bulkThreshold" name="bulkThreshold" type="number" min="0" value="${s.bulkThreshold}" ${disabled} /></div>
       </div>
-      <label for="dataLake">Data lake folder (absolute path; empty: off)</label>
-      <input id="dataLake" name="dataLake" type="text" value="${s.dataLake?.folder ?? ''}" placeholder="/srv/lake" ${disabled} />
+      <label for="dataLake">Data lake: a folder (absolute path) or an S3 bucket (s3://bucket/prefix?region=…); empty: off</label>
+      <input id="dataLake" name="dataLake" type="text" value="${s.dataLake ? dataLakeTargetText(s.dataLake) : ''}" placeholder="/srv/lake or s3://bucket/lake" ${disabled} />
       <p class="muted">Each backup run also writes its new versions there as Parquet files, partitioned by org, object and day, for DuckDB, Athena or Spark.</p>
       ${editable ? html`<p><button type="submit">Save</button></p>` : ''}
     </form>

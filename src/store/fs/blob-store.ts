@@ -14,19 +14,17 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { IntegrityError } from '../../crypto/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
-import { BlobSealer, DEFAULT_CHUNK_BYTES, openSealedBlob } from '../../crypto/stream.ts';
+import { BlobSealer, DEFAULT_CHUNK_BYTES } from '../../crypto/stream.ts';
 import type { BlobStore } from '../port.ts';
+import { BLOB_ADDRESS as ADDRESS, checkBlobAddress as checkAddress, openStoredBlob } from '../sealed-blob.ts';
 import { fsyncDir, isErrno } from './durable.ts';
 
-const ADDRESS = /^[0-9a-f]{64}$/;
 const FANOUT = /^[0-9a-f]{2}$/;
 const TEMP_DIR = 'tmp';
 /** A temp file untouched this long belongs to a crashed writer: a live one writes every chunk. */
 const DEFAULT_STALE_TEMP_MS = 15 * 60_000;
 // Reading a whole sealed chunk at a time keeps openSealedBlob from re-concatenating small pieces.
 const READ_BYTES = DEFAULT_CHUNK_BYTES + 16;
-// "OVB1", the 7-byte nonce prefix, then the chunk size as a u32 (src/crypto/stream.ts).
-const HEADER_BYTES = 4 + 7 + 4;
 
 export interface FsBlobStoreOptions {
   /** The blob root, usually the vault's `blobs/` directory. Created on first write. */
@@ -40,7 +38,8 @@ export interface FsBlobStoreOptions {
 export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
   const root = options.dir;
   const tempDir = join(root, TEMP_DIR);
-  const { sealing, addressing } = options.keyring;
+  const { keyring } = options;
+  const { sealing, addressing } = keyring;
   removeStaleTemps(tempDir, options.staleTempAfterMs ?? DEFAULT_STALE_TEMP_MS);
 
   async function put(source: AsyncIterable<Uint8Array>): Promise<{ address: string; size: number; stored: boolean }> {
@@ -101,17 +100,13 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     let size: number;
     try {
       size = (await handle.stat()).size;
-      await checkHeader(handle, address, file);
       stream = handle.createReadStream({ start: 0, highWaterMark: READ_BYTES });
     } catch (error) {
       await handle.close();
       throw error;
     }
     try {
-      yield* openSealedBlob(sealing, addressing, address, size, stream);
-    } catch (error) {
-      if (error instanceof IntegrityError) throw new IntegrityError(`${error.message} Blob ${address}, file ${file}.`, { cause: error });
-      throw error;
+      yield* openStoredBlob(keyring, address, size, stream, `file ${file}`);
     } finally {
       stream.destroy();
     }
@@ -161,27 +156,6 @@ export function openFsBlobStore(options: FsBlobStoreOptions): BlobStore {
 /** Where a blob lives under the root: two levels of fan-out keep directories small. */
 export function blobPath(root: string, address: string): string {
   return join(root, address.slice(0, 2), address.slice(2, 4), address);
-}
-
-/**
- * This store seals every body in DEFAULT_CHUNK_BYTES chunks. The chunk size in the header is not
- * itself authenticated (a wrong one only misaligns chunks, which then fail), but a single-chunk
- * body would read fine with any value, and a huge one would make the reader buffer that much.
- */
-async function checkHeader(handle: FileHandle, address: string, file: string): Promise<void> {
-  const header = Buffer.alloc(HEADER_BYTES);
-  const { bytesRead } = await handle.read(header, 0, HEADER_BYTES, 0);
-  if (bytesRead < HEADER_BYTES) return; // too short: openSealedBlob reports it
-  const chunkBytes = header.readUInt32BE(HEADER_BYTES - 4);
-  if (chunkBytes !== DEFAULT_CHUNK_BYTES) {
-    throw new IntegrityError(`blob ${address} is damaged: its header declares ${chunkBytes}-byte chunks, and this store writes ${DEFAULT_CHUNK_BYTES}. File ${file}.`);
-  }
-}
-
-function checkAddress(address: string): string {
-  // Addresses come from the catalog; a malformed one must never become a path outside the root.
-  if (!ADDRESS.test(address)) throw new IntegrityError(`${JSON.stringify(address.slice(0, 80))} is not a blob address (64 lowercase hex digits).`);
-  return address;
 }
 
 async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {

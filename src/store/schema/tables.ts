@@ -208,6 +208,108 @@ export interface ApiTokensTable {
   last_used_at: number | null;
 }
 
+export interface SchedulesTable {
+  org_name: string;
+  job: string;
+  /** JSON (ScheduleRule). */
+  rule: string;
+  time_zone: string;
+  cycle_days: number | null;
+  /** JSON array of object names, or null for all. */
+  objects: string | null;
+  set_at: number;
+  set_by: string;
+}
+
+export interface ScheduleStateTable {
+  org_name: string;
+  job: string;
+  last_slot: number | null;
+  last_run_id: string | null;
+  last_status: string | null;
+  last_started_at: number | null;
+  last_ended_at: number | null;
+  last_success_at: number | null;
+  cycle_started_at: number | null;
+  baseline_reason: string | null;
+  baseline_at: number | null;
+  org_id_seen: string | null;
+}
+
+export interface StreamStateTable {
+  org_id: string;
+  object_name: string;
+  /** JSON (StreamObjectState). */
+  state: string;
+  updated_at: number;
+}
+
+export interface RecoveryPointsTable {
+  id: string;
+  org_id: string;
+  name: string | null;
+  at: number;
+  created_at: number;
+  created_by: string;
+  /** JSON array of RecoveryPointObject. */
+  objects: string;
+}
+
+export interface NotificationChannelsTable {
+  org_id: string;
+  name: string;
+  type: string;
+  /** JSON array of event kinds. */
+  events: string;
+  enabled: number;
+  sealed_config: Uint8Array;
+  updated_at: number;
+}
+
+export interface NotificationLogTable {
+  seq: Generated<number>;
+  at: number;
+  org_id: string | null;
+  org_name: string;
+  event_kind: string;
+  run_id: string | null;
+  channel: string;
+  channel_type: string;
+  outcome: string;
+  error: string | null;
+  attempts: number;
+  duration_ms: number;
+}
+
+export interface MetadataContentsTable {
+  org_id: string;
+  content_id: string;
+  sealed: Uint8Array;
+}
+
+export interface MetadataVersionsTable {
+  seq: Generated<number>;
+  org_id: string;
+  type: string;
+  full_name: string;
+  content_id: string | null;
+  deleted: number;
+  last_modified: number | null;
+  salesforce_id: string | null;
+  captured_at: number;
+  run_id: string;
+}
+
+export interface MetadataRunsTable {
+  org_id: string;
+  run_id: string;
+  captured_at: number;
+  last_seq: number;
+  components: number;
+  changed: number;
+  deleted: number;
+}
+
 export interface CatalogTables {
   orgs: OrgsTable;
   objects: ObjectsTable;
@@ -229,4 +331,13 @@ export interface CatalogTables {
   users: UsersTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  schedules: SchedulesTable;
+  schedule_state: ScheduleStateTable;
+  stream_state: StreamStateTable;
+  recovery_points: RecoveryPointsTable;
+  notification_channels: NotificationChannelsTable;
+  notification_log: NotificationLogTable;
+  metadata_contents: MetadataContentsTable;
+  metadata_versions: MetadataVersionsTable;
+  metadata_runs: MetadataRunsTable;
 }

@@ -15,12 +15,13 @@ import { Connections } from './connection.ts';
 import { SqliteLocks } from './locks.ts';
 import { SqliteMetadata } from './metadata.ts';
 import { SqliteNotifications } from './notifications.ts';
-import { PayloadPipeline } from './payload-worker.ts';
+import { PayloadPipeline } from '../payload-worker.ts';
 import { SqliteRestoreJournal } from './restore-journal.ts';
 import { SqliteRetention } from './retention.ts';
 import type { SearchIndexHooks } from './search-index.ts';
 import { SqliteSearchIndex } from './search-index.ts';
 import { SqliteSchedules } from './schedules.ts';
+import { SqliteTransfer } from './transfer.ts';
 import { SqliteUsers } from './users.ts';
 import type { WriteHooks } from './versions.ts';
 import { SqliteVersions } from './versions.ts';
@@ -58,6 +59,7 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
   const changeCapture = new SqliteChangeCapture(conns);
   const notifications = new SqliteNotifications(conns);
   const metadata = new SqliteMetadata(conns, options.keyring);
+  const transfer = new SqliteTransfer(conns);
   const bind = <T extends object, K extends keyof T>(target: T, keys: readonly K[]): Pick<T, K> => {
     const out = {} as Pick<T, K>;
     for (const key of keys) {
@@ -103,6 +105,7 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
     ...bind(search, ['catchUpSearchIndex', 'openSearchCandidates', 'searchCandidates', 'searchIndexStats']),
     ...bind(changeCapture, ['getStreamStates', 'putStreamState', 'storedVersionKeys', 'putRecoveryPoint', 'getRecoveryPoint', 'listRecoveryPoints']),
     ...bind(notifications, ['putNotificationChannel', 'removeNotificationChannel', 'notificationChannels', 'appendNotificationLog', 'listNotificationLog']),
+    ...bind(transfer, ['catalogTables', 'readCatalogRows', 'writeCatalogRows', 'finishCatalogImport']),
     ...bind(metadata, ['writeMetadataVersions', 'completeMetadataRun', 'metadataHeads', 'metadataHistory', 'readMetadataFiles', 'metadataRuns']),
     // Each batch is indexed once committed (with any batch a crash left unindexed), so that the
     // index is complete when the write that stored the data returns.

@@ -1,7 +1,7 @@
 /**
  * The keyed blind index of global search on SQLite (tables: migration 5). Per record, the index
  * holds the keyed hash of every token any of its versions held (src/core/search-text.ts cuts the
- * tokens): 48 bits of a keyed PRF (search-hashing.ts) under a key derived from the vault's index key and the org ID.
+ * tokens): 48 bits of a keyed PRF (../search-hashing.ts) under a key derived from the vault's index key and the org ID.
  * No token is ever written; equal tokens of one org hash alike, which is what the index reveals
  * (docs/ARCHITECTURE.md, "src/search/").
  *
@@ -31,7 +31,7 @@ import { openPack } from '../packs.ts';
 import type { SearchCandidate, SearchCandidateQuery, SearchCandidates, SearchIndex, SearchIndexStats, VersionBatch, WriteOutcome } from '../port.ts';
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
-import { HASH_BYTES, TokenHasher, orgIndexKey } from './search-hashing.ts';
+import { HASH_BYTES, TokenHasher, orgIndexKey } from '../search-hashing.ts';
 
 /** Doc numbers per block of the inverted lists (an entry holds an offset of 14 bits). */
 const BLOCK_BITS = 14;

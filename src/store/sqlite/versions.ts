@@ -20,7 +20,7 @@ import { PackGoneError } from '../port.ts';
 import type { PackReader, RecordHead, VersionBatch, VersionQuery, VersionStore, WriteOutcome } from '../port.ts';
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
-import type { PayloadPipeline, PreparedPayloads } from './payload-worker.ts';
+import type { PayloadPipeline, PreparedPayloads } from '../payload-worker.ts';
 
 /** The points of a batch write at which a test may crash the process. */
 export type WriteStep = 'before-transaction' | 'mid-inserts' | 'before-commit' | 'after-commit';

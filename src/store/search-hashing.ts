@@ -11,7 +11,7 @@
  * half of a backup's CPU; one AES call for thousands of blocks costs under 1 µs a token.
  */
 import { createCipheriv, createHmac } from 'node:crypto';
-import { addValueTokens, eachSearchableValue } from '../../core/search-text.ts';
+import { addValueTokens, eachSearchableValue } from '../core/search-text.ts';
 
 /** Bytes of a token hash: 48 bits. Collisions only cost a verification (search opens the versions). */
 export const HASH_BYTES = 6;

@@ -11,8 +11,8 @@
  * which live in this process anyway; sealing stays on this thread.
  */
 import { Worker } from 'node:worker_threads';
-import { OrgvaultError } from '../../core/errors.ts';
-import { PACK_BROTLI_QUALITY, canonicalJson, compressPackBody, payloadHash } from '../packs.ts';
+import { OrgvaultError } from '../core/errors.ts';
+import { PACK_BROTLI_QUALITY, canonicalJson, compressPackBody, payloadHash } from './packs.ts';
 
 /** Payloads per message to the worker: small enough to pipeline, large enough to amortize. */
 const CHUNK = 256;

@@ -1,0 +1,410 @@
+/**
+ * The keyed blind index of global search on PostgreSQL (tables: migration 5's PostgreSQL text),
+ * with the SQLite index's behaviour (../sqlite/search-index.ts). Per record, the index holds the
+ * keyed hash of every token any of its versions held: 48 bits of the keyed PRF of
+ * ../search-hashing.ts, under the same key (the vault's index key and the org ID), so the same
+ * record gets the same hashes on both engines. No token is ever written.
+ *
+ * Layout: `search_postings` is SQLite's row per record (a doc number, the latest version's time
+ * and deletion), its hashes a BIGINT[] under a GIN index. GIN is the inverted lists: PostgreSQL
+ * keeps them compressed, appends through its pending list, drops a deleted row's entries by
+ * itself (purge deletes the row, in its transaction), and lets the planner read a rare word's
+ * rows through the lists and a common word's latest first by the head index, per search.
+ *
+ * Writing: a trigger queues each batch in `search_pending` in the batch's own transaction. After a
+ * write commits (writeAndIndex, which the store's writeVersions is), queued batches are indexed in
+ * a transaction of their own that also deletes their queue rows, so the index never claims a batch
+ * it does not hold, and whatever a crash left queued is indexed by the next write or search.
+ *
+ * Concurrency (many processes on many machines): an indexing transaction takes its queue rows with
+ * FOR UPDATE SKIP LOCKED, so two indexers never take the same batch; a record's row is upserted
+ * (INSERT … ON CONFLICT DO UPDATE, in record order) adding only the hashes it lacks and keeping
+ * the newest head, so indexers of one record in any order end with the union. Before reading an
+ * object's versions an indexer takes a transaction-scoped advisory lock on the object (in key
+ * order), which purge also takes: an indexer that read a purged record's versions just before the
+ * purge cannot post them back after it.
+ */
+import type { PoolClient } from 'pg';
+import { OrgvaultError } from '../../core/errors.ts';
+import { IntegrityError } from '../../crypto/errors.ts';
+import type { Keyring } from '../../crypto/keys.ts';
+import type { OpenedPack } from '../packs.ts';
+import { openPack } from '../packs.ts';
+import type { SearchCandidate, SearchCandidateQuery, SearchCandidates, SearchIndex, SearchIndexStats, VersionBatch, WriteOutcome } from '../port.ts';
+import { HASH_BYTES, TokenHasher, orgIndexKey } from '../search-hashing.ts';
+import type { PgConnections } from './connection.ts';
+
+/** The class of the advisory locks an indexer takes per object (any fixed value: "srch"). */
+export const SEARCH_OBJECT_LOCK = 1936879208;
+/** Versions indexed per transaction: bounds how long a catch-up holds its locks. */
+const CHUNK_VERSIONS = 20_000;
+/** Queue rows taken per transaction. */
+const CHUNK_BATCHES = 500;
+/** Rows per page of the latest-first read of candidates. */
+const SCAN_PAGE = 500;
+/** PostgreSQL's error for a write in a read-only transaction. */
+const READ_ONLY_SQL_TRANSACTION = '25006';
+
+/** The points of an index transaction at which a test may crash the process. */
+export type IndexStep = 'before-commit' | 'after-commit';
+
+/** Test-only hooks; production code passes none. */
+export interface SearchIndexHooks {
+  onIndexStep?(step: IndexStep): void;
+}
+
+interface PendingBatch {
+  batch_key: number;
+  object_key: number | null;
+  first_seq: number | null;
+  last_seq: number | null;
+  run_id: string | null;
+}
+
+/** A batch just written by writeAndIndex, the fields of its versions in hand by record and SystemModstamp. */
+interface Written {
+  orgId: string;
+  objectName: string;
+  runId: string;
+  /** The object's last batch before the write: later ones of its run are the write's own. */
+  afterBatch: number;
+  versions: Map<string, Record<string, unknown>[]>;
+}
+
+/** What a chunk saw of a record: its tokens (then their hashes), and its newest version. */
+interface Seen {
+  hashes: Set<string>;
+  head: number;
+  deleted: number;
+}
+
+/** A hash (latin1 string of HASH_BYTES bytes) as the index stores it: a big-endian BIGINT below 2^48. */
+export function hashNumber(hash: string): number {
+  return Buffer.from(hash, 'latin1').readUIntBE(0, HASH_BYTES);
+}
+
+function isReadOnly(error: unknown): boolean {
+  return (error as { code?: string }).code === READ_ONLY_SQL_TRANSACTION || (error instanceof OrgvaultError && error.code === 'READ_ONLY');
+}
+
+async function* none(): AsyncIterable<SearchCandidate> {}
+
+/** Runs `fn` in a transaction on one client of the pool. */
+export async function inTransaction<T>(conns: PgConnections, fn: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  return conns.withClient(async (client) => {
+    await client.query(begin);
+    try {
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+export class PgSearchIndex implements SearchIndex {
+  /** Per org: its index key and token hashes in this process. */
+  private readonly hashers = new Map<string, TokenHasher>();
+  /** The last write of each object (org and name) in this process, which the next one waits for. */
+  private readonly writes = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly conns: PgConnections,
+    private readonly keyring: Keyring,
+    private readonly hooks: SearchIndexHooks = {},
+  ) {}
+
+  private hasher(orgId: string): TokenHasher {
+    let hasher = this.hashers.get(orgId);
+    if (!hasher) this.hashers.set(orgId, (hasher = new TokenHasher(orgIndexKey(this.keyring.indexing, orgId))));
+    return hasher;
+  }
+
+  // ---- writing ------------------------------------------------------------------------------
+
+  /**
+   * Stores a batch with `write` (the store's writeVersions), then indexes it with anything else
+   * queued, waiting for another process that took this object's batches to finish, so the index
+   * holds the batch when this resolves. The batch's fields are in hand, so its versions are not
+   * read back from their packs: this process's writes of one object are taken one at a time, and
+   * the object's batches of this run after the last one seen before the write are this write's
+   * own (another process writes an object only under the org's writer lock or its work item).
+   */
+  writeAndIndex(batch: VersionBatch, write: (batch: VersionBatch) => Promise<WriteOutcome>): Promise<WriteOutcome> {
+    const key = `${batch.orgId}\u0000${batch.objectName}`;
+    const run = async (): Promise<WriteOutcome> => {
+      const [row] = await this.conns.query<{ k: number }>(
+        'SELECT coalesce(max(b.batch_key), 0) AS k FROM objects o JOIN batches b ON b.object_key = o.object_key WHERE o.org_id = $1 AND o.name = $2',
+        [batch.orgId, batch.objectName],
+      );
+      const afterBatch = row?.k ?? 0;
+      const outcome = await write(batch);
+      const versions = new Map<string, Record<string, unknown>[]>();
+      if (outcome.written > 0) {
+        for (const v of batch.versions) {
+          const at = `${v.recordId}\u0000${v.systemModstamp}`;
+          const list = versions.get(at);
+          if (list) list.push(v.fields);
+          else versions.set(at, [v.fields]);
+        }
+      }
+      await this.catchUp({ orgId: batch.orgId, objectName: batch.objectName, runId: batch.runId, afterBatch, versions });
+      return outcome;
+    };
+    const result = (this.writes.get(key) ?? Promise.resolve()).then(run, run);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writes.set(key, settled);
+    void settled.then(() => {
+      if (this.writes.get(key) === settled) this.writes.delete(key);
+    });
+    return result;
+  }
+
+  catchUpSearchIndex(options: { onProgress?: (done: number, total: number) => void } = {}): Promise<{ versions: number }> {
+    return this.catchUp(undefined, options.onProgress);
+  }
+
+  private async catchUp(written: Written | undefined, onProgress?: (done: number, total: number) => void): Promise<{ versions: number }> {
+    const total = onProgress ? await this.pendingVersions() : 0;
+    let done = 0;
+    // After a write, one last pass waits for the queue rows of the write's object that another
+    // process holds, so that the write returns with its batch indexed.
+    let wait = false;
+    for (;;) {
+      // Up to date (a search, nearly always): a read, no lock taken.
+      const [queued] = await this.conns.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM search_pending LIMIT 1) q');
+      if (!queued?.n) return { versions: done };
+      let indexed: number | undefined;
+      try {
+        indexed = await inTransaction(this.conns, (client) => this.indexChunk(client, written, wait));
+      } catch (error) {
+        if (isReadOnly(error)) {
+          const pending = await this.pendingVersions();
+          throw new OrgvaultError('SEARCH_INDEX_BEHIND', `${pending.toLocaleString('en-US')} backed-up version(s) are not in the search index yet, and the vault is open read-only: open it for writing once to index them.`, { cause: error });
+        }
+        throw error;
+      }
+      if (indexed === undefined) {
+        if (!written || wait) return { versions: done };
+        wait = true;
+        continue;
+      }
+      this.hooks.onIndexStep?.('after-commit');
+      done += indexed;
+      onProgress?.(Math.min(done, total), Math.max(done, total));
+    }
+  }
+
+  private async pendingVersions(): Promise<number> {
+    const [row] = await this.conns.query<{ n: number }>(
+      'SELECT coalesce(sum(b.last_seq - b.first_seq + 1), 0)::bigint AS n FROM search_pending p JOIN batches b ON b.batch_key = p.batch_key',
+    );
+    return row?.n ?? 0;
+  }
+
+  /**
+   * Indexes the next queued batches in the caller's transaction; undefined when there was none to
+   * take. With `wait`, only the written object's queue rows, waiting for whoever holds them.
+   */
+  private async indexChunk(client: PoolClient, written: Written | undefined, wait: boolean): Promise<number | undefined> {
+    const taken = wait
+      ? await client.query<PendingBatch>(
+          `SELECT p.batch_key, b.object_key, b.first_seq, b.last_seq, b.run_id FROM search_pending p
+             JOIN batches b ON b.batch_key = p.batch_key JOIN objects o ON o.object_key = b.object_key
+            WHERE o.org_id = $1 AND o.name = $2 ORDER BY p.batch_key LIMIT $3 FOR UPDATE OF p`,
+          [written!.orgId, written!.objectName, CHUNK_BATCHES],
+        )
+      : await client.query<PendingBatch>(
+          `SELECT p.batch_key, b.object_key, b.first_seq, b.last_seq, b.run_id FROM search_pending p
+             LEFT JOIN batches b ON b.batch_key = p.batch_key ORDER BY p.batch_key LIMIT $1 FOR UPDATE OF p SKIP LOCKED`,
+          [CHUNK_BATCHES],
+        );
+    if (taken.rows.length === 0) return undefined;
+    const batches: PendingBatch[] = [];
+    let size = 0;
+    for (const b of taken.rows) {
+      const n = b.first_seq === null || b.last_seq === null ? 0 : b.last_seq - b.first_seq + 1;
+      if (batches.length > 0 && size + n > CHUNK_VERSIONS) break;
+      batches.push(b);
+      size += n;
+    }
+    // Forgotten or purged whole since it was queued: nothing to read, only the queue row to drop.
+    const live = batches.filter((b) => b.object_key !== null);
+    const objectKeys = [...new Set(live.map((b) => b.object_key!))].sort((a, b) => a - b);
+    await client.query('SELECT pg_advisory_xact_lock($1::int, k::int) FROM unnest($2::bigint[]) AS k', [SEARCH_OBJECT_LOCK, objectKeys]);
+
+    const objects = new Map<number, { orgId: string; name: string }>();
+    if (objectKeys.length > 0) {
+      for (const o of (await client.query<{ object_key: number; org_id: string; name: string }>('SELECT object_key, org_id, name FROM objects WHERE object_key = ANY($1::bigint[])', [objectKeys])).rows) {
+        objects.set(o.object_key, { orgId: o.org_id, name: o.name });
+      }
+    }
+    const rows = live.length
+      ? (
+          await client.query<{ batch_key: number; object_key: number; record_id: string; system_modstamp: number; is_deleted: number; pack_key: number; slot: number }>(
+            `SELECT v.batch_key, v.object_key, v.record_id, v.system_modstamp, v.is_deleted, v.pack_key, v.slot
+               FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS c(batch_key, object_key, first_seq, last_seq)
+               JOIN record_versions v ON v.object_key = c.object_key AND v.seq BETWEEN c.first_seq AND c.last_seq AND v.batch_key = c.batch_key
+              ORDER BY v.seq`,
+            [live.map((b) => b.batch_key), live.map((b) => b.object_key), live.map((b) => b.first_seq), live.map((b) => b.last_seq)],
+          )
+        ).rows
+      : [];
+    const ownBatches = new Set(
+      written
+        ? live
+            .filter((b) => b.batch_key > written.afterBatch && b.run_id === written.runId && objects.get(b.object_key!)?.orgId === written.orgId && objects.get(b.object_key!)?.name === written.objectName)
+            .map((b) => b.batch_key)
+        : [],
+    );
+    // The packs of the versions whose fields are not in hand, each opened once.
+    const needed = new Set<number>();
+    for (const r of rows) if (!(ownBatches.has(r.batch_key) && written!.versions.has(`${r.record_id}\u0000${r.system_modstamp}`))) needed.add(r.pack_key);
+    const packs = new Map<number, OpenedPack>();
+    if (needed.size > 0) {
+      const found = await client.query<{ pack_key: number; pack_id: string; sealed: Buffer }>('SELECT pack_key, pack_id, sealed FROM packs WHERE pack_key = ANY($1::bigint[])', [[...needed]]);
+      for (const p of found.rows) packs.set(p.pack_key, openPack(this.keyring.sealing, p.pack_id, p.sealed));
+    }
+
+    // Every token of every version in the chunk, and the newest version, per object and record.
+    const tokens = new Map<number, Map<string, Seen>>();
+    for (const r of rows) {
+      let records = tokens.get(r.object_key);
+      if (!records) tokens.set(r.object_key, (records = new Map()));
+      const object = objects.get(r.object_key);
+      if (!object) throw new IntegrityError(`A batch refers to object key ${r.object_key}, which the catalog does not have.`);
+      const hasher = this.hasher(object.orgId);
+      let seen = records.get(r.record_id);
+      if (!seen) records.set(r.record_id, (seen = { hashes: new Set(), head: r.system_modstamp, deleted: r.is_deleted }));
+      // As the store keeps heads: a version is the head when it is newer than the one before.
+      else if (r.system_modstamp > seen.head) Object.assign(seen, { head: r.system_modstamp, deleted: r.is_deleted });
+      // Every version in hand with this record and stamp was stored or was already stored: its tokens are the record's.
+      const held = ownBatches.has(r.batch_key) ? written!.versions.get(`${r.record_id}\u0000${r.system_modstamp}`) : undefined;
+      if (held) {
+        for (const fields of held) hasher.addVersion(fields, seen.hashes);
+        continue;
+      }
+      const pack = packs.get(r.pack_key);
+      if (!pack) throw new IntegrityError(`A record version refers to pack #${r.pack_key}, which is missing from the catalog.`);
+      if (pack.recordId(r.slot) !== r.record_id) throw new IntegrityError(`pack ${pack.packId} slot ${r.slot} holds ${pack.recordId(r.slot)}, not ${r.record_id}: the catalog row was altered.`);
+      hasher.addVersion(JSON.parse(pack.payload(r.slot).toString('utf8')) as Record<string, unknown>, seen.hashes);
+    }
+    for (const [objectKey, records] of tokens) {
+      const hasher = this.hasher(objects.get(objectKey)!.orgId);
+      const distinct = new Set<string>();
+      for (const seen of records.values()) for (const token of seen.hashes) distinct.add(token);
+      const hashes = hasher.hashAll(distinct);
+      for (const seen of records.values()) seen.hashes = new Set(Array.from(seen.hashes, (token) => hashes.get(token)!));
+      await this.postRecords(client, objectKey, records);
+    }
+    await client.query('DELETE FROM search_pending WHERE batch_key = ANY($1::bigint[])', [batches.map((b) => b.batch_key)]);
+    this.hooks.onIndexStep?.('before-commit');
+    return rows.length;
+  }
+
+  /**
+   * Posts each record's hashes (of one object) in one upsert: a new record gets a row and the next
+   * doc number; a known one gets the hashes it lacks appended and its head moved when this chunk
+   * saw a newer version. A row that would not change is not written.
+   */
+  private async postRecords(client: PoolClient, objectKey: number, records: Map<string, Seen>): Promise<void> {
+    const ids = [...records.keys()].sort();
+    const heads: number[] = [];
+    const deleted: number[] = [];
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const flat: number[] = [];
+    for (const id of ids) {
+      const seen = records.get(id)!;
+      heads.push(seen.head);
+      deleted.push(seen.deleted);
+      starts.push(flat.length + 1);
+      for (const hash of seen.hashes) flat.push(hashNumber(hash));
+      ends.push(flat.length);
+    }
+    await client.query(
+      `INSERT INTO search_postings AS p (object_key, record_id, head_modstamp, head_deleted, tokens)
+       SELECT $1, u.r, u.h, u.d, coalesce(($5::bigint[])[u.s:u.e], '{}') FROM unnest($2::text[], $3::bigint[], $4::smallint[], $6::int[], $7::int[]) AS u(r, h, d, s, e) ORDER BY u.r
+       ON CONFLICT (object_key, record_id) DO UPDATE SET
+         head_modstamp = greatest(p.head_modstamp, excluded.head_modstamp),
+         head_deleted = CASE WHEN excluded.head_modstamp > p.head_modstamp THEN excluded.head_deleted ELSE p.head_deleted END,
+         tokens = p.tokens || ARRAY(SELECT t FROM unnest(excluded.tokens) AS t WHERE t <> ALL (p.tokens))
+       WHERE excluded.head_modstamp > p.head_modstamp OR NOT p.tokens @> excluded.tokens`,
+      [objectKey, ids, heads, deleted, flat, starts, ends],
+    );
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  async searchCandidates(query: SearchCandidateQuery): Promise<SearchCandidate[]> {
+    const out: SearchCandidate[] = [];
+    for await (const candidate of (await this.openSearchCandidates(query)).candidates) out.push(candidate);
+    return out;
+  }
+
+  async openSearchCandidates(query: SearchCandidateQuery): Promise<SearchCandidates> {
+    const objectRows = await this.conns.query<{ object_key: number; name: string }>('SELECT object_key, name FROM objects WHERE org_id = $1', [query.orgId]);
+    if (objectRows.length === 0 || query.terms.length === 0) return { count: 0, candidates: none() };
+    const hasher = this.hasher(query.orgId);
+    // A term is satisfied by any of its tokens: an overlap (&&) with its hashes; every term must be.
+    const terms = query.terms.map((alternatives) => [...new Set(Array.from(alternatives, (token) => hashNumber(hasher.token(token))))]);
+    const params: unknown[] = [objectRows.map((o) => o.object_key)];
+    const match = terms.map((hashes) => {
+      params.push(hashes);
+      return `tokens && $${params.length}::bigint[]`;
+    });
+    const where = `object_key = ANY($1::bigint[]) AND ${match.join(' AND ')}`;
+    const [counted] = await this.conns.query<{ n: number }>(`SELECT count(*)::int AS n FROM search_postings WHERE ${where}`, params);
+    const count = counted?.n ?? 0;
+    if (count === 0) return { count, candidates: none() };
+
+    const wanted = query.objectNames ? new Set(query.objectNames) : undefined;
+    const names = new Map(objectRows.filter((o) => !wanted || wanted.has(o.name)).map((o) => [o.object_key, o.name]));
+    const filtered = [...params];
+    filtered[0] = [...names.keys()];
+    let filters = where;
+    if (query.deletedOnly) filters += ' AND head_deleted = 1';
+    if (query.modifiedFrom !== undefined) {
+      filtered.push(query.modifiedFrom);
+      filters += ` AND head_modstamp >= $${filtered.length}`;
+    }
+    return { count, candidates: names.size === 0 ? none() : this.latestFirst(filters, filtered, names) };
+  }
+
+  /**
+   * The candidates latest first, a page at a time (keyset on the head index), so that a search
+   * which stops after its results reads no further. Each page is one statement: the planner reads
+   * a rare word's few rows through the GIN lists and sorts them, and a common word's by the head
+   * index, checking each row, stopping at the page's end.
+   */
+  private async *latestFirst(filters: string, params: readonly unknown[], names: Map<number, string>): AsyncIterable<SearchCandidate> {
+    const at = params.length + 1;
+    const sql = `SELECT doc, object_key, record_id, head_modstamp, head_deleted FROM search_postings
+                  WHERE ${filters} AND (head_modstamp, doc) < ($${at}, $${at + 1})
+                  ORDER BY head_modstamp DESC, doc DESC LIMIT ${SCAN_PAGE}`;
+    // A record whose head moved while the search reads may come again: once is enough.
+    const seen = new Set<number>();
+    let cursor: [number, number] = [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+    for (;;) {
+      const rows = await this.conns.query<{ doc: number; object_key: number; record_id: string; head_modstamp: number; head_deleted: number }>(sql, [...params, cursor[0], cursor[1]]);
+      for (const r of rows) {
+        if (seen.has(r.doc)) continue;
+        seen.add(r.doc);
+        yield { objectName: names.get(r.object_key)!, recordId: r.record_id, headModstamp: r.head_modstamp, isDeleted: r.head_deleted === 1 };
+      }
+      if (rows.length < SCAN_PAGE) return;
+      const last = rows[rows.length - 1]!;
+      cursor = [last.head_modstamp, last.doc];
+    }
+  }
+
+  async searchIndexStats(): Promise<SearchIndexStats> {
+    const [row] = await this.conns.query<{ n: number }>('SELECT count(*)::int AS n FROM search_postings');
+    return { records: row?.n ?? 0, pendingVersions: await this.pendingVersions() };
+  }
+}
