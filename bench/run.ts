@@ -15,6 +15,7 @@ import { backupBench } from './backup.ts';
 import { restoreBench } from './restore.ts';
 import { searchBench } from './search.ts';
 import { exportBench } from './export.ts';
+import { scaleOutBench } from './scale-out.ts';
 
 export interface BenchOptions {
   scale: number;
@@ -29,6 +30,7 @@ const benches: Record<string, (options: BenchOptions) => Promise<BenchSection>> 
   restore: restoreBench,
   search: searchBench,
   export: exportBench,
+  'scale-out': scaleOutBench,
 };
 
 const { values, positionals } = parseArgs({ options: { scale: { type: 'string', default: '1000000' } }, allowPositionals: true });

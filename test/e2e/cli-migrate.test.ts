@@ -193,4 +193,30 @@ describe('orgvault migrate', { skip }, () => {
     assert.match(back.stderr, /not empty/);
     assert.equal(readFileSync(join(vaultDir, 'storage.json'), 'utf8'), moved);
   });
+
+  test('init --store --blobs: a new vault whose catalog is in PostgreSQL and blobs in S3; the directory holds no data', async () => {
+    const dir = join(scratch, 'scale-out');
+    const storeUrl = newSchema();
+    const init = await runCli(['init', '--vault', dir, '--store', storeUrl, '--blobs', s3.url('fresh'), '--json'], {
+      cwd: scratch,
+      passphrase: PASSPHRASE,
+      env: { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey },
+    });
+    assert.equal(init.code, 0, init.stderr);
+    assert.ok(existsSync(join(dir, 'storage.json')));
+    assert.ok(!existsSync(join(dir, 'catalog.db')) && !existsSync(join(dir, 'blobs')), 'no local catalog or blobs');
+    const vault = await openVault(dir, { passphrase: PASSPHRASE });
+    try {
+      assert.equal(vault.location.store.engine, 'postgres');
+      assert.equal(vault.location.blobs.engine, 's3');
+      assert.deepEqual((await vault.store.listAudit({ limit: 5 })).map((a) => a.action), ['vault.init']);
+    } finally {
+      await vault.close();
+    }
+    // A second vault cannot be created in the same schema.
+    const again = await runCli(['init', '--vault', join(scratch, 'scale-out-2'), '--store', storeUrl, '--blobs', 'fs'], { cwd: scratch, passphrase: PASSPHRASE });
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /already holds a vault/);
+    assert.ok(!existsSync(join(scratch, 'scale-out-2', 'vault.json')));
+  });
 });

@@ -3,8 +3,10 @@
 // objects spread over the workers, and the vault ends equal to a single-process backup's of the
 // same org: the same objects, record and version counts, and latest record payloads.
 //
-// The vault catalog is SQLite here (several processes on one machine share it), with the queue in
-// a fresh PostgreSQL schema; with a PostgreSQL vault the queue is the store's own database.
+// Each vault's catalog is a PostgreSQL schema of its own (`init --store`), and the workers find
+// the queue in the vault's store, as in production. ORGVAULT_TEST_WORKERS_STORE=sqlite keeps the
+// catalog in SQLite instead (several processes on one machine share it), with the queue in a
+// fresh PostgreSQL schema named with --queue.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -25,6 +27,7 @@ import { freshStoreUrl, postgresSkip } from '../fixtures/postgres.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/orgvault.js', import.meta.url));
 const PASSPHRASE = 'e2e workers passphrase 7f1c';
+const PG_VAULT = process.env.ORGVAULT_TEST_WORKERS_STORE !== 'sqlite';
 
 interface Worker {
   id: string;
@@ -39,27 +42,33 @@ describe('orgvault worker: three workers, one killed mid-backup', { skip: postgr
   let queueDb: ReturnType<typeof freshStoreUrl>;
   let queue: JobQueue;
   const workers: Worker[] = [];
+  const stores: ReturnType<typeof freshStoreUrl>[] = [];
 
   before(async () => {
     // Enough records that a capture lasts while a worker is killed, and objects enough to share.
     emu = await startEmulator({ profile: 'bench', scale: 20_000, seed: 23 });
     scratch = await mkdtemp(join(tmpdir(), 'orgvault-workers-'));
     queueDb = freshStoreUrl('orgvault_wq');
-    queue = await openPostgresJobQueue(queueDb.url);
+    if (!PG_VAULT) queue = await openPostgresJobQueue(queueDb.url);
   });
   after(async () => {
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
     await queue?.close();
     await queueDb?.drop();
+    for (const store of stores) await store.drop();
     await emu?.close();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   const cli = (vault: string, args: string[]) => runCli(args, { vault, cwd: scratch, passphrase: PASSPHRASE });
+  /** The queue option: a PostgreSQL vault's queue is its store's database, found without it. */
+  const queueArgs = (): string[] => (PG_VAULT ? [] : ['--queue', queueDb.url]);
 
   async function newVaultWithOrg(name: string): Promise<string> {
     const vault = join(scratch, name);
-    const init = await cli(vault, ['init']);
+    const store = PG_VAULT ? freshStoreUrl('orgvault_wv') : undefined;
+    if (store) stores.push(store);
+    const init = await cli(vault, ['init', ...(store ? ['--store', store.url] : [])]);
     assert.equal(init.code, 0, init.stderr);
     const { info } = emu;
     const added = await cli(vault, ['org', 'add', 'demo', '--login-url', info.loginUrl, '--client-id', info.clientId, '--client-secret', info.clientSecret, '--username', info.username, '--password', info.password]);
@@ -70,8 +79,10 @@ describe('orgvault worker: three workers, one killed mid-backup', { skip: postgr
   function startWorker(vault: string, id: string): Worker {
     const env: NodeJS.ProcessEnv = { ...process.env, ORGVAULT_TEST_SCRYPT: 'fast', ORGVAULT_PASSPHRASE: PASSPHRASE, ORGVAULT_HOME: vault };
     for (const name of ['ORGVAULT_KEY_FILE', 'ORGVAULT_STORE', 'ORGVAULT_BLOBS', 'NODE_TEST_CONTEXT']) delete env[name];
-    // A short lease: the killed worker's task is taken over a few seconds after it died.
-    const child = spawn(process.execPath, [BIN, 'worker', '--id', id, '--concurrency', '2', '--lease', '3', '--queue', queueDb.url], { cwd: scratch, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A short lease, so the killed worker's task is taken over soon after it died; longer than
+    // SQLite's busy timeout (10 s), during which a worker waiting for the shared catalog's write
+    // lock cannot heartbeat.
+    const child = spawn(process.execPath, [BIN, 'worker', '--id', id, '--concurrency', '2', '--lease', '15', ...queueArgs()], { cwd: scratch, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     // stdout says once that it runs; stderr has a line per job.
     createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
@@ -80,6 +91,11 @@ describe('orgvault worker: three workers, one killed mid-backup', { skip: postgr
     const worker = { id, child, lines, exited };
     workers.push(worker);
     return worker;
+  }
+
+  async function admin(method: string, path: string, body?: unknown): Promise<void> {
+    const response = await fetch(`${emu.info.loginUrl}/__emulator/${path}`, { method, headers: { Authorization: `Bearer ${emu.info.adminToken}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    assert.ok(response.ok, `${path}: ${response.status} ${await response.text()}`);
   }
 
   async function until<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, limitMs = 300_000): Promise<T> {
@@ -92,27 +108,43 @@ describe('orgvault worker: three workers, one killed mid-backup', { skip: postgr
     return assert.fail(`gave up waiting: ${what}\n${workers.map((w) => `--- ${w.id}\n${w.lines.join('\n')}`).join('\n')}`);
   }
 
-  test('the workers finish the run and the vault equals a single-process backup of the same org', async () => {
+  test('the workers finish the run and the vault equals a single-process backup of the same org', async (t) => {
     // The reference: one process, as `orgvault backup` always ran.
     const single = await newVaultWithOrg('single');
     const reference = await cli(single, ['backup', '--org', 'demo', '--json']);
     assert.equal(reference.code, 0, reference.stderr);
     assert.equal(jsonOf<{ status: string }>(reference).status, 'Succeeded');
 
+    // Queries answer slowly from now on (latency, not CPU): captures last long enough to be
+    // caught holding a task, and this process, which also serves the emulator, stays responsive.
+    await admin('POST', 'faults', [
+      { kind: 'latency', match: 'GET /services/data/*/query', ms: 2500, name: 'slow-query' },
+      { kind: 'latency', match: 'GET /services/data/*/queryAll', ms: 2500, name: 'slow-queryAll' },
+    ]);
     const shared = await newVaultWithOrg('shared');
-    const started = [startWorker(shared, 'w1'), startWorker(shared, 'w2'), startWorker(shared, 'w3')];
-    await until('every worker is running', () => started.every((w) => w.lines.length > 0 || w.child.exitCode !== null));
-    for (const w of started) assert.equal(w.child.exitCode, null, `${w.id} exited early:\n${w.lines.join('\n')}`);
+    if (PG_VAULT) queue = await openPostgresJobQueue(stores.at(-1)!.url);
+    // Enqueued before any worker runs: it waits in the queue for them.
+    const enqueued = await cli(shared, ['backup', '--org', 'demo', '--enqueue', ...queueArgs(), '--json']);
+    assert.equal(enqueued.code, 0, enqueued.stderr);
+    const job = jsonOf<{ jobId: number; created: boolean }>(enqueued);
+    assert.equal(job.created, true);
+    // One backup per org: a second one while the first is live is not added.
+    const again = await enqueueBackup(queue, { orgName: 'demo', orgId: emu.info.orgId, startedBy: 'test' });
+    assert.deepEqual([again.created, again.job.jobId], [false, job.jobId]);
 
-    const { job } = await enqueueBackup(queue, { orgName: 'demo', orgId: emu.info.orgId, startedBy: 'test' });
-    // The victim: a worker that is not the coordinator, as soon as it starts capturing a large object.
-    const coordinator = await until('a worker takes the backup job', () => started.find((w) => w.lines.some((l) => l.includes('started backup of demo'))));
-    const victim = await until('another worker starts a large capture', () =>
-      started.find((w) => w !== coordinator && w.lines.some((l) => /started backup-object \w+ of demo \(run \w+, ~\d{4,} records\)/.test(l))),
+    const started = [startWorker(shared, 'w1'), startWorker(shared, 'w2'), startWorker(shared, 'w3')];
+    // The victim: a worker that is not the coordinator, while it holds the task of a large object
+    // (read from the queue itself: the test's own event loop also serves the emulator, so
+    // reading the workers' logs could come late).
+    const coordinatorId = await until('a worker takes the backup job', async () => (await queue.get(job.jobId))?.worker);
+    const coordinator = started.find((w) => w.id === coordinatorId)!;
+    const victimTask = await until('another worker holds a large capture', async () =>
+      (await queue.list({ kinds: [BACKUP_OBJECT_JOB], states: ['running'] })).find((t) => t.worker !== coordinatorId && t.priority >= 1_000),
     );
-    const held = victim.lines.find((l) => /started backup-object/.test(l) && /~\d{4,} records/.test(l))!.match(/backup-object (\w+) of/)![1]!;
+    const victim = started.find((w) => w.id === victimTask.worker)!;
     victim.child.kill('SIGKILL');
     await victim.exited;
+    const held = victimTask.name!;
 
     const outcome = await waitForBackupJob(queue, job.jobId, 250);
     assert.equal(outcome.status, 'Succeeded', `${outcome.job?.lastError ?? ''}\n${coordinator.lines.join('\n')}`);
@@ -121,20 +153,38 @@ describe('orgvault worker: three workers, one killed mid-backup', { skip: postgr
     assert.ok(tasks.length > 5, `objects were tasks: ${tasks.length}`);
     assert.ok(tasks.every((t) => t.state === 'done'), 'every task done');
     // The killed worker's task was taken over by another worker, its lost attempt counted.
-    const takenOver = tasks.find((t) => t.name === held);
+    const takenOver = tasks.find((t) => t.jobId === victimTask.jobId);
     assert.ok(takenOver, `the task of ${held}`);
     assert.ok(takenOver.attempts >= 2, `${held} was attempted again (attempts ${takenOver.attempts})`);
     assert.notEqual(takenOver.worker, victim.id);
     // The work was spread: the surviving workers both captured objects.
     const by = new Set(tasks.map((t) => t.worker));
     assert.ok(by.size >= 2, `tasks ran on ${[...by].join(', ')}`);
-    assert.ok(tasks.some((t) => t.worker === victim.id) || victim.lines.some((l) => l.includes('started backup-object')), 'the victim had work');
+
+    await admin('DELETE', 'faults');
+    t.diagnostic(`${tasks.length} tasks; by worker: ${[...by].map((w) => `${w} ${tasks.filter((x) => x.worker === w).length}`).join(', ')}; ${held} taken over after ${victim.id} was killed (attempts ${takenOver.attempts})`);
+
+    // `backup --enqueue --wait`: the next (incremental) run through the queue, its outcome printed.
+    const waited = await cli(shared, ['backup', '--org', 'demo', '--enqueue', '--wait', ...queueArgs(), '--json']);
+    assert.equal(waited.code, 0, waited.stderr);
+    const next = jsonOf<{ runId: string; status: string; objects: unknown[] }>(waited);
+    assert.equal(next.status, 'Succeeded');
+    assert.notEqual(next.runId, outcome.runId);
+    assert.ok(next.objects.length > 5);
 
     // Stopped with SIGTERM, the others end cleanly.
     for (const w of started.filter((w) => w !== victim)) w.child.kill('SIGTERM');
     for (const w of started.filter((w) => w !== victim)) assert.equal(await w.exited, 0, w.lines.join('\n'));
 
     await assertSameVault(single, shared, emu.info.orgId);
+  });
+
+  test('an SQLite vault without a queue has no workers: the command says what to do', async () => {
+    const plain = join(scratch, 'plain');
+    assert.equal((await cli(plain, ['init'])).code, 0);
+    const result = await cli(plain, ['worker']);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /no work queue.*--store postgres:\/\/.*--queue postgres:\/\//s);
   });
 });
 

@@ -9,13 +9,15 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parquetReadObjects } from 'hyparquet';
-import { resolveSettings } from '../../src/backup/index.ts';
+import { resolveSettings, storedSettings } from '../../src/backup/index.ts';
 import { UsageError } from '../../src/core/errors.ts';
 import { parseS3Url } from '../../src/core/s3-location.ts';
 import { dataLakeTargetOf, dataLakeTargetText, feedDataLake, folderDataLake, openDataLake, parseDataLakeTarget, writeToDataLake } from '../../src/export/data-lake.ts';
 import type { DataLakeStore } from '../../src/export/data-lake.ts';
 import { s3DataLake } from '../../src/export/data-lake-s3.ts';
 import { purge } from '../../src/retention/index.ts';
+import { createServerApp } from '../../src/server/app.ts';
+import { addUser } from '../../src/users/index.ts';
 import { MIN_PART_BYTES } from '../../src/store/s3-connection.ts';
 import { startS3Server } from '../fixtures/s3-server.ts';
 import type { TestS3Server } from '../fixtures/s3-server.ts';
@@ -150,6 +152,32 @@ describe('data lake in an S3 bucket', () => {
     assert.equal(result.counters.dataLakeErrors, 1);
     assert.match(result.message ?? '', /DATA_LAKE_FAILED.*bucket "no-such-lake-bucket".*does not exist\. Create it/);
     assert.ok((result.message ?? '').includes(s3.endpoint));
+  });
+
+  test('the dashboard\'s settings page saves and shows an s3:// data lake, and refuses a bad one', async () => {
+    const { vault, org } = fixture;
+    const password = 'lake s3 pages password 7';
+    await addUser({ store: vault.store, actor: 'test' }, 'lakeadmin', 'administrator', password);
+    const app = createServerApp({ store: vault.store, blobs: vault.blobs, keyring: vault.keyring, connectAuth: () => Promise.reject(new Error('no org here')), maskKey: 'm', secureCookies: false, trustProxy: false });
+    const urlencoded = { 'content-type': 'application/x-www-form-urlencoded' };
+    const login = await app.request('/login', { method: 'POST', headers: urlencoded, body: new URLSearchParams({ name: 'lakeadmin', password, next: '/' }).toString() });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const page = await (await app.request(`/orgs/${org.name}/settings`, { headers: { cookie } })).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1]!;
+    const post = (dataLake: string) =>
+      app.request(`/orgs/${org.name}/settings`, {
+        method: 'POST',
+        headers: { ...urlencoded, cookie },
+        body: new URLSearchParams({ _csrf: csrf, mode: 'objects-and-files', exclude: '', apiBudgetPercent: '50', concurrency: '4', bulkThreshold: '10000', dataLake }).toString(),
+      });
+    const url = 's3://lake-bucket/orgvault?region=eu-west-3&sse=AES256';
+    assert.equal((await post(url)).status, 303);
+    assert.deepEqual(resolveSettings(storedSettings((await vault.store.getOrg(org.name))!)).dataLake, { url });
+    assert.ok((await (await app.request(`/orgs/${org.name}/settings`, { headers: { cookie } })).text()).includes(`value="${url.replace(/&/g, '&amp;')}"`));
+    const refused = await post('s3://Lake_Bucket/x');
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /not a valid bucket name/);
+    assert.equal((await post('')).status, 303);
   });
 
   test('the setting takes an s3:// URL, checked like the blob store\'s', () => {

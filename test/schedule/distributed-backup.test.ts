@@ -17,6 +17,7 @@ import { generateKeyFileContent } from '../../src/crypto/keys.ts';
 import { connectOrg } from '../../src/salesforce/index.ts';
 import { QueueWorker, backupJob, backupWorkerHandlers } from '../../src/schedule/index.ts';
 import { openPostgresJobQueue } from '../../src/store/postgres/queue.ts';
+import type { ScheduleRecord } from '../../src/store/port.ts';
 import type { JobQueue } from '../../src/store/queue.ts';
 import { initVault, openVault } from '../../src/store/vault.ts';
 import type { Vault } from '../../src/store/vault.ts';
@@ -134,11 +135,11 @@ describe('distributed backup through the work queue', { skip: postgresSkip() }, 
     try {
       await withQueue(async (queue) => {
         const runner = backupJob({ store: vault.store, blobs: vault.blobs, connect, queue, pollMs: 50 });
-        const schedule = { orgName: 'demo', job: 'backup' as const, rule: { kind: 'daily' as const, at: '02:00' }, timeZone: 'UTC', objects: ['Account', 'Contact'], cycleDays: null, setAt: 0 };
-        const pending = runner({ org, schedule: schedule as never, state: undefined, slot: 0, startedBy: 'scheduler' });
+        const schedule: ScheduleRecord = { orgName: 'demo', job: 'backup', rule: { kind: 'daily', minute: 120 }, timeZone: 'UTC', objects: ['Account', 'Contact'], cycleDays: null, setAt: 0, setBy: 'test' };
+        const pending = runner({ org, schedule, state: undefined, slot: 0, startedBy: 'scheduler' });
         // While it is queued (no worker yet), another is refused as Skipped.
         await new Promise((resolve) => setTimeout(resolve, 200));
-        const second = await runner({ org, schedule: schedule as never, state: undefined, slot: 1, startedBy: 'scheduler' });
+        const second = await runner({ org, schedule, state: undefined, slot: 1, startedBy: 'scheduler' });
         assert.equal(second.status, 'Skipped');
         assert.match(second.message ?? '', /already queued/);
         const worker = new QueueWorker({ queue, workerId: 'solo', handlers: backupWorkerHandlers({ store: vault.store, blobs: vault.blobs, queue, connect, pollMs: 50 }), concurrency: 1, pollMs: 50 });

@@ -152,6 +152,15 @@ if (skip) {
         assert.deepEqual(await versions.writeVersions(batch('Account', second, { watermark })), { written: 0, duplicates: 901, deduplicated: 0, newRecords: 0 });
         await checkConsistent(location.schema);
         assert.deepEqual((await versions.versionsOf(ORG, id(5))).map((v) => v.fields.Name), ['a5-2', 'a5', 'late']);
+
+        // A store opened read-only reads and refuses to write, naming why.
+        const readonly = await openPostgresVaultStore({ url: location.url, keyring, readonly: true });
+        try {
+          assert.equal((await readonly.versionAsOf(ORG, 'Account', id(5), T + 2))?.fields.Name, 'late');
+          await assert.rejects(readonly.writeVersions(batch('Account', [version(1, T + 50_000, 'x')])), { code: 'READ_ONLY' });
+        } finally {
+          await readonly.close();
+        }
       } finally {
         await conns.close();
         await payloads.close();

@@ -198,6 +198,7 @@ export class PgVersions implements VersionPorts {
   async writeVersions(batch: VersionBatch): Promise<WriteOutcome> {
     validateBatch(batch);
     if (batch.versions.length === 0 && !batch.watermark) return { written: 0, duplicates: 0, deduplicated: 0, newRecords: 0 };
+    if (this.conns.readonly) throw new OrgvaultError('READ_ONLY', 'The vault catalog was opened read-only; this command cannot write to it.');
     const covered = reach(batch.versions);
     // Canonical JSON and keyed hashes need no database: done before the transaction starts.
     const payloads = await this.payloads.prepare(batch.versions.map((v) => v.fields));
