@@ -5,8 +5,8 @@
  * crash interrupted: its deletes may or may not have reached the org, which only the org can say.
  *
  * What is sealed: a result's message (Salesforce's errors may quote field values), bound to its
- * run, step and record with SQLite's associated data, so rows copy between the engines. IDs,
- * object names, outcomes, status codes and SystemModstamps stay in clear.
+ * run, step and record with SQLite's associated data (both use ../rows/journals.ts), so rows copy
+ * between the engines. IDs, object names, outcomes, status codes and SystemModstamps stay in clear.
  *
  * Whether an archived record was restored since is not stored but read when asked: the vault has
  * seen it live again after the archive (a newer head that is not deleted), or a restore
@@ -18,17 +18,12 @@
  * overlapping records lock them in the same order; the last to commit names its run, as in SQLite.
  */
 import { sql } from 'kysely';
-import type { Selectable } from 'kysely';
-import { OrgvaultError } from '../../core/errors.ts';
-import type { ArchiveOutcome, ArchiveResult, ArchiveStep, ArchiveStepRecord, ArchivedRecord } from '../../core/vault.ts';
+import type { ArchiveResult, ArchiveStep, ArchivedRecord } from '../../core/vault.ts';
 import type { Keyring } from '../../crypto/keys.ts';
-import { open, seal } from '../../crypto/seal.ts';
 import type { ArchiveStore } from '../port.ts';
-import type { ArchiveResultsTable, ArchiveStepsTable } from '../schema/tables.ts';
+import { archiveMarkRows, archiveResultRows, archiveStepExists, archiveStepRow, checkArchiveStepCompletable, toArchiveResult, toArchiveStep, toArchivedRecord } from '../rows/journals.ts';
+import type { ArchivedRecordsTable } from '../schema/tables.ts';
 import type { PgConnections } from './connection.ts';
-
-// JSON rather than joining with ':': run and step IDs are the caller's and may contain one.
-const messageAad = (runId: string, stepId: string, recordId: string): string => `orgvault:archive-result:${JSON.stringify([runId, stepId, recordId])}:message`;
 
 /** Rows per INSERT: well under PostgreSQL's bound-parameter limit. */
 const ROWS_PER_INSERT = 1000;
@@ -41,18 +36,6 @@ const RESTORED = sql<boolean>`(
   OR EXISTS (SELECT 1 FROM id_mappings m WHERE m.org_id = a.org_id AND m.old_id = a.record_id AND m.created_at >= a.archived_at)
 )`;
 
-function toStep(row: Selectable<ArchiveStepsTable>): ArchiveStep {
-  return {
-    runId: row.run_id,
-    stepId: row.step_id,
-    objectName: row.object_name,
-    action: row.action as ArchiveStep['action'],
-    records: JSON.parse(row.records) as ArchiveStepRecord[],
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
-  };
-}
-
 export class PgArchive implements ArchiveStore {
   constructor(
     private readonly conns: PgConnections,
@@ -61,26 +44,14 @@ export class PgArchive implements ArchiveStore {
 
   /** Committed when it returns: the deletes it announces go to Salesforce next, and a resumed archive must know of them. */
   async beginArchiveStep(step: ArchiveStep): Promise<void> {
-    if (step.completedAt !== null) {
-      throw new OrgvaultError('ARCHIVE_STEP_COMPLETED', `Archive step ${step.stepId} of run ${step.runId} is begun uncompleted; its results complete it (completeArchiveStep).`);
-    }
+    const values = archiveStepRow(step);
     const inserted = await this.conns.db
       .insertInto('archive_steps')
-      .values({
-        run_id: step.runId,
-        step_id: step.stepId,
-        object_name: step.objectName,
-        action: step.action,
-        records: JSON.stringify(step.records),
-        started_at: step.startedAt,
-        completed_at: null,
-      })
+      .values(values)
       .onConflict((oc) => oc.columns(['run_id', 'step_id']).doNothing())
       .returning('seq')
       .executeTakeFirst();
-    if (!inserted) {
-      throw new OrgvaultError('ARCHIVE_STEP_EXISTS', `Archive step ${step.stepId} of run ${step.runId} was already begun; step IDs are unique within a run.`);
-    }
+    if (!inserted) throw archiveStepExists(step.runId, step.stepId);
   }
 
   /**
@@ -88,39 +59,15 @@ export class PgArchive implements ArchiveStore {
    * finds a record reported deleted without its mark, nor a step completed without its results.
    */
   async completeArchiveStep(orgId: string, runId: string, stepId: string, completedAt: number, results: ArchiveResult[]): Promise<void> {
-    const stray = results.find((r) => r.stepId !== stepId);
-    if (stray) {
-      throw new OrgvaultError('ARCHIVE_STEP_MISMATCH', `A result of record ${stray.recordId} names step ${stray.stepId}, not step ${stepId} it was given to complete (run ${runId}).`);
-    }
-    const unmarked = results.find((r) => r.outcome === 'Deleted' && r.systemModstamp === null);
-    if (unmarked) {
-      throw new OrgvaultError('ARCHIVE_MARK_INCOMPLETE', `Record ${unmarked.recordId} is reported deleted without the SystemModstamp of the version the vault holds (run ${runId}); a deleted record is marked with it.`);
-    }
     // Sealed before the transaction, which holds the step's row lock.
-    const rows = results.map((r) => ({
-      run_id: runId,
-      step_id: stepId,
-      object_name: r.objectName,
-      record_id: r.recordId,
-      outcome: r.outcome,
-      status_code: r.statusCode,
-      via: r.via,
-      system_modstamp: r.systemModstamp,
-      sealed_message: r.message === null ? null : seal(this.keyring.sealing, Buffer.from(r.message, 'utf8'), messageAad(runId, stepId, r.recordId)),
-    }));
+    const rows = archiveResultRows(this.keyring, runId, stepId, results);
     // One mark per record (the last result of it wins, as SQLite's upserts in turn would).
-    const marksById = new Map<string, { org_id: string; record_id: string; object_name: string; run_id: string; archived_at: number; system_modstamp: number }>();
-    for (const r of results) {
-      if (r.outcome !== 'Deleted') continue;
-      marksById.set(r.recordId, { org_id: orgId, record_id: r.recordId, object_name: r.objectName, run_id: runId, archived_at: completedAt, system_modstamp: r.systemModstamp! });
-    }
+    const marksById = new Map<string, ArchivedRecordsTable>();
+    for (const mark of archiveMarkRows(orgId, runId, completedAt, results)) marksById.set(mark.record_id, mark);
     const marks = [...marksById.values()].sort((a, b) => (a.record_id < b.record_id ? -1 : a.record_id > b.record_id ? 1 : 0));
     await this.conns.transaction(async (trx) => {
       const step = await trx.selectFrom('archive_steps').select(['seq', 'completed_at']).where('run_id', '=', runId).where('step_id', '=', stepId).forUpdate().executeTakeFirst();
-      if (!step) throw new OrgvaultError('ARCHIVE_STEP_NOT_FOUND', `Archive step ${stepId} of run ${runId} was never begun; a step is begun before its deletes are sent.`);
-      if (step.completed_at !== null) {
-        throw new OrgvaultError('ARCHIVE_STEP_COMPLETED', `Archive step ${stepId} of run ${runId} was already completed at ${new Date(step.completed_at).toISOString()}; its results are not written twice.`);
-      }
+      checkArchiveStepCompletable(runId, stepId, step);
       // A multi-row VALUES takes its identity values in row order: seq keeps the results' order.
       for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) await trx.insertInto('archive_results').values(rows.slice(at, at + ROWS_PER_INSERT)).execute();
       for (let at = 0; at < marks.length; at += ROWS_PER_INSERT) {
@@ -142,12 +89,12 @@ export class PgArchive implements ArchiveStore {
   }
 
   async archiveSteps(runId: string): Promise<ArchiveStep[]> {
-    return (await this.conns.db.selectFrom('archive_steps').selectAll().where('run_id', '=', runId).orderBy('seq').execute()).map(toStep);
+    return (await this.conns.db.selectFrom('archive_steps').selectAll().where('run_id', '=', runId).orderBy('seq').execute()).map(toArchiveStep);
   }
 
   async archiveResults(runId: string): Promise<ArchiveResult[]> {
     const rows = await this.conns.db.selectFrom('archive_results').selectAll().where('run_id', '=', runId).orderBy('seq').execute();
-    return rows.map((row) => this.toResult(row));
+    return rows.map((row) => toArchiveResult(this.keyring, row));
   }
 
   async archivedRecords(orgId: string, recordIds: readonly string[]): Promise<Map<string, ArchivedRecord>> {
@@ -160,16 +107,7 @@ export class PgArchive implements ArchiveStore {
       .where('a.org_id', '=', orgId)
       .where('a.record_id', '=', sql<string>`ANY(${unique}::text[])`)
       .execute();
-    for (const row of rows) {
-      found.set(row.record_id, {
-        objectName: row.object_name,
-        recordId: row.record_id,
-        runId: row.run_id,
-        archivedAt: row.archived_at,
-        systemModstamp: row.system_modstamp,
-        restored: row.restored,
-      });
-    }
+    for (const row of rows) found.set(row.record_id, toArchivedRecord(row, row.restored));
     return found;
   }
 
@@ -192,22 +130,5 @@ export class PgArchive implements ArchiveStore {
     if (!filter.includeRestored) query = query.where(sql<boolean>`NOT ${RESTORED}`);
     // COLLATE "C": record IDs in byte order, as SQLite sorts them, whatever the database's collation.
     return (await query.orderBy(sql`a.record_id COLLATE "C"`).execute()).map((r) => r.record_id);
-  }
-
-  private toResult(row: Selectable<ArchiveResultsTable>): ArchiveResult {
-    const message =
-      row.sealed_message === null
-        ? null
-        : open(this.keyring.sealing, row.sealed_message, messageAad(row.run_id, row.step_id, row.record_id), `the archive message of ${row.record_id} in run ${row.run_id}`).toString('utf8');
-    return {
-      objectName: row.object_name,
-      recordId: row.record_id,
-      outcome: row.outcome as ArchiveOutcome,
-      statusCode: row.status_code,
-      message,
-      via: row.via,
-      systemModstamp: row.system_modstamp,
-      stepId: row.step_id,
-    };
   }
 }

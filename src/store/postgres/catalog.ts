@@ -5,7 +5,7 @@
  *
  * What is sealed: org secrets arrive sealed; describes, file names and content types, and run
  * parameters (restore filters quote field values) are sealed here, each bound to its row by the
- * same associated data as in SQLite. IDs, object names, statuses and times stay in clear.
+ * same associated data as in SQLite (both use ../rows/catalog.ts). IDs, object names, statuses and times stay in clear.
  *
  * Concurrency: many processes on many machines share these tables. Every write is one statement
  * made safe by a key (`INSERT … ON CONFLICT`, `UPDATE … RETURNING`), except a describe's new
@@ -13,36 +13,22 @@
  * transaction-scoped advisory lock. ID mappings are upserted in one statement, sorted by old ID
  * so that two restores writing overlapping mappings lock their rows in the same order.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { sql } from 'kysely';
-import type { RawBuilder, Selectable } from 'kysely';
+import type { RawBuilder } from 'kysely';
 import { OrgvaultError } from '../../core/errors.ts';
-import type { AuditEntry, FileRef, IdMapping, ObjectRun, ObjectState, ObjectStatus, OrgRegistration, Run, RunKind, RunStatus, SchemaVersion } from '../../core/vault.ts';
-import { contentAddress } from '../../crypto/address.ts';
-import { IntegrityError } from '../../crypto/errors.ts';
+import type { AuditEntry, FileRef, IdMapping, ObjectRun, ObjectState, OrgRegistration, Run, SchemaVersion } from '../../core/vault.ts';
 import type { Keyring } from '../../crypto/keys.ts';
-import { open, seal } from '../../crypto/seal.ts';
-import { canonicalJson } from '../packs.ts';
 import type { AuditLog, FileCatalog, IdMappingStore, ObjectStateStore, OrgCatalog, RunLog, SchemaStore } from '../port.ts';
-import type { FilesTable, ObjectRunsTable, OrgsTable, RunsTable } from '../schema/tables.ts';
+import { OBJECT_STATE_COLUMNS, PAGE, auditRow, fileRow, objectRunRow, objectStateRow, openSchema, orgRow, runChanges, runRow, sealSchema, toAuditEntry, toFile, toObjectRun, toObjectState, toOrg, toRun } from '../rows/catalog.ts';
 import type { PgConnections, PgDb, PgTx } from './connection.ts';
 
 type CatalogPorts = OrgCatalog & SchemaStore & FileCatalog & RunLog & ObjectStateStore & IdMappingStore & AuditLog;
 
-const PAGE = 1000;
-
 /** ID mappings per statement (arrays, so no bound-parameter limit): keeps one statement's memory small. */
 const MAPPINGS_PER_INSERT = 10_000;
 
-const parseJson = <T>(text: string): T => JSON.parse(text) as T;
-
 /** A text column in byte order, as SQLite sorts, whatever the database's collation. */
 const binary = (column: string): RawBuilder<string> => sql<string>`${sql.ref(column)} COLLATE "C"`;
-
-// The associated data of SQLite's catalog, byte for byte: a sealed value opens on either engine.
-const schemaAad = (orgId: string, schemaId: string): string => `orgvault:schema:${orgId}:${schemaId}`;
-const fileAad = (orgId: string, f: Pick<FileRef, 'recordId' | 'field' | 'systemModstamp'>): string => `orgvault:file:${orgId}:${f.recordId}:${f.field}:${f.systemModstamp}`;
-const runAad = (runId: string): string => `orgvault:run:${runId}:parameters`;
 
 /**
  * The `objects` key of (org, object), creating the row if needed. Insert-then-select in two
@@ -80,29 +66,6 @@ export async function upsertIdMappings(trx: PgTx, orgId: string, mappings: reado
   }
 }
 
-function toOrg(row: Selectable<OrgsTable>): OrgRegistration {
-  return {
-    name: row.name,
-    orgId: row.org_id,
-    instanceUrl: row.instance_url,
-    loginUrl: row.login_url,
-    sealedAuth: new Uint8Array(row.sealed_auth),
-    createdAt: row.created_at,
-    settings: parseJson<Record<string, unknown>>(row.settings),
-  };
-}
-
-function toObjectRun(row: Selectable<ObjectRunsTable>): ObjectRun {
-  return {
-    runId: row.run_id,
-    objectName: row.object_name,
-    status: row.status as RunStatus,
-    statusCode: row.status_code,
-    message: row.message,
-    counters: parseJson<Record<string, number>>(row.counters),
-  };
-}
-
 export class PgCatalog implements CatalogPorts {
   constructor(
     private readonly conns: PgConnections,
@@ -113,32 +76,10 @@ export class PgCatalog implements CatalogPorts {
     return this.conns.db;
   }
 
-  private toRun(row: Selectable<RunsTable>): Run {
-    return {
-      runId: row.run_id,
-      orgId: row.org_id,
-      kind: row.kind as RunKind,
-      status: row.status as RunStatus,
-      startedAt: row.started_at,
-      endedAt: row.ended_at,
-      counters: parseJson<Record<string, number>>(row.counters),
-      message: row.message,
-      parameters: parseJson<Record<string, unknown>>(open(this.keyring.sealing, row.sealed_parameters, runAad(row.run_id), `the parameters of run ${row.run_id}`).toString('utf8')),
-    };
-  }
-
   // ---- orgs -----------------------------------------------------------------------------------
 
   async putOrg(org: OrgRegistration): Promise<void> {
-    const values = {
-      name: org.name,
-      org_id: org.orgId,
-      instance_url: org.instanceUrl,
-      login_url: org.loginUrl,
-      sealed_auth: Buffer.from(org.sealedAuth),
-      created_at: org.createdAt,
-      settings: JSON.stringify(org.settings ?? {}),
-    };
+    const values = orgRow(org);
     const { name: _name, ...changes } = values;
     await this.db
       .insertInto('orgs')
@@ -168,10 +109,8 @@ export class PgCatalog implements CatalogPorts {
    * object), so two processes storing describes of one object at once never both close it.
    */
   async putSchema(orgId: string, objectName: string, describe: unknown, at: number): Promise<{ schemaId: string; changed: boolean }> {
-    const json = canonicalJson(describe);
-    const schemaId = contentAddress(this.keyring.addressing, json);
     // Sealing a large describe is slow enough to keep out of the transaction.
-    const sealed = seal(this.keyring.sealing, deflateRawSync(json), schemaAad(orgId, schemaId));
+    const { schemaId, sealed } = sealSchema(this.keyring, orgId, describe);
     return this.conns.transaction(async (trx) => {
       await sql`SELECT pg_advisory_xact_lock(hashtextextended(${JSON.stringify(['orgvault:schema', orgId, objectName])}, 0))`.execute(trx);
       const current = await trx
@@ -197,11 +136,7 @@ export class PgCatalog implements CatalogPorts {
 
   async getSchema(orgId: string, schemaId: string): Promise<unknown> {
     const row = await this.db.selectFrom('schemas').select('sealed').where('org_id', '=', orgId).where('schema_id', '=', schemaId).executeTakeFirst();
-    if (!row) return undefined;
-    const what = `describe ${schemaId.slice(0, 16)}…`;
-    const json = inflateRawSync(open(this.keyring.sealing, row.sealed, schemaAad(orgId, schemaId), what)).toString('utf8');
-    if (contentAddress(this.keyring.addressing, json) !== schemaId) throw new IntegrityError(`${what} does not hash to its address.`);
-    return JSON.parse(json) as unknown;
+    return row && openSchema(this.keyring, orgId, schemaId, row.sealed);
   }
 
   async schemaHistory(orgId: string, objectName: string): Promise<SchemaVersion[]> {
@@ -219,43 +154,17 @@ export class PgCatalog implements CatalogPorts {
   // ---- files ----------------------------------------------------------------------------------
 
   async putFile(orgId: string, file: FileRef): Promise<void> {
-    const sealedMeta = seal(this.keyring.sealing, Buffer.from(JSON.stringify({ fileName: file.fileName, contentType: file.contentType })), fileAad(orgId, file));
-    const values = {
-      org_id: orgId,
-      record_id: file.recordId,
-      field: file.field,
-      system_modstamp: file.systemModstamp,
-      object_name: file.objectName,
-      address: file.address,
-      size: file.size,
-      sealed_meta: sealedMeta,
-    };
+    const values = fileRow(this.keyring, orgId, file);
     await this.db
       .insertInto('files')
       .values(values)
-      .onConflict((oc) => oc.columns(['org_id', 'record_id', 'field', 'system_modstamp']).doUpdateSet({ object_name: file.objectName, address: file.address, size: file.size, sealed_meta: sealedMeta }))
+      .onConflict((oc) => oc.columns(['org_id', 'record_id', 'field', 'system_modstamp']).doUpdateSet({ object_name: file.objectName, address: file.address, size: file.size, sealed_meta: values.sealed_meta }))
       .execute();
-  }
-
-  private toFile(row: Selectable<FilesTable>): FileRef {
-    const meta = parseJson<{ fileName: string | null; contentType: string | null }>(
-      open(this.keyring.sealing, row.sealed_meta, fileAad(row.org_id, { recordId: row.record_id, field: row.field, systemModstamp: row.system_modstamp }), `the file entry of ${row.record_id}.${row.field}`).toString('utf8'),
-    );
-    return {
-      objectName: row.object_name,
-      recordId: row.record_id,
-      field: row.field,
-      systemModstamp: row.system_modstamp,
-      address: row.address,
-      size: row.size,
-      fileName: meta.fileName,
-      contentType: meta.contentType,
-    };
   }
 
   async filesOf(orgId: string, recordId: string): Promise<FileRef[]> {
     const rows = await this.db.selectFrom('files').selectAll().where('org_id', '=', orgId).where('record_id', '=', recordId).orderBy(binary('field')).orderBy('system_modstamp', 'desc').execute();
-    return rows.map((r) => this.toFile(r));
+    return rows.map((r) => toFile(this.keyring, r));
   }
 
   async countFiles(orgId: string): Promise<{ files: number; bytes: number }> {
@@ -283,24 +192,14 @@ export class PgCatalog implements CatalogPorts {
   /** The files that refer to a blob, so that verify can name the records a missing blob belongs to. */
   async *filesReferencing(address: string): AsyncIterable<{ orgId: string; file: FileRef }> {
     const rows = await this.db.selectFrom('files').selectAll().where('address', '=', address).orderBy(binary('org_id')).orderBy(binary('record_id')).execute();
-    for (const row of rows) yield { orgId: row.org_id, file: this.toFile(row) };
+    for (const row of rows) yield { orgId: row.org_id, file: toFile(this.keyring, row) };
   }
 
   // ---- runs -----------------------------------------------------------------------------------
 
   /** Concurrency: one statement; of two processes creating one run ID, the second is refused. */
   async createRun(r: Run): Promise<void> {
-    const values = {
-      run_id: r.runId,
-      org_id: r.orgId,
-      kind: r.kind,
-      status: r.status,
-      started_at: r.startedAt,
-      ended_at: r.endedAt,
-      counters: JSON.stringify(r.counters ?? {}),
-      message: r.message,
-      sealed_parameters: seal(this.keyring.sealing, Buffer.from(JSON.stringify(r.parameters ?? {})), runAad(r.runId)),
-    };
+    const values = runRow(this.keyring, r);
     const inserted = await this.db
       .insertInto('runs')
       .values(values)
@@ -311,17 +210,7 @@ export class PgCatalog implements CatalogPorts {
   }
 
   async updateRun(runId: string, patch: Partial<Omit<Run, 'runId'>>): Promise<void> {
-    const parameters = patch.parameters === undefined ? undefined : seal(this.keyring.sealing, Buffer.from(JSON.stringify(patch.parameters)), runAad(runId));
-    const changes = {
-      ...(patch.orgId !== undefined ? { org_id: patch.orgId } : {}),
-      ...(patch.kind !== undefined ? { kind: patch.kind } : {}),
-      ...(patch.status !== undefined ? { status: patch.status } : {}),
-      ...(patch.startedAt !== undefined ? { started_at: patch.startedAt } : {}),
-      ...(patch.endedAt !== undefined ? { ended_at: patch.endedAt } : {}),
-      ...(patch.counters !== undefined ? { counters: JSON.stringify(patch.counters) } : {}),
-      ...(patch.message !== undefined ? { message: patch.message } : {}),
-      ...(parameters !== undefined ? { sealed_parameters: parameters } : {}),
-    };
+    const changes = runChanges(this.keyring, runId, patch);
     const found =
       Object.keys(changes).length > 0
         ? await this.db.updateTable('runs').set(changes).where('run_id', '=', runId).returning('run_id').executeTakeFirst()
@@ -331,7 +220,7 @@ export class PgCatalog implements CatalogPorts {
 
   async getRun(runId: string): Promise<Run | undefined> {
     const row = await this.db.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
-    return row && this.toRun(row);
+    return row && toRun(this.keyring, row);
   }
 
   async listRuns(options: { orgId?: string; kind?: Run['kind']; limit?: number } = {}): Promise<Run[]> {
@@ -340,18 +229,11 @@ export class PgCatalog implements CatalogPorts {
     if (options.kind !== undefined) query = query.where('kind', '=', options.kind);
     query = query.orderBy('started_at', 'desc').orderBy(sql`run_id COLLATE "C"`, 'desc');
     if (options.limit !== undefined) query = query.limit(options.limit);
-    return (await query.execute()).map((r) => this.toRun(r));
+    return (await query.execute()).map((r) => toRun(this.keyring, r));
   }
 
   async putObjectRun(objectRun: ObjectRun): Promise<void> {
-    const values = {
-      run_id: objectRun.runId,
-      object_name: objectRun.objectName,
-      status: objectRun.status,
-      status_code: objectRun.statusCode,
-      message: objectRun.message,
-      counters: JSON.stringify(objectRun.counters ?? {}),
-    };
+    const values = objectRunRow(objectRun);
     const { run_id: _r, object_name: _o, ...changes } = values;
     await this.db
       .insertInto('object_runs')
@@ -370,36 +252,10 @@ export class PgCatalog implements CatalogPorts {
     let query = this.db
       .selectFrom('objects as o')
       .leftJoin('object_state as s', 's.object_key', 'o.object_key')
-      .select([
-        'o.name',
-        'o.record_count',
-        'o.version_count',
-        'o.watermark_modstamp',
-        'o.watermark_record_id',
-        's.status',
-        's.backfilled_at',
-        's.last_run_id',
-        's.last_backup_at',
-        's.reason',
-        's.status_code',
-        's.details',
-      ])
+      .select(OBJECT_STATE_COLUMNS)
       .where('o.org_id', '=', orgId);
     if (objectName !== undefined) query = query.where('o.name', '=', objectName);
-    return (await query.orderBy(binary('o.name')).execute()).map((row) => ({
-      objectName: row.name,
-      // Data without a status was written but never reported on: its backfill is not known complete.
-      status: (row.status ?? 'Backfilling') as ObjectStatus,
-      watermark: row.watermark_modstamp === null ? null : { systemModstamp: row.watermark_modstamp, recordId: row.watermark_record_id ?? '' },
-      backfilledAt: row.backfilled_at,
-      recordCount: row.record_count,
-      versionCount: row.version_count,
-      lastRunId: row.last_run_id,
-      lastBackupAt: row.last_backup_at,
-      reason: row.reason,
-      statusCode: row.status_code,
-      details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : {},
-    }));
+    return (await query.orderBy(binary('o.name')).execute()).map(toObjectState);
   }
 
   async getObjectStates(orgId: string): Promise<ObjectState[]> {
@@ -419,16 +275,7 @@ export class PgCatalog implements CatalogPorts {
   async putObjectState(orgId: string, state: ObjectState): Promise<void> {
     await this.conns.transaction(async (trx) => {
       const objectKey = await ensureObjectKey(trx, orgId, state.objectName);
-      const values = {
-        object_key: objectKey,
-        status: state.status,
-        backfilled_at: state.backfilledAt,
-        last_run_id: state.lastRunId,
-        last_backup_at: state.lastBackupAt,
-        reason: state.reason,
-        status_code: state.statusCode,
-        details: JSON.stringify(state.details ?? {}),
-      };
+      const values = objectStateRow(objectKey, state);
       const { object_key: _k, ...changes } = values;
       await trx
         .insertInto('object_state')
@@ -484,12 +331,12 @@ export class PgCatalog implements CatalogPorts {
 
   /** Durable when it returns: an audit entry must not vanish after the action it records. */
   async appendAudit(entry: AuditEntry): Promise<void> {
-    await this.db.insertInto('audit_log').values({ at: entry.at, actor: entry.actor, action: entry.action, target: entry.target, details: JSON.stringify(entry.details ?? {}) }).execute();
+    await this.db.insertInto('audit_log').values(auditRow(entry)).execute();
   }
 
   async listAudit(options: { limit?: number } = {}): Promise<AuditEntry[]> {
     let query = this.db.selectFrom('audit_log').selectAll().orderBy('at', 'desc').orderBy('audit_key', 'desc');
     if (options.limit !== undefined) query = query.limit(options.limit);
-    return (await query.execute()).map((r) => ({ at: r.at, actor: r.actor, action: r.action, target: r.target, details: parseJson<Record<string, unknown>>(r.details) }));
+    return (await query.execute()).map(toAuditEntry);
   }
 }

@@ -10,13 +10,10 @@
  * A recovery point is inserted once; a second point with the same ID fails on the primary key,
  * as in SQLite, rather than replacing the first.
  */
-import type { ChangeCaptureStore, RecoveryPoint, RecoveryPointObject, StreamObjectState } from '../port.ts';
+import type { ChangeCaptureStore, RecoveryPoint, StreamObjectState } from '../port.ts';
+import { recoveryPointParams, toRecoveryPoint, toStreamState } from '../rows/change-capture.ts';
 import type { RecoveryPointsTable } from '../schema/tables.ts';
 import type { PgConnections } from './connection.ts';
-
-function toPoint(row: RecoveryPointsTable): RecoveryPoint {
-  return { id: row.id, orgId: row.org_id, name: row.name, at: row.at, createdAt: row.created_at, createdBy: row.created_by, objects: JSON.parse(row.objects) as RecoveryPointObject[] };
-}
 
 /** The part of ChangeCaptureStore kept here (storedVersionKeys is the versions module's). */
 export type PgChangeCaptureStore = Omit<ChangeCaptureStore, 'storedVersionKeys'>;
@@ -27,7 +24,7 @@ export class PgChangeCapture implements PgChangeCaptureStore {
   async getStreamStates(orgId: string): Promise<StreamObjectState[]> {
     // Byte order, as SQLite sorts, whatever the database's collation.
     const rows = await this.conns.query<{ state: string }>('SELECT state FROM stream_state WHERE org_id = $1 ORDER BY object_name COLLATE "C"', [orgId]);
-    return rows.map((r) => JSON.parse(r.state) as StreamObjectState);
+    return rows.map(toStreamState);
   }
 
   async putStreamState(orgId: string, state: StreamObjectState): Promise<void> {
@@ -39,24 +36,16 @@ export class PgChangeCapture implements PgChangeCaptureStore {
   }
 
   async putRecoveryPoint(point: RecoveryPoint): Promise<void> {
-    await this.conns.query('INSERT INTO recovery_points (id, org_id, name, at, created_at, created_by, objects) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-      point.id,
-      point.orgId,
-      point.name,
-      point.at,
-      point.createdAt,
-      point.createdBy,
-      JSON.stringify(point.objects),
-    ]);
+    await this.conns.query('INSERT INTO recovery_points (id, org_id, name, at, created_at, created_by, objects) VALUES ($1, $2, $3, $4, $5, $6, $7)', recoveryPointParams(point));
   }
 
   async getRecoveryPoint(id: string): Promise<RecoveryPoint | undefined> {
     const [row] = await this.conns.query<RecoveryPointsTable>('SELECT * FROM recovery_points WHERE id = $1', [id]);
-    return row && toPoint(row);
+    return row && toRecoveryPoint(row);
   }
 
   async listRecoveryPoints(orgId: string): Promise<RecoveryPoint[]> {
     const rows = await this.conns.query<RecoveryPointsTable>('SELECT * FROM recovery_points WHERE org_id = $1 ORDER BY created_at DESC, id COLLATE "C"', [orgId]);
-    return rows.map(toPoint);
+    return rows.map(toRecoveryPoint);
   }
 }

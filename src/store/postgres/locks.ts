@@ -27,41 +27,16 @@ import type { Selectable } from 'kysely';
 import { OrgvaultError } from '../../core/errors.ts';
 import type { LockManager, OrgLock } from '../port.ts';
 import { LockHeldError } from '../port.ts';
+import { DEFAULT_STALE_AFTER_MS, VAULT_LOCK_KEY, heldBy, holderGone, lockHandle, lockLost, orgBeingWritten, vaultHeldFor } from '../rows/locks.ts';
 import type { LocksTable } from '../schema/tables.ts';
 import type { PgConnections, PgTx } from './connection.ts';
 
 type LockRow = Selectable<LocksTable>;
 
-const DEFAULT_STALE_AFTER_MS = 60_000;
-/** The `locks` key of the vault's exclusive lock: org IDs are letters and digits only. */
-const VAULT_LOCK_KEY = '*vault*';
 /** The advisory lock every acquisition holds (shared: an org lock; exclusive: the vault lock). */
 const LOCKS_KEY = sql`hashtextextended('orgvault:locks', 0)`;
 /** The server's clock in epoch milliseconds. */
 const SERVER_NOW = sql<number>`floor(extract(epoch from clock_timestamp()) * 1000)::bigint`;
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-const holderOf = (row: LockRow): string => `${row.owner}, pid ${row.pid} on ${row.hostname}`;
-
-/** The error for a key held by `row`, in SQLite's words. */
-function heldBy(key: string, row: LockRow): LockHeldError {
-  if (key !== VAULT_LOCK_KEY) return new LockHeldError(key, holderOf(row), row.acquired_at);
-  return new LockHeldError(
-    VAULT_LOCK_KEY,
-    holderOf(row),
-    row.acquired_at,
-    `The vault is already held exclusively by ${holderOf(row)} since ${new Date(row.acquired_at).toISOString()}; try again when it finishes.`,
-  );
-}
 
 /** Whether a failed heartbeat means the lock is lost for good (as opposed to a network hiccup). */
 const isFinal = (error: unknown): boolean => error instanceof LockHeldError || (error instanceof OrgvaultError && error.code === 'STORE_CLOSED');
@@ -74,14 +49,7 @@ export class PgLocks implements LockManager {
   async acquireOrgLock(orgId: string, owner: string, options: { staleAfterMs?: number } = {}): Promise<OrgLock> {
     return this.acquire(orgId, owner, options, async (_trx, live) => {
       const vault = await live(VAULT_LOCK_KEY);
-      if (vault) {
-        throw new LockHeldError(
-          orgId,
-          holderOf(vault),
-          vault.acquired_at,
-          `The vault is held exclusively by ${vault.owner} (pid ${vault.pid} on ${vault.hostname}) since ${new Date(vault.acquired_at).toISOString()}: no backup or restore may write while it prunes or purges. Try again when it finishes.`,
-        );
-      }
+      if (vault) throw vaultHeldFor(orgId, vault);
       const current = await live(orgId);
       if (current) throw heldBy(orgId, current);
     });
@@ -94,14 +62,7 @@ export class PgLocks implements LockManager {
       const writers = await trx.selectFrom('locks').select('org_id').where('org_id', '!=', VAULT_LOCK_KEY).orderBy('acquired_at').execute();
       for (const { org_id } of writers) {
         const writer = await live(org_id);
-        if (writer) {
-          throw new LockHeldError(
-            org_id,
-            holderOf(writer),
-            writer.acquired_at,
-            `Org ${org_id} is being written by ${holderOf(writer)} since ${new Date(writer.acquired_at).toISOString()}; this needs the vault to itself. Try again when it finishes (or pass --wait).`,
-          );
-        }
+        if (writer) throw orgBeingWritten(writer);
       }
     });
   }
@@ -128,9 +89,7 @@ export class PgLocks implements LockManager {
           .executeTakeFirst();
         if (!row) return undefined;
         const { now, ...lock } = row;
-        const stale = now - lock.heartbeat_at > staleAfterMs;
-        const dead = lock.hostname === host && !pidAlive(lock.pid);
-        if (!stale && !dead) return lock;
+        if (!holderGone(lock, now, staleAfterMs, host)) return lock;
         await trx.deleteFrom('locks').where('org_id', '=', k).where('token', '=', lock.token).execute();
         return undefined;
       };
@@ -149,38 +108,24 @@ export class PgLocks implements LockManager {
       }
     });
 
-    const heartbeat = async (): Promise<void> => {
-      const result = await this.conns.db.updateTable('locks').set({ heartbeat_at: SERVER_NOW }).where('org_id', '=', key).where('token', '=', token).executeTakeFirst();
-      if (result.numUpdatedRows === 0n) {
-        stop();
-        const now = await this.conns.db.selectFrom('locks').selectAll().where('org_id', '=', key).executeTakeFirst();
-        throw new LockHeldError(key, now ? holderOf(now) : 'nobody (the lock was taken over and released)', now?.acquired_at ?? Date.now());
-      }
-    };
-    // Beat on our own well inside the stale window; the timer never keeps the process alive. A
-    // beat that fails on the network is tried again at the next tick; a lost lock stops them.
-    const timer = setInterval(
-      () =>
-        heartbeat().catch((error: unknown) => {
-          if (isFinal(error)) stop();
-        }),
-      Math.max(10, Math.floor(staleAfterMs / 3)),
-    );
-    timer.unref();
-    const stop = (): void => {
-      clearInterval(timer);
-      this.held.delete(lock);
-    };
-    const lock: OrgLock = {
+    return lockHandle({
       owner,
-      heartbeat,
-      release: async () => {
-        stop();
+      staleAfterMs,
+      held: this.held,
+      beat: async (stop) => {
+        const result = await this.conns.db.updateTable('locks').set({ heartbeat_at: SERVER_NOW }).where('org_id', '=', key).where('token', '=', token).executeTakeFirst();
+        if (result.numUpdatedRows === 0n) {
+          stop();
+          const now = await this.conns.db.selectFrom('locks').selectAll().where('org_id', '=', key).executeTakeFirst();
+          throw lockLost(key, now);
+        }
+      },
+      // A beat that fails on the network is tried again at the next tick; a lost lock stops them.
+      stopsOn: isFinal,
+      remove: async () => {
         await this.conns.db.deleteFrom('locks').where('org_id', '=', key).where('token', '=', token).execute();
       },
-    };
-    this.held.add(lock);
-    return lock;
+    });
   }
 
   /** Releases every lock this store still holds (on close). */

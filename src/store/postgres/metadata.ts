@@ -13,40 +13,19 @@
  * last_seq could commit after it and appear "as of" a run that never saw it. Contents are
  * inserted ON CONFLICT DO NOTHING: equal contents are equal bytes' worth of files.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { sql } from 'kysely';
 import type { MetadataComponentVersion, MetadataFiles, MetadataRunSummary, MetadataVersionInput } from '../../core/metadata.ts';
 import { OrgvaultError } from '../../core/errors.ts';
-import { contentAddress } from '../../crypto/address.ts';
-import { IntegrityError } from '../../crypto/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
-import { open, seal } from '../../crypto/seal.ts';
-import { canonicalJson } from '../packs.ts';
 import type { MetadataStore, MetadataWriteOutcome } from '../port.ts';
-import type { MetadataRunsTable, MetadataVersionsTable } from '../schema/tables.ts';
+import { openMetadataContent, sealMetadataVersion, toMetadataRun, toMetadataVersion } from '../rows/metadata.ts';
+import type { MetadataRunRow, MetadataVersionRow } from '../rows/metadata.ts';
 import type { PgConnections, PgTx } from './connection.ts';
-
-type VersionRow = Omit<MetadataVersionsTable, 'seq' | 'org_id'> & { seq: number };
 
 /** Sealed bytes per contents insert: big enough for few round trips, small enough for one message. */
 const CONTENT_BYTES_PER_INSERT = 8 * 1024 * 1024;
 /** Version rows per insert. */
 const VERSIONS_PER_INSERT = 5000;
-
-const contentAad = (orgId: string, contentId: string): string => `orgvault:metadata:${orgId}:${contentId}`;
-
-const toVersion = (r: VersionRow): MetadataComponentVersion => ({
-  type: r.type,
-  fullName: r.full_name,
-  contentId: r.content_id,
-  lastModifiedDate: r.last_modified,
-  salesforceId: r.salesforce_id,
-  capturedAt: r.captured_at,
-  runId: r.run_id,
-  deleted: r.deleted !== 0,
-});
-
-const toRun = (r: MetadataRunsTable): MetadataRunSummary => ({ orgId: r.org_id, runId: r.run_id, capturedAt: r.captured_at, components: r.components, changed: r.changed, deleted: r.deleted });
 
 const HEAD_COLUMNS = 'v.seq, v.type, v.full_name, v.content_id, v.deleted, v.last_modified, v.salesforce_id, v.captured_at, v.run_id';
 
@@ -65,13 +44,7 @@ export class PgMetadata implements MetadataStore {
 
   async writeMetadataVersions(orgId: string, runId: string, capturedAt: number, versions: readonly MetadataVersionInput[]): Promise<MetadataWriteOutcome> {
     // Hashing and sealing happen before the transaction begins.
-    const prepared = versions.map((v) => {
-      if (v.deleted) return { input: v, contentId: null, sealed: null };
-      if (!v.files) throw new OrgvaultError('METADATA_NO_FILES', `Metadata component ${v.type}:${v.fullName} has no files and is not a deletion.`);
-      const json = canonicalJson(v.files);
-      const contentId = contentAddress(this.keyring.addressing, json);
-      return { input: v, contentId, sealed: seal(this.keyring.sealing, deflateRawSync(json), contentAad(orgId, contentId)) };
-    });
+    const prepared = versions.map((v) => sealMetadataVersion(this.keyring, orgId, v));
     if (prepared.length === 0) return { written: 0, unchanged: 0, newContents: 0 };
 
     return this.conns.transaction(async (trx) => {
@@ -151,7 +124,7 @@ export class PgMetadata implements MetadataStore {
     }
     const at = options.at ?? Number.MAX_SAFE_INTEGER;
     // Byte order of type and fullName, as SQLite sorts, whatever the database's collation.
-    const rows = await this.conns.query<VersionRow>(
+    const rows = await this.conns.query<MetadataVersionRow>(
       `SELECT ${HEAD_COLUMNS} FROM metadata_versions v
        JOIN (SELECT max(seq) AS seq FROM metadata_versions
              WHERE org_id = $1 AND seq <= $2 AND captured_at <= $3 AND ($4::text IS NULL OR type = $4::text) GROUP BY type, full_name) h ON h.seq = v.seq
@@ -159,30 +132,27 @@ export class PgMetadata implements MetadataStore {
        ORDER BY v.type COLLATE "C", v.full_name COLLATE "C"`,
       [orgId, lastSeq, at, options.type ?? null, options.includeDeleted === true],
     );
-    return rows.map(toVersion);
+    return rows.map(toMetadataVersion);
   }
 
   async metadataHistory(orgId: string, type: string, fullName: string): Promise<MetadataComponentVersion[]> {
-    const rows = await this.conns.query<VersionRow>(`SELECT ${HEAD_COLUMNS} FROM metadata_versions v WHERE v.org_id = $1 AND v.type = $2 AND v.full_name = $3 ORDER BY v.seq DESC`, [
+    const rows = await this.conns.query<MetadataVersionRow>(`SELECT ${HEAD_COLUMNS} FROM metadata_versions v WHERE v.org_id = $1 AND v.type = $2 AND v.full_name = $3 ORDER BY v.seq DESC`, [
       orgId,
       type,
       fullName,
     ]);
-    return rows.map(toVersion);
+    return rows.map(toMetadataVersion);
   }
 
   async readMetadataFiles(orgId: string, contentId: string): Promise<MetadataFiles | undefined> {
     const [row] = await this.conns.query<{ sealed: Buffer }>('SELECT sealed FROM metadata_contents WHERE org_id = $1 AND content_id = $2', [orgId, contentId]);
     if (!row) return undefined;
-    const what = `metadata content ${contentId.slice(0, 16)}…`;
-    const json = inflateRawSync(open(this.keyring.sealing, row.sealed, contentAad(orgId, contentId), what)).toString('utf8');
-    if (contentAddress(this.keyring.addressing, json) !== contentId) throw new IntegrityError(`${what} does not hash to its address.`);
-    return JSON.parse(json) as MetadataFiles;
+    return openMetadataContent(this.keyring, orgId, contentId, row.sealed);
   }
 
   async metadataRuns(orgId: string, options: { limit?: number } = {}): Promise<MetadataRunSummary[]> {
-    const rows = await this.conns.query<MetadataRunsTable>('SELECT * FROM metadata_runs WHERE org_id = $1 ORDER BY captured_at DESC, last_seq DESC LIMIT $2', [orgId, options.limit ?? null]);
-    return rows.map(toRun);
+    const rows = await this.conns.query<MetadataRunRow>('SELECT * FROM metadata_runs WHERE org_id = $1 ORDER BY captured_at DESC, last_seq DESC LIMIT $2', [orgId, options.limit ?? null]);
+    return rows.map(toMetadataRun);
   }
 }
 

@@ -8,36 +8,11 @@
  * administrators saving one channel at once leave one of the two whole, never a mix; log entries
  * are appended with their own identity `seq`, which orders "newest first".
  */
-import type { NotificationEventKind } from '../../core/notifications.ts';
-import type { NotificationChannelRecord, NotificationChannelType, NotificationLogEntry, NotificationStore } from '../port.ts';
-import type { NotificationChannelsTable, NotificationLogTable } from '../schema/tables.ts';
+import type { NotificationChannelRecord, NotificationLogEntry, NotificationStore } from '../port.ts';
+import { toChannel, toLogEntry } from '../rows/notifications.ts';
+import type { NotificationLogRow } from '../rows/notifications.ts';
+import type { NotificationChannelsTable } from '../schema/tables.ts';
 import type { PgConnections } from './connection.ts';
-
-type LogRow = Omit<NotificationLogTable, 'seq'>;
-
-const toChannel = (row: NotificationChannelsTable): NotificationChannelRecord => ({
-  orgId: row.org_id,
-  name: row.name,
-  type: row.type as NotificationChannelType,
-  events: JSON.parse(row.events) as NotificationEventKind[],
-  enabled: row.enabled !== 0,
-  sealedConfig: new Uint8Array(row.sealed_config),
-  updatedAt: row.updated_at,
-});
-
-const toEntry = (row: LogRow): NotificationLogEntry => ({
-  at: row.at,
-  orgId: row.org_id,
-  orgName: row.org_name,
-  eventKind: row.event_kind as NotificationLogEntry['eventKind'],
-  runId: row.run_id,
-  channel: row.channel,
-  channelType: row.channel_type as NotificationChannelType,
-  outcome: row.outcome as NotificationLogEntry['outcome'],
-  error: row.error,
-  attempts: row.attempts,
-  durationMs: row.duration_ms,
-});
 
 const LOG_COLUMNS = 'at, org_id, org_name, event_kind, run_id, channel, channel_type, outcome, error, attempts, duration_ms';
 
@@ -82,8 +57,8 @@ export class PgNotifications implements NotificationStore {
     const limit = options.limit ?? 100;
     const rows =
       options.orgId === undefined
-        ? await this.conns.query<LogRow>(`SELECT ${LOG_COLUMNS} FROM notification_log ORDER BY seq DESC LIMIT $1`, [limit])
-        : await this.conns.query<LogRow>(`SELECT ${LOG_COLUMNS} FROM notification_log WHERE org_id = $1 ORDER BY seq DESC LIMIT $2`, [options.orgId, limit]);
-    return rows.map(toEntry);
+        ? await this.conns.query<NotificationLogRow>(`SELECT ${LOG_COLUMNS} FROM notification_log ORDER BY seq DESC LIMIT $1`, [limit])
+        : await this.conns.query<NotificationLogRow>(`SELECT ${LOG_COLUMNS} FROM notification_log WHERE org_id = $1 ORDER BY seq DESC LIMIT $2`, [options.orgId, limit]);
+    return rows.map(toLogEntry);
   }
 }

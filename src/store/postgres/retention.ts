@@ -29,21 +29,15 @@
  * and one that committed before is seen. An old pack is deleted only if no version refers to it
  * when the delete runs. Packs written after the rewrite began are full and not looked at.
  */
-import { randomBytes } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import { IntegrityError } from '../../crypto/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
-import type { OpenedPack } from '../packs.ts';
-import { PackBuilder, compressPackBody, openPack, packHeader, payloadHash, sealPackBody } from '../packs.ts';
+import { PackBuilder } from '../packs.ts';
 import type { CatalogSize, ChainFile, ForgetOutcome, ForgetRecord, PackUsage, PurgeOutcome, RecordChain, RepackOutcome, RetentionStore } from '../port.ts';
+import { CHAIN_PAGE, REPACK_GROUP, emptyRepack, repackEntries, sealRepack } from '../rows/retention.ts';
+import type { RepackEntry } from '../rows/retention.ts';
 import type { PgConnections } from './connection.ts';
 import { SEARCH_OBJECT_LOCK, inTransaction } from './search-index.ts';
 
-const HASH_BYTES = 32;
-/** Records per page of recordChains: one snapshot each. */
-const CHAIN_PAGE = 2000;
-/** Old packs per rewrite transaction: bounds the transaction's size (about 8 MiB of sealed packs). */
-const REPACK_GROUP = 256;
 /** A chain longer than this is a loop (a damaged catalog): the walk stops. */
 const MAX_CHAIN = 1_000_000;
 
@@ -54,19 +48,6 @@ interface ChainRow {
   prev_seq: number | null;
   is_deleted: number;
   batch_key: number;
-}
-
-interface RepackEntry {
-  payload: Buffer;
-  hash: Buffer;
-  oldPack: number;
-  oldSlot: number;
-  objectKey: number;
-  recordId: string;
-}
-
-function emptyRepack(): RepackOutcome {
-  return { packsBefore: 0, packsAfter: 0, packsDeleted: 0, packsRewritten: 0, packsWritten: 0, payloadsMoved: 0, payloadsDropped: 0, sealedBytesBefore: 0, sealedBytesAfter: 0, damagedPacks: [] };
 }
 
 async function packTotals(conns: PgConnections): Promise<{ packs: number; bytes: number }> {
@@ -452,13 +433,11 @@ async function rewritePacks(client: PoolClient, keyring: Keyring, packKeys: read
     const builder = builders.get(objectKey);
     builders.delete(objectKey);
     if (!builder || builder.entries.length === 0) return;
-    const packId = randomBytes(8).toString('hex');
-    const body = Buffer.concat([packHeader(builder.entries), ...builder.entries.map((e) => e.ref.payload)]);
-    const sealed = sealPackBody(keyring.sealing, packId, compressPackBody(body));
+    const { packId, payloads, payloadHashes, sealed } = sealRepack(keyring, builder);
     const inserted = await client.query<{ pack_key: number }>('INSERT INTO packs (pack_id, payloads, payload_hashes, sealed, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING pack_key', [
       packId,
-      builder.entries.length,
-      Buffer.concat(builder.entries.map((e) => e.ref.hash)),
+      payloads,
+      payloadHashes,
       sealed,
       now,
     ]);
@@ -484,22 +463,8 @@ async function rewritePacks(client: PoolClient, keyring: Keyring, packKeys: read
       continue;
     }
     if (used.length >= row.payloads) continue;
-    let pack: OpenedPack;
-    try {
-      pack = openPack(keyring.sealing, row.pack_id, row.sealed);
-    } catch (error) {
-      if (!(error instanceof IntegrityError)) throw error;
-      out.damagedPacks.push(row.pack_id);
-      continue;
-    }
-    const entries: RepackEntry[] = [];
-    for (const u of used) {
-      const hash = row.payload_hashes.subarray(u.slot * HASH_BYTES, (u.slot + 1) * HASH_BYTES);
-      const payload = u.slot < pack.count ? pack.payload(u.slot) : undefined;
-      if (!payload || hash.length !== HASH_BYTES || !payloadHash(keyring.addressing, payload).equals(hash)) break;
-      entries.push({ payload, hash: Buffer.from(hash), oldPack: row.pack_key, oldSlot: u.slot, objectKey: u.object_key, recordId: pack.recordId(u.slot) });
-    }
-    if (entries.length !== used.length) {
+    const entries = repackEntries(keyring, row.pack_key, row, used);
+    if (!entries) {
       out.damagedPacks.push(row.pack_id);
       continue;
     }

@@ -11,53 +11,10 @@
  * back. Each state update writes only the columns its patch names, so two updates of different
  * fields do not undo each other.
  */
-import type { RunStatus } from '../../core/vault.ts';
-import type { ScheduleRecord, ScheduleRule, ScheduleStateRecord, ScheduleStore, ScheduledJob } from '../port.ts';
+import type { ScheduleRecord, ScheduleStateRecord, ScheduleStore, ScheduledJob } from '../port.ts';
+import { STATE_COLUMNS, scheduleParams, toSchedule, toScheduleState } from '../rows/schedules.ts';
 import type { ScheduleStateTable, SchedulesTable } from '../schema/tables.ts';
 import type { PgConnections } from './connection.ts';
-
-function toSchedule(row: SchedulesTable): ScheduleRecord {
-  return {
-    orgName: row.org_name,
-    job: row.job as ScheduledJob,
-    rule: JSON.parse(row.rule) as ScheduleRule,
-    timeZone: row.time_zone,
-    cycleDays: row.cycle_days,
-    objects: row.objects === null ? null : (JSON.parse(row.objects) as string[]),
-    setAt: row.set_at,
-    setBy: row.set_by,
-  };
-}
-
-function toState(row: ScheduleStateTable): ScheduleStateRecord {
-  return {
-    orgName: row.org_name,
-    job: row.job as ScheduledJob,
-    lastSlot: row.last_slot,
-    lastRunId: row.last_run_id,
-    lastStatus: row.last_status as RunStatus | null,
-    lastStartedAt: row.last_started_at,
-    lastEndedAt: row.last_ended_at,
-    lastSuccessAt: row.last_success_at,
-    cycleStartedAt: row.cycle_started_at,
-    baselineReason: row.baseline_reason,
-    baselineAt: row.baseline_at,
-    orgIdSeen: row.org_id_seen,
-  };
-}
-
-/** State fields by their column; `lastSlot` moves only through claimScheduleSlot. */
-const STATE_COLUMNS = {
-  lastRunId: 'last_run_id',
-  lastStatus: 'last_status',
-  lastStartedAt: 'last_started_at',
-  lastEndedAt: 'last_ended_at',
-  lastSuccessAt: 'last_success_at',
-  cycleStartedAt: 'cycle_started_at',
-  baselineReason: 'baseline_reason',
-  baselineAt: 'baseline_at',
-  orgIdSeen: 'org_id_seen',
-} as const;
 
 export class PgSchedules implements ScheduleStore {
   constructor(private readonly conns: PgConnections) {}
@@ -67,16 +24,7 @@ export class PgSchedules implements ScheduleStore {
       `INSERT INTO schedules (org_name, job, rule, time_zone, cycle_days, objects, set_at, set_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (org_name, job) DO UPDATE SET rule = excluded.rule, time_zone = excluded.time_zone, cycle_days = excluded.cycle_days,
          objects = excluded.objects, set_at = excluded.set_at, set_by = excluded.set_by`,
-      [
-        schedule.orgName,
-        schedule.job,
-        JSON.stringify(schedule.rule),
-        schedule.timeZone,
-        schedule.cycleDays,
-        schedule.objects === null ? null : JSON.stringify(schedule.objects),
-        schedule.setAt,
-        schedule.setBy,
-      ],
+      scheduleParams(schedule),
     );
   }
 
@@ -96,7 +44,7 @@ export class PgSchedules implements ScheduleStore {
 
   async getScheduleState(orgName: string, job: ScheduledJob): Promise<ScheduleStateRecord | undefined> {
     const [row] = await this.conns.query<ScheduleStateTable>('SELECT * FROM schedule_state WHERE org_name = $1 AND job = $2', [orgName, job]);
-    return row && toState(row);
+    return row && toScheduleState(row);
   }
 
   /** One atomic compare-and-set (see the module comment): true for exactly one of concurrent claimers. */

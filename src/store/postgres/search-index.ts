@@ -31,22 +31,19 @@ import type { Keyring } from '../../crypto/keys.ts';
 import type { OpenedPack } from '../packs.ts';
 import { openPack } from '../packs.ts';
 import type { SearchCandidate, SearchCandidateQuery, SearchCandidates, SearchIndex, SearchIndexStats, VersionBatch, WriteOutcome } from '../port.ts';
+import { CHUNK_VERSIONS, SCAN_PAGE, fieldsInHand, noCandidates, oneAtATime, versionKey } from '../rows/search-index.ts';
+import type { IndexStep } from '../rows/search-index.ts';
 import { HASH_BYTES, TokenHasher, orgIndexKey } from '../search-hashing.ts';
 import type { PgConnections } from './connection.ts';
 
 /** The class of the advisory locks an indexer takes per object (any fixed value: "srch"). */
 export const SEARCH_OBJECT_LOCK = 1936879208;
-/** Versions indexed per transaction: bounds how long a catch-up holds its locks. */
-const CHUNK_VERSIONS = 20_000;
 /** Queue rows taken per transaction. */
 const CHUNK_BATCHES = 500;
-/** Rows per page of the latest-first read of candidates. */
-const SCAN_PAGE = 500;
 /** PostgreSQL's error for a write in a read-only transaction. */
 const READ_ONLY_SQL_TRANSACTION = '25006';
 
-/** The points of an index transaction at which a test may crash the process. */
-export type IndexStep = 'before-commit' | 'after-commit';
+export type { IndexStep } from '../rows/search-index.ts';
 
 /** Test-only hooks; production code passes none. */
 export interface SearchIndexHooks {
@@ -87,7 +84,6 @@ function isReadOnly(error: unknown): boolean {
   return (error as { code?: string }).code === READ_ONLY_SQL_TRANSACTION || (error instanceof OrgvaultError && error.code === 'READ_ONLY');
 }
 
-async function* none(): AsyncIterable<SearchCandidate> {}
 
 /** Runs `fn` in a transaction on one client of the pool. */
 export async function inTransaction<T>(conns: PgConnections, fn: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
@@ -141,28 +137,11 @@ export class PgSearchIndex implements SearchIndex {
       );
       const afterBatch = row?.k ?? 0;
       const outcome = await write(batch);
-      const versions = new Map<string, Record<string, unknown>[]>();
-      if (outcome.written > 0) {
-        for (const v of batch.versions) {
-          const at = `${v.recordId}\u0000${v.systemModstamp}`;
-          const list = versions.get(at);
-          if (list) list.push(v.fields);
-          else versions.set(at, [v.fields]);
-        }
-      }
+      const versions = outcome.written > 0 ? fieldsInHand(batch) : new Map<string, Record<string, unknown>[]>();
       await this.catchUp({ orgId: batch.orgId, objectName: batch.objectName, runId: batch.runId, afterBatch, versions });
       return outcome;
     };
-    const result = (this.writes.get(key) ?? Promise.resolve()).then(run, run);
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.writes.set(key, settled);
-    void settled.then(() => {
-      if (this.writes.get(key) === settled) this.writes.delete(key);
-    });
-    return result;
+    return oneAtATime(this.writes, key, run);
   }
 
   catchUpSearchIndex(options: { onProgress?: (done: number, total: number) => void } = {}): Promise<{ versions: number }> {
@@ -264,7 +243,7 @@ export class PgSearchIndex implements SearchIndex {
     );
     // The packs of the versions whose fields are not in hand, each opened once.
     const needed = new Set<number>();
-    for (const r of rows) if (!(ownBatches.has(r.batch_key) && written!.versions.has(`${r.record_id}\u0000${r.system_modstamp}`))) needed.add(r.pack_key);
+    for (const r of rows) if (!(ownBatches.has(r.batch_key) && written!.versions.has(versionKey(r.record_id, r.system_modstamp)))) needed.add(r.pack_key);
     const packs = new Map<number, OpenedPack>();
     if (needed.size > 0) {
       const found = await client.query<{ pack_key: number; pack_id: string; sealed: Buffer }>('SELECT pack_key, pack_id, sealed FROM packs WHERE pack_key = ANY($1::bigint[])', [[...needed]]);
@@ -284,7 +263,7 @@ export class PgSearchIndex implements SearchIndex {
       // As the store keeps heads: a version is the head when it is newer than the one before.
       else if (r.system_modstamp > seen.head) Object.assign(seen, { head: r.system_modstamp, deleted: r.is_deleted });
       // Every version in hand with this record and stamp was stored or was already stored: its tokens are the record's.
-      const held = ownBatches.has(r.batch_key) ? written!.versions.get(`${r.record_id}\u0000${r.system_modstamp}`) : undefined;
+      const held = ownBatches.has(r.batch_key) ? written!.versions.get(versionKey(r.record_id, r.system_modstamp)) : undefined;
       if (held) {
         for (const fields of held) hasher.addVersion(fields, seen.hashes);
         continue;
@@ -349,7 +328,7 @@ export class PgSearchIndex implements SearchIndex {
 
   async openSearchCandidates(query: SearchCandidateQuery): Promise<SearchCandidates> {
     const objectRows = await this.conns.query<{ object_key: number; name: string }>('SELECT object_key, name FROM objects WHERE org_id = $1', [query.orgId]);
-    if (objectRows.length === 0 || query.terms.length === 0) return { count: 0, candidates: none() };
+    if (objectRows.length === 0 || query.terms.length === 0) return { count: 0, candidates: noCandidates() };
     const hasher = this.hasher(query.orgId);
     // A term is satisfied by any of its tokens: an overlap (&&) with its hashes; every term must be.
     const terms = query.terms.map((alternatives) => [...new Set(Array.from(alternatives, (token) => hashNumber(hasher.token(token))))]);
@@ -361,7 +340,7 @@ export class PgSearchIndex implements SearchIndex {
     const where = `object_key = ANY($1::bigint[]) AND ${match.join(' AND ')}`;
     const [counted] = await this.conns.query<{ n: number }>(`SELECT count(*)::int AS n FROM search_postings WHERE ${where}`, params);
     const count = counted?.n ?? 0;
-    if (count === 0) return { count, candidates: none() };
+    if (count === 0) return { count, candidates: noCandidates() };
 
     const wanted = query.objectNames ? new Set(query.objectNames) : undefined;
     const names = new Map(objectRows.filter((o) => !wanted || wanted.has(o.name)).map((o) => [o.object_key, o.name]));
@@ -373,7 +352,7 @@ export class PgSearchIndex implements SearchIndex {
       filtered.push(query.modifiedFrom);
       filters += ` AND head_modstamp >= $${filtered.length}`;
     }
-    return { count, candidates: names.size === 0 ? none() : this.latestFirst(filters, filtered, names) };
+    return { count, candidates: names.size === 0 ? noCandidates() : this.latestFirst(filters, filtered, names) };
   }
 
   /**

@@ -15,40 +15,14 @@
  * while its user is removed is either seen and deleted with the user, or refused (USER_NOT_FOUND):
  * none outlives its user. A password change (an UPDATE that keeps the key) does not wait for them.
  */
-import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
-import { OrgvaultError } from '../../core/errors.ts';
-import type { ApiTokenRecord, Role, SessionRecord, UserRecord } from '../../core/users.ts';
+import type { ApiTokenRecord, SessionRecord, UserRecord } from '../../core/users.ts';
 import type { UserStore } from '../port.ts';
-import type { ApiTokensTable, SessionsTable, UsersTable } from '../schema/tables.ts';
+import { noUser, toSession, toToken, toUser } from '../rows/users.ts';
 import type { PgConnections } from './connection.ts';
-
-function toUser(row: Selectable<UsersTable>): UserRecord {
-  return { name: row.name, role: row.role as Role, passwordHash: row.password_hash, createdAt: row.created_at, passwordChangedAt: row.password_changed_at };
-}
-
-function toSession(row: Selectable<SessionsTable>): SessionRecord {
-  return { idHash: row.id_hash, userName: row.user_name, csrfToken: row.csrf_token, createdAt: row.created_at, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at };
-}
-
-function toToken(row: Selectable<ApiTokensTable>): ApiTokenRecord {
-  return {
-    id: row.id,
-    secretHash: row.secret_hash,
-    userName: row.user_name,
-    label: row.label,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    lastUsedAt: row.last_used_at,
-  };
-}
 
 /** Names sort by their bytes, as SQLite's BINARY collation does, whatever the database's collation. */
 const BINARY_NAME = sql`name COLLATE "C"`;
-
-function noUser(name: string, what: string): OrgvaultError {
-  return new OrgvaultError('USER_NOT_FOUND', `No user named "${name}": a ${what} belongs to an existing user.`);
-}
 
 export class PgUsers implements UserStore {
   constructor(private readonly conns: PgConnections) {}

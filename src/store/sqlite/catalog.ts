@@ -7,28 +7,19 @@
  * parameters (restore filters quote field values) are sealed here, each bound to its row by
  * associated data. IDs, object names, statuses and times stay in clear for indexing and listing.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { OrgvaultError } from '../../core/errors.ts';
-import type { AuditEntry, FileRef, IdMapping, ObjectRun, ObjectState, ObjectStatus, OrgRegistration, Run, RunKind, RunStatus, SchemaVersion } from '../../core/vault.ts';
-import { contentAddress } from '../../crypto/address.ts';
-import { IntegrityError } from '../../crypto/errors.ts';
+import type { AuditEntry, FileRef, IdMapping, ObjectRun, ObjectState, OrgRegistration, Run, SchemaVersion } from '../../core/vault.ts';
 import type { Keyring } from '../../crypto/keys.ts';
-import { open, seal } from '../../crypto/seal.ts';
-import { canonicalJson } from '../packs.ts';
 import type { AuditLog, FileCatalog, IdMappingStore, ObjectStateStore, OrgCatalog, RunLog, SchemaStore } from '../port.ts';
+import { OBJECT_STATE_COLUMNS, PAGE, auditRow, fileRow, objectRunRow, objectStateRow, openSchema, orgRow, runChanges, runRow, sealSchema, toAuditEntry, toFile, toObjectRun, toObjectState, toOrg, toRun } from '../rows/catalog.ts';
 import type { Connections, Db } from './connection.ts';
 import { all, builder, first, run } from './connection.ts';
-import type { ObjectRunsTable, OrgsTable, RunsTable } from '../schema/tables.ts';
 import { ensureObject } from './versions.ts';
 
 type CatalogPorts = OrgCatalog & SchemaStore & FileCatalog & RunLog & ObjectStateStore & IdMappingStore & AuditLog;
 
-const PAGE = 1000;
-
 /** IDs per lookup in resolveIds: well under SQLite's parameter limit. */
 const RESOLVE_CHUNK = 512;
-
-const parseJson = <T>(text: string): T => JSON.parse(text) as T;
 
 /**
  * A chunk of IDs padded (with its last ID) to a power of two, so that lookups of any size share a
@@ -56,65 +47,16 @@ export function upsertIdMappings(db: Db, orgId: string, mappings: readonly IdMap
   }
 }
 
-const schemaAad = (orgId: string, schemaId: string): string => `orgvault:schema:${orgId}:${schemaId}`;
-const fileAad = (orgId: string, f: Pick<FileRef, 'recordId' | 'field' | 'systemModstamp'>): string => `orgvault:file:${orgId}:${f.recordId}:${f.field}:${f.systemModstamp}`;
-const runAad = (runId: string): string => `orgvault:run:${runId}:parameters`;
-
-function toOrg(row: OrgsTable): OrgRegistration {
-  return {
-    name: row.name,
-    orgId: row.org_id,
-    instanceUrl: row.instance_url,
-    loginUrl: row.login_url,
-    sealedAuth: new Uint8Array(row.sealed_auth),
-    createdAt: row.created_at,
-    settings: parseJson<Record<string, unknown>>(row.settings),
-  };
-}
-
-function toObjectRun(row: ObjectRunsTable): ObjectRun {
-  return {
-    runId: row.run_id,
-    objectName: row.object_name,
-    status: row.status as RunStatus,
-    statusCode: row.status_code,
-    message: row.message,
-    counters: parseJson<Record<string, number>>(row.counters),
-  };
-}
-
 export class SqliteCatalog implements CatalogPorts {
   constructor(
     private readonly conns: Connections,
     private readonly keyring: Keyring,
   ) {}
 
-  private toRun(row: RunsTable): Run {
-    return {
-      runId: row.run_id,
-      orgId: row.org_id,
-      kind: row.kind as RunKind,
-      status: row.status as RunStatus,
-      startedAt: row.started_at,
-      endedAt: row.ended_at,
-      counters: parseJson<Record<string, number>>(row.counters),
-      message: row.message,
-      parameters: parseJson<Record<string, unknown>>(open(this.keyring.sealing, row.sealed_parameters, runAad(row.run_id), `the parameters of run ${row.run_id}`).toString('utf8')),
-    };
-  }
-
   // ---- orgs -----------------------------------------------------------------------------------
 
   async putOrg(org: OrgRegistration): Promise<void> {
-    const values = {
-      name: org.name,
-      org_id: org.orgId,
-      instance_url: org.instanceUrl,
-      login_url: org.loginUrl,
-      sealed_auth: Buffer.from(org.sealedAuth),
-      created_at: org.createdAt,
-      settings: JSON.stringify(org.settings ?? {}),
-    };
+    const values = orgRow(org);
     await this.conns.transaction((db) => {
       const { name: _name, ...changes } = values;
       run(db, builder.insertInto('orgs').values(values).onConflict((oc) => oc.column('name').doUpdateSet(changes)));
@@ -137,10 +79,8 @@ export class SqliteCatalog implements CatalogPorts {
   // ---- schemas --------------------------------------------------------------------------------
 
   async putSchema(orgId: string, objectName: string, describe: unknown, at: number): Promise<{ schemaId: string; changed: boolean }> {
-    const json = canonicalJson(describe);
-    const schemaId = contentAddress(this.keyring.addressing, json);
     // Sealing a large describe is slow enough to keep out of the write lock.
-    const sealed = seal(this.keyring.sealing, deflateRawSync(json), schemaAad(orgId, schemaId));
+    const { schemaId, sealed } = sealSchema(this.keyring, orgId, describe);
     return this.conns.transaction((db) => {
       const current = first(
         db,
@@ -163,11 +103,7 @@ export class SqliteCatalog implements CatalogPorts {
 
   async getSchema(orgId: string, schemaId: string): Promise<unknown> {
     const row = first(this.conns.read, builder.selectFrom('schemas').select('sealed').where('org_id', '=', orgId).where('schema_id', '=', schemaId));
-    if (!row) return undefined;
-    const what = `describe ${schemaId.slice(0, 16)}…`;
-    const json = inflateRawSync(open(this.keyring.sealing, row.sealed, schemaAad(orgId, schemaId), what)).toString('utf8');
-    if (contentAddress(this.keyring.addressing, json) !== schemaId) throw new IntegrityError(`${what} does not hash to its address.`);
-    return JSON.parse(json) as unknown;
+    return row && openSchema(this.keyring, orgId, schemaId, row.sealed);
   }
 
   async schemaHistory(orgId: string, objectName: string): Promise<SchemaVersion[]> {
@@ -187,42 +123,16 @@ export class SqliteCatalog implements CatalogPorts {
   // ---- files ----------------------------------------------------------------------------------
 
   async putFile(orgId: string, file: FileRef): Promise<void> {
-    const sealedMeta = seal(this.keyring.sealing, Buffer.from(JSON.stringify({ fileName: file.fileName, contentType: file.contentType })), fileAad(orgId, file));
-    const values = {
-      org_id: orgId,
-      record_id: file.recordId,
-      field: file.field,
-      system_modstamp: file.systemModstamp,
-      object_name: file.objectName,
-      address: file.address,
-      size: file.size,
-      sealed_meta: sealedMeta,
-    };
+    const values = fileRow(this.keyring, orgId, file);
     await this.conns.transaction((db) => {
       run(
         db,
         builder
           .insertInto('files')
           .values(values)
-          .onConflict((oc) => oc.columns(['org_id', 'record_id', 'field', 'system_modstamp']).doUpdateSet({ object_name: file.objectName, address: file.address, size: file.size, sealed_meta: sealedMeta })),
+          .onConflict((oc) => oc.columns(['org_id', 'record_id', 'field', 'system_modstamp']).doUpdateSet({ object_name: file.objectName, address: file.address, size: file.size, sealed_meta: values.sealed_meta })),
       );
     });
-  }
-
-  private toFile(row: { org_id: string; record_id: string; field: string; system_modstamp: number; object_name: string; address: string; size: number; sealed_meta: Uint8Array }): FileRef {
-    const meta = parseJson<{ fileName: string | null; contentType: string | null }>(
-      open(this.keyring.sealing, row.sealed_meta, fileAad(row.org_id, { recordId: row.record_id, field: row.field, systemModstamp: row.system_modstamp }), `the file entry of ${row.record_id}.${row.field}`).toString('utf8'),
-    );
-    return {
-      objectName: row.object_name,
-      recordId: row.record_id,
-      field: row.field,
-      systemModstamp: row.system_modstamp,
-      address: row.address,
-      size: row.size,
-      fileName: meta.fileName,
-      contentType: meta.contentType,
-    };
   }
 
   async filesOf(orgId: string, recordId: string): Promise<FileRef[]> {
@@ -230,7 +140,7 @@ export class SqliteCatalog implements CatalogPorts {
       this.conns.read,
       builder.selectFrom('files').selectAll().where('org_id', '=', orgId).where('record_id', '=', recordId).orderBy('field').orderBy('system_modstamp', 'desc'),
     );
-    return rows.map((r) => this.toFile(r));
+    return rows.map((r) => toFile(this.keyring, r));
   }
 
   async countFiles(orgId: string): Promise<{ files: number; bytes: number }> {
@@ -251,23 +161,13 @@ export class SqliteCatalog implements CatalogPorts {
   /** The files that refer to a blob, so that verify can name the records a missing blob belongs to. */
   async *filesReferencing(address: string): AsyncIterable<{ orgId: string; file: FileRef }> {
     const rows = all(this.conns.read, builder.selectFrom('files').selectAll().where('address', '=', address).orderBy('org_id').orderBy('record_id'));
-    for (const row of rows) yield { orgId: row.org_id, file: this.toFile(row) };
+    for (const row of rows) yield { orgId: row.org_id, file: toFile(this.keyring, row) };
   }
 
   // ---- runs -----------------------------------------------------------------------------------
 
   async createRun(r: Run): Promise<void> {
-    const values = {
-      run_id: r.runId,
-      org_id: r.orgId,
-      kind: r.kind,
-      status: r.status,
-      started_at: r.startedAt,
-      ended_at: r.endedAt,
-      counters: JSON.stringify(r.counters ?? {}),
-      message: r.message,
-      sealed_parameters: seal(this.keyring.sealing, Buffer.from(JSON.stringify(r.parameters ?? {})), runAad(r.runId)),
-    };
+    const values = runRow(this.keyring, r);
     await this.conns.transaction((db) => {
       if (first(db, builder.selectFrom('runs').select('run_id').where('run_id', '=', r.runId))) {
         throw new OrgvaultError('RUN_EXISTS', `Run ${r.runId} is already in the vault.`);
@@ -277,18 +177,8 @@ export class SqliteCatalog implements CatalogPorts {
   }
 
   async updateRun(runId: string, patch: Partial<Omit<Run, 'runId'>>): Promise<void> {
-    const parameters = patch.parameters === undefined ? undefined : seal(this.keyring.sealing, Buffer.from(JSON.stringify(patch.parameters)), runAad(runId));
+    const changes = runChanges(this.keyring, runId, patch);
     await this.conns.transaction((db) => {
-      const changes = {
-        ...(patch.orgId !== undefined ? { org_id: patch.orgId } : {}),
-        ...(patch.kind !== undefined ? { kind: patch.kind } : {}),
-        ...(patch.status !== undefined ? { status: patch.status } : {}),
-        ...(patch.startedAt !== undefined ? { started_at: patch.startedAt } : {}),
-        ...(patch.endedAt !== undefined ? { ended_at: patch.endedAt } : {}),
-        ...(patch.counters !== undefined ? { counters: JSON.stringify(patch.counters) } : {}),
-        ...(patch.message !== undefined ? { message: patch.message } : {}),
-        ...(parameters !== undefined ? { sealed_parameters: parameters } : {}),
-      };
       const exists = first(db, builder.selectFrom('runs').select('run_id').where('run_id', '=', runId));
       if (!exists) throw new OrgvaultError('RUN_NOT_FOUND', `Run ${runId} is not in the vault.`);
       if (Object.keys(changes).length > 0) run(db, builder.updateTable('runs').set(changes).where('run_id', '=', runId));
@@ -297,7 +187,7 @@ export class SqliteCatalog implements CatalogPorts {
 
   async getRun(runId: string): Promise<Run | undefined> {
     const row = first(this.conns.read, builder.selectFrom('runs').selectAll().where('run_id', '=', runId));
-    return row && this.toRun(row);
+    return row && toRun(this.keyring, row);
   }
 
   async listRuns(options: { orgId?: string; kind?: Run['kind']; limit?: number } = {}): Promise<Run[]> {
@@ -306,18 +196,11 @@ export class SqliteCatalog implements CatalogPorts {
     if (options.kind !== undefined) query = query.where('kind', '=', options.kind);
     query = query.orderBy('started_at', 'desc').orderBy('run_id', 'desc');
     if (options.limit !== undefined) query = query.limit(options.limit);
-    return all(this.conns.read, query).map((r) => this.toRun(r));
+    return all(this.conns.read, query).map((r) => toRun(this.keyring, r));
   }
 
   async putObjectRun(objectRun: ObjectRun): Promise<void> {
-    const values = {
-      run_id: objectRun.runId,
-      object_name: objectRun.objectName,
-      status: objectRun.status,
-      status_code: objectRun.statusCode,
-      message: objectRun.message,
-      counters: JSON.stringify(objectRun.counters ?? {}),
-    };
+    const values = objectRunRow(objectRun);
     await this.conns.transaction((db) => {
       const { run_id: _r, object_name: _o, ...changes } = values;
       run(db, builder.insertInto('object_runs').values(values).onConflict((oc) => oc.columns(['run_id', 'object_name']).doUpdateSet(changes)));
@@ -334,36 +217,10 @@ export class SqliteCatalog implements CatalogPorts {
     let query = builder
       .selectFrom('objects as o')
       .leftJoin('object_state as s', 's.object_key', 'o.object_key')
-      .select([
-        'o.name',
-        'o.record_count',
-        'o.version_count',
-        'o.watermark_modstamp',
-        'o.watermark_record_id',
-        's.status',
-        's.backfilled_at',
-        's.last_run_id',
-        's.last_backup_at',
-        's.reason',
-        's.status_code',
-        's.details',
-      ])
+      .select(OBJECT_STATE_COLUMNS)
       .where('o.org_id', '=', orgId);
     if (objectName !== undefined) query = query.where('o.name', '=', objectName);
-    return all(this.conns.read, query.orderBy('o.name')).map((row) => ({
-      objectName: row.name,
-      // Data without a status was written but never reported on: its backfill is not known complete.
-      status: (row.status ?? 'Backfilling') as ObjectStatus,
-      watermark: row.watermark_modstamp === null ? null : { systemModstamp: row.watermark_modstamp, recordId: row.watermark_record_id ?? '' },
-      backfilledAt: row.backfilled_at,
-      recordCount: row.record_count,
-      versionCount: row.version_count,
-      lastRunId: row.last_run_id,
-      lastBackupAt: row.last_backup_at,
-      reason: row.reason,
-      statusCode: row.status_code,
-      details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : {},
-    }));
+    return all(this.conns.read, query.orderBy('o.name')).map(toObjectState);
   }
 
   async getObjectStates(orgId: string): Promise<ObjectState[]> {
@@ -381,16 +238,7 @@ export class SqliteCatalog implements CatalogPorts {
   async putObjectState(orgId: string, state: ObjectState): Promise<void> {
     await this.conns.transaction((db) => {
       const objectKey = ensureObject(db, orgId, state.objectName);
-      const values = {
-        object_key: objectKey,
-        status: state.status,
-        backfilled_at: state.backfilledAt,
-        last_run_id: state.lastRunId,
-        last_backup_at: state.lastBackupAt,
-        reason: state.reason,
-        status_code: state.statusCode,
-        details: JSON.stringify(state.details ?? {}),
-      };
+      const values = objectStateRow(objectKey, state);
       const { object_key: _k, ...changes } = values;
       run(db, builder.insertInto('object_state').values(values).onConflict((oc) => oc.column('object_key').doUpdateSet(changes)));
     });
@@ -467,10 +315,7 @@ export class SqliteCatalog implements CatalogPorts {
   async appendAudit(entry: AuditEntry): Promise<void> {
     await this.conns.transaction(
       (db) => {
-        run(
-          db,
-          builder.insertInto('audit_log').values({ at: entry.at, actor: entry.actor, action: entry.action, target: entry.target, details: JSON.stringify(entry.details ?? {}) }),
-        );
+        run(db, builder.insertInto('audit_log').values(auditRow(entry)));
       },
       { durable: true },
     );
@@ -479,6 +324,6 @@ export class SqliteCatalog implements CatalogPorts {
   async listAudit(options: { limit?: number } = {}): Promise<AuditEntry[]> {
     let query = builder.selectFrom('audit_log').selectAll().orderBy('at', 'desc').orderBy('audit_key', 'desc');
     if (options.limit !== undefined) query = query.limit(options.limit);
-    return all(this.conns.read, query).map((r) => ({ at: r.at, actor: r.actor, action: r.action, target: r.target, details: parseJson<Record<string, unknown>>(r.details) }));
+    return all(this.conns.read, query).map(toAuditEntry);
   }
 }

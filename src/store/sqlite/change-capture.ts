@@ -3,33 +3,21 @@
  * lookup telling which scanned versions the stream had already stored, and recovery points. Nothing
  * here holds a field value: object names, record IDs, replay IDs, times and counters only.
  */
-import type { RecoveryPoint, RecoveryPointObject, StreamObjectState, ChangeCaptureStore } from '../port.ts';
+import type { RecoveryPoint, StreamObjectState, ChangeCaptureStore } from '../port.ts';
+import { recoveryPointParams, toRecoveryPoint, toStreamState } from '../rows/change-capture.ts';
+import type { RecoveryPointsTable } from '../schema/tables.ts';
 import type { Connections } from './connection.ts';
 import { statement } from './connection.ts';
 
 /** Pairs per lookup: well under SQLite's bound-parameter limit. */
 const KEYS_PER_QUERY = 300;
 
-interface PointRow {
-  id: string;
-  org_id: string;
-  name: string | null;
-  at: number;
-  created_at: number;
-  created_by: string;
-  objects: string;
-}
-
-function toPoint(row: PointRow): RecoveryPoint {
-  return { id: row.id, orgId: row.org_id, name: row.name, at: row.at, createdAt: row.created_at, createdBy: row.created_by, objects: JSON.parse(row.objects) as RecoveryPointObject[] };
-}
-
 export class SqliteChangeCapture implements ChangeCaptureStore {
   constructor(private readonly conns: Connections) {}
 
   async getStreamStates(orgId: string): Promise<StreamObjectState[]> {
     const rows = statement(this.conns.read, 'SELECT state FROM stream_state WHERE org_id = ? ORDER BY object_name').all(orgId) as { state: string }[];
-    return rows.map((r) => JSON.parse(r.state) as StreamObjectState);
+    return rows.map(toStreamState);
   }
 
   async putStreamState(orgId: string, state: StreamObjectState): Promise<void> {
@@ -63,27 +51,19 @@ export class SqliteChangeCapture implements ChangeCaptureStore {
   async putRecoveryPoint(point: RecoveryPoint): Promise<void> {
     await this.conns.transaction(
       (db) => {
-        statement(db, 'INSERT INTO recovery_points (id, org_id, name, at, created_at, created_by, objects) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-          point.id,
-          point.orgId,
-          point.name,
-          point.at,
-          point.createdAt,
-          point.createdBy,
-          JSON.stringify(point.objects),
-        );
+        statement(db, 'INSERT INTO recovery_points (id, org_id, name, at, created_at, created_by, objects) VALUES (?, ?, ?, ?, ?, ?, ?)').run(...recoveryPointParams(point));
       },
       { durable: true },
     );
   }
 
   async getRecoveryPoint(id: string): Promise<RecoveryPoint | undefined> {
-    const row = statement(this.conns.read, 'SELECT * FROM recovery_points WHERE id = ?').get(id) as PointRow | undefined;
-    return row && toPoint(row);
+    const row = statement(this.conns.read, 'SELECT * FROM recovery_points WHERE id = ?').get(id) as RecoveryPointsTable | undefined;
+    return row && toRecoveryPoint(row);
   }
 
   async listRecoveryPoints(orgId: string): Promise<RecoveryPoint[]> {
-    const rows = statement(this.conns.read, 'SELECT * FROM recovery_points WHERE org_id = ? ORDER BY created_at DESC, id').all(orgId) as PointRow[];
-    return rows.map(toPoint);
+    const rows = statement(this.conns.read, 'SELECT * FROM recovery_points WHERE org_id = ? ORDER BY created_at DESC, id').all(orgId) as RecoveryPointsTable[];
+    return rows.map(toRecoveryPoint);
   }
 }

@@ -4,53 +4,14 @@
  * org and address as associated data, like describes; type, fullName, IDs and times stay in clear
  * for listing. Plain prepared SQL: the queries are few and the tables small.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { MetadataComponentVersion, MetadataFiles, MetadataRunSummary, MetadataVersionInput } from '../../core/metadata.ts';
 import { OrgvaultError } from '../../core/errors.ts';
-import { contentAddress } from '../../crypto/address.ts';
-import { IntegrityError } from '../../crypto/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
-import { open, seal } from '../../crypto/seal.ts';
-import { canonicalJson } from '../packs.ts';
 import type { MetadataStore, MetadataWriteOutcome } from '../port.ts';
+import { openMetadataContent, sealMetadataVersion, toMetadataRun, toMetadataVersion } from '../rows/metadata.ts';
+import type { MetadataRunRow, MetadataVersionRow } from '../rows/metadata.ts';
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
-
-interface VersionRow {
-  seq: number;
-  type: string;
-  full_name: string;
-  content_id: string | null;
-  deleted: number;
-  last_modified: number | null;
-  salesforce_id: string | null;
-  captured_at: number;
-  run_id: string;
-}
-
-interface RunRow {
-  org_id: string;
-  run_id: string;
-  captured_at: number;
-  components: number;
-  changed: number;
-  deleted: number;
-}
-
-const contentAad = (orgId: string, contentId: string): string => `orgvault:metadata:${orgId}:${contentId}`;
-
-const toVersion = (r: VersionRow): MetadataComponentVersion => ({
-  type: r.type,
-  fullName: r.full_name,
-  contentId: r.content_id,
-  lastModifiedDate: r.last_modified,
-  salesforceId: r.salesforce_id,
-  capturedAt: r.captured_at,
-  runId: r.run_id,
-  deleted: r.deleted !== 0,
-});
-
-const toRun = (r: RunRow): MetadataRunSummary => ({ orgId: r.org_id, runId: r.run_id, capturedAt: r.captured_at, components: r.components, changed: r.changed, deleted: r.deleted });
 
 const HEAD_COLUMNS = 'v.seq, v.type, v.full_name, v.content_id, v.deleted, v.last_modified, v.salesforce_id, v.captured_at, v.run_id';
 
@@ -62,13 +23,7 @@ export class SqliteMetadata implements MetadataStore {
 
   async writeMetadataVersions(orgId: string, runId: string, capturedAt: number, versions: readonly MetadataVersionInput[]): Promise<MetadataWriteOutcome> {
     // Hashing and sealing happen before the write lock is taken.
-    const prepared = versions.map((v) => {
-      if (v.deleted) return { input: v, contentId: null, sealed: null };
-      if (!v.files) throw new OrgvaultError('METADATA_NO_FILES', `Metadata component ${v.type}:${v.fullName} has no files and is not a deletion.`);
-      const json = canonicalJson(v.files);
-      const contentId = contentAddress(this.keyring.addressing, json);
-      return { input: v, contentId, sealed: seal(this.keyring.sealing, deflateRawSync(json), contentAad(orgId, contentId)) };
-    });
+    const prepared = versions.map((v) => sealMetadataVersion(this.keyring, orgId, v));
     return this.conns.transaction((db) => {
       const outcome: MetadataWriteOutcome = { written: 0, unchanged: 0, newContents: 0 };
       for (const { input, contentId, sealed } of prepared) {
@@ -125,16 +80,16 @@ export class SqliteMetadata implements MetadataStore {
       `SELECT ${HEAD_COLUMNS} FROM metadata_versions v
        JOIN (SELECT max(seq) AS seq FROM metadata_versions WHERE org_id = ? AND seq <= ? AND captured_at <= ? AND (? IS NULL OR type = ?) GROUP BY type, full_name) h ON h.seq = v.seq
        ORDER BY v.type, v.full_name`,
-    ).all(orgId, lastSeq, at, options.type ?? null, options.type ?? null) as VersionRow[];
-    return rows.filter((r) => options.includeDeleted === true || r.deleted === 0).map(toVersion);
+    ).all(orgId, lastSeq, at, options.type ?? null, options.type ?? null) as MetadataVersionRow[];
+    return rows.filter((r) => options.includeDeleted === true || r.deleted === 0).map(toMetadataVersion);
   }
 
   async metadataHistory(orgId: string, type: string, fullName: string): Promise<MetadataComponentVersion[]> {
     const rows = statement(
       this.conns.read,
       `SELECT ${HEAD_COLUMNS} FROM metadata_versions v WHERE v.org_id = ? AND v.type = ? AND v.full_name = ? ORDER BY v.seq DESC`,
-    ).all(orgId, type, fullName) as VersionRow[];
-    return rows.map(toVersion);
+    ).all(orgId, type, fullName) as MetadataVersionRow[];
+    return rows.map(toMetadataVersion);
   }
 
   async readMetadataFiles(orgId: string, contentId: string): Promise<MetadataFiles | undefined> {
@@ -142,16 +97,13 @@ export class SqliteMetadata implements MetadataStore {
   }
 
   async metadataRuns(orgId: string, options: { limit?: number } = {}): Promise<MetadataRunSummary[]> {
-    const rows = statement(this.conns.read, 'SELECT * FROM metadata_runs WHERE org_id = ? ORDER BY captured_at DESC, last_seq DESC LIMIT ?').all(orgId, options.limit ?? -1) as RunRow[];
-    return rows.map(toRun);
+    const rows = statement(this.conns.read, 'SELECT * FROM metadata_runs WHERE org_id = ? ORDER BY captured_at DESC, last_seq DESC LIMIT ?').all(orgId, options.limit ?? -1) as MetadataRunRow[];
+    return rows.map(toMetadataRun);
   }
 }
 
 function readContent(db: Db, keyring: Keyring, orgId: string, contentId: string): MetadataFiles | undefined {
   const row = statement(db, 'SELECT sealed FROM metadata_contents WHERE org_id = ? AND content_id = ?').get(orgId, contentId) as { sealed: Buffer } | undefined;
   if (!row) return undefined;
-  const what = `metadata content ${contentId.slice(0, 16)}…`;
-  const json = inflateRawSync(open(keyring.sealing, row.sealed, contentAad(orgId, contentId), what)).toString('utf8');
-  if (contentAddress(keyring.addressing, json) !== contentId) throw new IntegrityError(`${what} does not hash to its address.`);
-  return JSON.parse(json) as MetadataFiles;
+  return openMetadataContent(keyring, orgId, contentId, row.sealed);
 }

@@ -3,58 +3,12 @@
  * arrive sealed by src/notify and are stored as they are; the log holds outcomes and error
  * messages src/notify wrote without secrets. Plain prepared SQL: these tables are small.
  */
-import type { NotificationEventKind } from '../../core/notifications.ts';
-import type { NotificationChannelRecord, NotificationChannelType, NotificationLogEntry, NotificationStore } from '../port.ts';
+import type { NotificationChannelRecord, NotificationLogEntry, NotificationStore } from '../port.ts';
+import { toChannel, toLogEntry } from '../rows/notifications.ts';
+import type { NotificationLogRow } from '../rows/notifications.ts';
+import type { NotificationChannelsTable } from '../schema/tables.ts';
 import type { Connections } from './connection.ts';
 import { statement } from './connection.ts';
-
-interface ChannelRow {
-  org_id: string;
-  name: string;
-  type: string;
-  events: string;
-  enabled: number;
-  sealed_config: Uint8Array;
-  updated_at: number;
-}
-
-interface LogRow {
-  at: number;
-  org_id: string | null;
-  org_name: string;
-  event_kind: string;
-  run_id: string | null;
-  channel: string;
-  channel_type: string;
-  outcome: string;
-  error: string | null;
-  attempts: number;
-  duration_ms: number;
-}
-
-const toChannel = (row: ChannelRow): NotificationChannelRecord => ({
-  orgId: row.org_id,
-  name: row.name,
-  type: row.type as NotificationChannelType,
-  events: JSON.parse(row.events) as NotificationEventKind[],
-  enabled: row.enabled !== 0,
-  sealedConfig: new Uint8Array(row.sealed_config),
-  updatedAt: row.updated_at,
-});
-
-const toEntry = (row: LogRow): NotificationLogEntry => ({
-  at: row.at,
-  orgId: row.org_id,
-  orgName: row.org_name,
-  eventKind: row.event_kind as NotificationLogEntry['eventKind'],
-  runId: row.run_id,
-  channel: row.channel,
-  channelType: row.channel_type as NotificationChannelType,
-  outcome: row.outcome as NotificationLogEntry['outcome'],
-  error: row.error,
-  attempts: row.attempts,
-  durationMs: row.duration_ms,
-});
 
 export class SqliteNotifications implements NotificationStore {
   constructor(private readonly conns: Connections) {}
@@ -77,7 +31,7 @@ export class SqliteNotifications implements NotificationStore {
   }
 
   async notificationChannels(orgId: string): Promise<NotificationChannelRecord[]> {
-    return (statement(this.conns.read, 'SELECT * FROM notification_channels WHERE org_id = ? ORDER BY name').all(orgId) as ChannelRow[]).map(toChannel);
+    return (statement(this.conns.read, 'SELECT * FROM notification_channels WHERE org_id = ? ORDER BY name').all(orgId) as NotificationChannelsTable[]).map(toChannel);
   }
 
   async appendNotificationLog(e: NotificationLogEntry): Promise<void> {
@@ -95,6 +49,6 @@ export class SqliteNotifications implements NotificationStore {
       options.orgId === undefined
         ? statement(this.conns.read, 'SELECT * FROM notification_log ORDER BY seq DESC LIMIT ?').all(limit)
         : statement(this.conns.read, 'SELECT * FROM notification_log WHERE org_id = ? ORDER BY seq DESC LIMIT ?').all(options.orgId, limit);
-    return (rows as LogRow[]).map(toEntry);
+    return (rows as NotificationLogRow[]).map(toLogEntry);
   }
 }

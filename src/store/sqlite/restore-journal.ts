@@ -8,31 +8,13 @@
  * run, step and record, so a message moved to another row fails to open. IDs, object names,
  * actions, outcomes and status codes stay in clear for the report and for resuming.
  */
-import type { Selectable } from 'kysely';
-import { OrgvaultError } from '../../core/errors.ts';
-import type { IdMapping, RestoreOutcome, RestoreResult, RestoreStep } from '../../core/vault.ts';
+import type { IdMapping, RestoreResult, RestoreStep } from '../../core/vault.ts';
 import type { Keyring } from '../../crypto/keys.ts';
-import { open, seal } from '../../crypto/seal.ts';
 import type { RestoreJournal } from '../port.ts';
+import { checkRestoreStepCompletable, restoreResultRows, restoreStepExists, restoreStepRow, toRestoreResult, toRestoreStep } from '../rows/journals.ts';
 import { upsertIdMappings } from './catalog.ts';
 import type { Connections } from './connection.ts';
 import { all, builder, first, run } from './connection.ts';
-import type { RestoreResultsTable, RestoreStepsTable } from '../schema/tables.ts';
-
-// JSON rather than joining with ':': run and step IDs are the caller's and may contain one.
-const messageAad = (runId: string, stepId: string, originalId: string): string => `orgvault:restore-result:${JSON.stringify([runId, stepId, originalId])}:message`;
-
-function toStep(row: Selectable<RestoreStepsTable>): RestoreStep {
-  return {
-    runId: row.run_id,
-    stepId: row.step_id,
-    objectName: row.object_name,
-    action: row.action as RestoreStep['action'],
-    originalIds: JSON.parse(row.original_ids) as string[],
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
-  };
-}
 
 export class SqliteRestoreJournal implements RestoreJournal {
   constructor(
@@ -42,22 +24,11 @@ export class SqliteRestoreJournal implements RestoreJournal {
 
   /** Durable: the writes it announces go to Salesforce next, and a resumed restore must know of them. */
   async beginRestoreStep(step: RestoreStep): Promise<void> {
-    if (step.completedAt !== null) {
-      throw new OrgvaultError('RESTORE_STEP_COMPLETED', `Restore step ${step.stepId} of run ${step.runId} is begun uncompleted; its results complete it (completeRestoreStep).`);
-    }
-    const values = {
-      run_id: step.runId,
-      step_id: step.stepId,
-      object_name: step.objectName,
-      action: step.action,
-      original_ids: JSON.stringify(step.originalIds),
-      started_at: step.startedAt,
-      completed_at: null,
-    };
+    const values = restoreStepRow(step);
     await this.conns.transaction(
       (db) => {
         if (first(db, builder.selectFrom('restore_steps').select('seq').where('run_id', '=', step.runId).where('step_id', '=', step.stepId))) {
-          throw new OrgvaultError('RESTORE_STEP_EXISTS', `Restore step ${step.stepId} of run ${step.runId} was already begun; step IDs are unique within a run.`);
+          throw restoreStepExists(step.runId, step.stepId);
         }
         run(db, builder.insertInto('restore_steps').values(values));
       },
@@ -70,28 +41,12 @@ export class SqliteRestoreJournal implements RestoreJournal {
    * restore never finds records created without their mappings, nor a step completed without them.
    */
   async completeRestoreStep(runId: string, stepId: string, completedAt: number, results: RestoreResult[], mappingScope: string, mappings: IdMapping[]): Promise<void> {
-    const stray = results.find((r) => r.stepId !== stepId);
-    if (stray) {
-      throw new OrgvaultError('RESTORE_STEP_MISMATCH', `A result of record ${stray.originalId} names step ${stray.stepId}, not step ${stepId} it was given to complete (run ${runId}).`);
-    }
     // Sealing is done before taking the write lock, as for describes.
-    const rows = results.map((r) => ({
-      run_id: runId,
-      step_id: stepId,
-      object_name: r.objectName,
-      original_id: r.originalId,
-      new_id: r.newId,
-      outcome: r.outcome,
-      status_code: r.statusCode,
-      sealed_message: r.message === null ? null : seal(this.keyring.sealing, Buffer.from(r.message, 'utf8'), messageAad(runId, stepId, r.originalId)),
-    }));
+    const rows = restoreResultRows(this.keyring, runId, stepId, results);
     await this.conns.transaction(
       (db) => {
         const step = first(db, builder.selectFrom('restore_steps').select(['seq', 'completed_at']).where('run_id', '=', runId).where('step_id', '=', stepId));
-        if (!step) throw new OrgvaultError('RESTORE_STEP_NOT_FOUND', `Restore step ${stepId} of run ${runId} was never begun; a step is begun before its writes are sent.`);
-        if (step.completed_at !== null) {
-          throw new OrgvaultError('RESTORE_STEP_COMPLETED', `Restore step ${stepId} of run ${runId} was already completed at ${new Date(step.completed_at).toISOString()}; its results are not written twice.`);
-        }
+        checkRestoreStepCompletable(runId, stepId, step);
         for (const row of rows) run(db, builder.insertInto('restore_results').values(row));
         upsertIdMappings(db, mappingScope, mappings);
         run(db, builder.updateTable('restore_steps').set({ completed_at: completedAt }).where('seq', '=', step.seq));
@@ -101,27 +56,11 @@ export class SqliteRestoreJournal implements RestoreJournal {
   }
 
   async restoreSteps(runId: string): Promise<RestoreStep[]> {
-    return all(this.conns.read, builder.selectFrom('restore_steps').selectAll().where('run_id', '=', runId).orderBy('seq')).map(toStep);
+    return all(this.conns.read, builder.selectFrom('restore_steps').selectAll().where('run_id', '=', runId).orderBy('seq')).map(toRestoreStep);
   }
 
   async restoreResults(runId: string): Promise<RestoreResult[]> {
     const rows = all(this.conns.read, builder.selectFrom('restore_results').selectAll().where('run_id', '=', runId).orderBy('seq'));
-    return rows.map((row) => this.toResult(row));
-  }
-
-  private toResult(row: Selectable<RestoreResultsTable>): RestoreResult {
-    const message =
-      row.sealed_message === null
-        ? null
-        : open(this.keyring.sealing, row.sealed_message, messageAad(row.run_id, row.step_id, row.original_id), `the restore message of ${row.original_id} in run ${row.run_id}`).toString('utf8');
-    return {
-      objectName: row.object_name,
-      originalId: row.original_id,
-      newId: row.new_id,
-      outcome: row.outcome as RestoreOutcome,
-      statusCode: row.status_code,
-      message,
-      stepId: row.step_id,
-    };
+    return rows.map((row) => toRestoreResult(this.keyring, row));
   }
 }

@@ -13,41 +13,21 @@
  *   transaction with secure_delete on, and reports the blob addresses nothing refers to any more;
  *   the caller deletes those blobs only after that commit.
  */
-import { randomBytes } from 'node:crypto';
-import { IntegrityError } from '../../crypto/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
-import type { OpenedPack } from '../packs.ts';
-import { PackBuilder, compressPackBody, openPack, packHeader, payloadHash, sealPackBody } from '../packs.ts';
+import { PackBuilder } from '../packs.ts';
 import type { CatalogSize, ChainFile, ForgetOutcome, ForgetRecord, PackUsage, PurgeOutcome, RecordChain, RepackOutcome, RetentionStore } from '../port.ts';
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
+import { CHAIN_PAGE, REPACK_GROUP, emptyRepack, repackEntries, sealRepack } from '../rows/retention.ts';
+import type { RepackEntry } from '../rows/retention.ts';
+import { byBytes } from '../rows/versions.ts';
 
-const HASH_BYTES = 32;
-/** Records per page of recordChains: one read transaction each. */
-const CHAIN_PAGE = 2000;
-/** Old packs per rewrite transaction: bounds the transaction's size (about 8 MiB of sealed packs). */
-const REPACK_GROUP = 256;
 
 interface ChainRow {
   seq: number;
   system_modstamp: number;
   prev_seq: number | null;
   is_deleted: number;
-}
-
-interface RepackEntry {
-  payload: Buffer;
-  hash: Buffer;
-  oldPack: number;
-  oldSlot: number;
-  objectKey: number;
-  recordId: string;
-}
-
-const byBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-function emptyRepack(): RepackOutcome {
-  return { packsBefore: 0, packsAfter: 0, packsDeleted: 0, packsRewritten: 0, packsWritten: 0, payloadsMoved: 0, payloadsDropped: 0, sealedBytesBefore: 0, sealedBytesAfter: 0, damagedPacks: [] };
 }
 
 function tableHas(db: Db, table: string, columns: readonly string[]): boolean {
@@ -412,10 +392,8 @@ function rewritePacks(db: Db, keyring: Keyring, packKeys: readonly number[], out
     const builder = builders.get(objectKey);
     builders.delete(objectKey);
     if (!builder || builder.entries.length === 0) return;
-    const packId = randomBytes(8).toString('hex');
-    const body = Buffer.concat([packHeader(builder.entries), ...builder.entries.map((e) => e.ref.payload)]);
-    const sealed = sealPackBody(keyring.sealing, packId, compressPackBody(body));
-    const packKey = Number(insertPack.run(packId, builder.entries.length, Buffer.concat(builder.entries.map((e) => e.ref.hash)), sealed, now).lastInsertRowid);
+    const { packId, payloads, payloadHashes, sealed } = sealRepack(keyring, builder);
+    const packKey = Number(insertPack.run(packId, payloads, payloadHashes, sealed, now).lastInsertRowid);
     builder.entries.forEach((e, slot) => {
       moveVersions.run(packKey, slot, e.ref.oldPack, e.ref.oldSlot);
       moveHead.run(packKey, slot, e.ref.objectKey, e.ref.recordId, e.ref.oldPack, e.ref.oldSlot);
@@ -435,22 +413,8 @@ function rewritePacks(db: Db, keyring: Keyring, packKeys: readonly number[], out
       continue;
     }
     if (used.length >= row.payloads) continue;
-    let pack: OpenedPack;
-    try {
-      pack = openPack(keyring.sealing, row.pack_id, row.sealed);
-    } catch (error) {
-      if (!(error instanceof IntegrityError)) throw error;
-      out.damagedPacks.push(row.pack_id);
-      continue;
-    }
-    const entries: RepackEntry[] = [];
-    for (const u of used) {
-      const hash = row.payload_hashes.subarray(u.slot * HASH_BYTES, (u.slot + 1) * HASH_BYTES);
-      const payload = u.slot < pack.count ? pack.payload(u.slot) : undefined;
-      if (!payload || hash.length !== HASH_BYTES || !payloadHash(keyring.addressing, payload).equals(hash)) break;
-      entries.push({ payload, hash: Buffer.from(hash), oldPack: packKey, oldSlot: u.slot, objectKey: u.object_key, recordId: pack.recordId(u.slot) });
-    }
-    if (entries.length !== used.length) {
+    const entries = repackEntries(keyring, packKey, row, used);
+    if (!entries) {
       out.damagedPacks.push(row.pack_id);
       continue;
     }

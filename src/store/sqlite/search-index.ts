@@ -32,21 +32,18 @@ import type { SearchCandidate, SearchCandidateQuery, SearchCandidates, SearchInd
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
 import { HASH_BYTES, TokenHasher, orgIndexKey } from '../search-hashing.ts';
+import { CHUNK_VERSIONS, SCAN_PAGE, fieldsInHand, noCandidates, oneAtATime, versionKey } from '../rows/search-index.ts';
+import type { IndexStep } from '../rows/search-index.ts';
 
 /** Doc numbers per block of the inverted lists (an entry holds an offset of 14 bits). */
 const BLOCK_BITS = 14;
 const BLOCK_MASK = (1 << BLOCK_BITS) - 1;
-/** Versions indexed per transaction: bounds how long a catch-up holds the write lock. */
-const CHUNK_VERSIONS = 20_000;
 /** Record IDs or docs per lookup. */
 const LOOKUP_CHUNK = 2000;
 /** Up to this many candidates are looked up one by one; more are found by reading records latest first. */
 const LOOKUP_LIMIT = 20_000;
-/** Rows per page of that read. */
-const SCAN_PAGE = 500;
 
-/** The points of an index transaction at which a test may crash the process. */
-export type IndexStep = 'before-commit' | 'after-commit';
+export type { IndexStep } from '../rows/search-index.ts';
 
 /** Test-only hooks; production code passes none. */
 export interface SearchIndexHooks {
@@ -91,7 +88,6 @@ interface Written {
 /** The object name of a candidate that passes the filters, else undefined. */
 type CandidateFilter = (objectKey: number, head: number, deleted: number) => string | undefined;
 
-async function* none(): AsyncIterable<SearchCandidate> {}
 
 /** What a chunk saw of a record: its token hashes, and its newest version. */
 interface Seen {
@@ -166,28 +162,11 @@ export class SqliteSearchIndex implements SearchIndex {
         ) as { k: number }
       ).k;
       const outcome = await write(batch);
-      const versions = new Map<string, Record<string, unknown>[]>();
-      if (outcome.written > 0) {
-        for (const v of batch.versions) {
-          const at = `${v.recordId}\u0000${v.systemModstamp}`;
-          const list = versions.get(at);
-          if (list) list.push(v.fields);
-          else versions.set(at, [v.fields]);
-        }
-      }
+      const versions = outcome.written > 0 ? fieldsInHand(batch) : new Map<string, Record<string, unknown>[]>();
       await this.catchUp({ orgId: batch.orgId, objectName: batch.objectName, afterBatch, versions });
       return outcome;
     };
-    const result = (this.writes.get(key) ?? Promise.resolve()).then(run, run);
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.writes.set(key, settled);
-    void settled.then(() => {
-      if (this.writes.get(key) === settled) this.writes.delete(key);
-    });
-    return result;
+    return oneAtATime(this.writes, key, run);
   }
 
   catchUpSearchIndex(options: { onProgress?: (done: number, total: number) => void } = {}): Promise<{ versions: number }> {
@@ -258,7 +237,7 @@ export class SqliteSearchIndex implements SearchIndex {
         const set = seen.hashes;
         read++;
         // Every version in hand with this record and stamp was stored or was already stored: its tokens are the record's.
-        const held = inHand?.get(`${recordId}\u0000${modstamp}`);
+        const held = inHand?.get(versionKey(recordId, modstamp));
         if (held) {
           for (const fields of held) hasher.addVersion(fields, set);
           continue;
@@ -386,7 +365,7 @@ export class SqliteSearchIndex implements SearchIndex {
     const wanted = query.objectNames ? new Set(query.objectNames) : undefined;
     const names = new Map(objectRows.filter((o) => !wanted || wanted.has(o.name)).map((o) => [o.object_key, o.name]));
     const last = statement(db, 'SELECT max(doc) AS doc FROM search_postings').get() as { doc: number | null };
-    if (names.size === 0 || query.terms.length === 0 || last.doc === null) return { count: 0, candidates: none() };
+    if (names.size === 0 || query.terms.length === 0 || last.doc === null) return { count: 0, candidates: noCandidates() };
     const blocks = JSON.stringify(Array.from({ length: (last.doc >> BLOCK_BITS) + 1 }, (_, i) => i));
 
     // A byte per doc: set while every term so far has it (a term: any of its tokens).

@@ -9,38 +9,16 @@
  * of a stored row, never an insert: a request that read the row just before a sign-out or a
  * revoke and then records its use must not bring the session or token back to life.
  */
-import type { Selectable } from 'kysely';
-import { OrgvaultError } from '../../core/errors.ts';
-import type { ApiTokenRecord, Role, SessionRecord, UserRecord } from '../../core/users.ts';
+import type { ApiTokenRecord, SessionRecord, UserRecord } from '../../core/users.ts';
 import type { UserStore } from '../port.ts';
+import { noUser, toSession, toToken, toUser } from '../rows/users.ts';
 import type { Connections, Db } from './connection.ts';
 import { all, builder, first, run } from './connection.ts';
-import type { ApiTokensTable, SessionsTable, UsersTable } from '../schema/tables.ts';
-
-function toUser(row: Selectable<UsersTable>): UserRecord {
-  return { name: row.name, role: row.role as Role, passwordHash: row.password_hash, createdAt: row.created_at, passwordChangedAt: row.password_changed_at };
-}
-
-function toSession(row: Selectable<SessionsTable>): SessionRecord {
-  return { idHash: row.id_hash, userName: row.user_name, csrfToken: row.csrf_token, createdAt: row.created_at, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at };
-}
-
-function toToken(row: Selectable<ApiTokensTable>): ApiTokenRecord {
-  return {
-    id: row.id,
-    secretHash: row.secret_hash,
-    userName: row.user_name,
-    label: row.label,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    lastUsedAt: row.last_used_at,
-  };
-}
 
 /** A session or token is only ever created for a user that exists, so none outlives its user. */
 function requireUser(db: Db, name: string, what: string): void {
   if (!first(db, builder.selectFrom('users').select('name').where('name', '=', name))) {
-    throw new OrgvaultError('USER_NOT_FOUND', `No user named "${name}": a ${what} belongs to an existing user.`);
+    throw noUser(name, what);
   }
 }
 

@@ -9,36 +9,23 @@
  * equal to the record's head is not stored again; version rows, heads, packs, counts and the
  * watermark commit together, and the watermark is never moved past the batch's own data.
  */
-import { randomBytes, createHash } from 'node:crypto';
-import { OrgvaultError, UsageError } from '../../core/errors.ts';
-import type { ChangeType, RecordVersion, VersionInput, Watermark } from '../../core/vault.ts';
+import { randomBytes } from 'node:crypto';
+import { OrgvaultError } from '../../core/errors.ts';
+import type { RecordVersion, VersionInput, Watermark } from '../../core/vault.ts';
 import { IntegrityError } from '../../crypto/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
 import type { OpenedPack } from '../packs.ts';
-import { PackBuilder, PackCache, openPack, packHeader, payloadHash, sealPackBody } from '../packs.ts';
+import { PackBuilder, PackCache, openPack, packHeader, sealPackBody } from '../packs.ts';
 import { PackGoneError } from '../port.ts';
 import type { PackReader, RecordHead, VersionBatch, VersionQuery, VersionStore, WriteOutcome } from '../port.ts';
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
 import type { PayloadPipeline, PreparedPayloads } from '../payload-worker.ts';
+import { CHANGE_CODES, HASH_BYTES, byBytes, changeCodes, checkSlice, compareWatermark, inSlice, invalid, reach, toRecordVersion, validateBatch, verifyPack } from '../rows/versions.ts';
+import type { VersionRow, WriteHooks } from '../rows/versions.ts';
 
-/** The points of a batch write at which a test may crash the process. */
-export type WriteStep = 'before-transaction' | 'mid-inserts' | 'before-commit' | 'after-commit';
+export type { WriteHooks, WriteStep } from '../rows/versions.ts';
 
-/** Test-only hooks; production code passes none. */
-export interface WriteHooks {
-  onWriteStep?(step: WriteStep): void;
-}
-
-/** Stable codes for change types: stored in every version row, so never renumbered. */
-const CHANGE_CODES: Readonly<Record<ChangeType, number>> = { created: 1, updated: 2, deleted: 3, undeleted: 4, reconciled: 5, event: 6 };
-const CHANGE_NAMES: readonly (ChangeType | undefined)[] = (() => {
-  const names: (ChangeType | undefined)[] = [];
-  for (const [name, code] of Object.entries(CHANGE_CODES)) names[code] = name as ChangeType;
-  return names;
-})();
-
-const HASH_BYTES = 32;
 /** IDs per lookup in headsOf: well under SQLite's parameter limit. */
 const ROWS_PER_INSERT = 50;
 /**
@@ -91,23 +78,6 @@ interface PendingPack {
   hashes: Buffer[];
 }
 
-/** A version row joined with its batch, as reads select it. */
-interface VersionRow {
-  seq: number;
-  object_key: number;
-  record_id: string;
-  system_modstamp: number;
-  prev_seq: number | null;
-  change_type: number;
-  is_deleted: number;
-  last_modified_by_id: string | null;
-  pack_key: number;
-  slot: number;
-  captured_at: number;
-  run_id: string;
-  schema_id: string | null;
-}
-
 const VERSION_COLUMNS =
   'v.seq, v.object_key, v.record_id, v.system_modstamp, v.prev_seq, v.change_type, v.is_deleted, v.last_modified_by_id, v.pack_key, v.slot, b.captured_at, b.run_id, b.schema_id';
 const VERSION_FROM = 'record_versions v JOIN batches b ON b.batch_key = v.batch_key';
@@ -123,43 +93,6 @@ const placeholders = (n: number, width: number): string => {
   }
   return text;
 };
-
-const compareWatermark = (a: Watermark, b: Watermark): number =>
-  a.systemModstamp !== b.systemModstamp ? a.systemModstamp - b.systemModstamp : a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0;
-
-/** SQLite's BINARY order of record IDs (the same as code-unit order for the IDs Salesforce makes). */
-const byBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-function invalid(message: string): never {
-  throw new OrgvaultError('INVALID_VERSION', message);
-}
-
-function validateBatch(batch: VersionBatch): void {
-  if (!batch.orgId || !batch.objectName) invalid('A version batch needs an org ID and an object name.');
-  if (!batch.runId) invalid('A version batch needs the run ID that captured it.');
-  if (!Number.isSafeInteger(batch.capturedAt)) invalid(`capturedAt must be epoch milliseconds, not ${String(batch.capturedAt)}.`);
-  for (const v of batch.versions) {
-    if (typeof v.recordId !== 'string' || v.recordId.length === 0 || v.recordId.length > 255) invalid(`A version of ${batch.objectName} has an invalid record ID.`);
-    if (!Number.isSafeInteger(v.systemModstamp)) invalid(`Version ${v.recordId}: SystemModstamp must be epoch milliseconds, not ${String(v.systemModstamp)}.`);
-    if (CHANGE_CODES[v.changeType] === undefined) invalid(`Version ${v.recordId}: unknown change type ${String(v.changeType)}.`);
-    if (v.fields === null || typeof v.fields !== 'object') invalid(`Version ${v.recordId}: fields must be an object.`);
-  }
-}
-
-/** The latest (SystemModstamp, Id) among a batch's versions: how far the batch's data reaches. */
-function reach(versions: readonly VersionInput[]): Watermark | undefined {
-  let best: Watermark | undefined;
-  for (const v of versions) {
-    const candidate = { systemModstamp: v.systemModstamp, recordId: v.recordId };
-    if (!best || compareWatermark(candidate, best) > 0) best = candidate;
-  }
-  return best;
-}
-
-/** Which of m slices a pack belongs to: a hash of its ID, so slices stay stable as packs are added. */
-function packSlice(packId: string, m: number): number {
-  return createHash('sha256').update(packId).digest().readUInt32BE(0) % m;
-}
 
 type VersionPorts = VersionStore & PackReader;
 
@@ -471,22 +404,7 @@ export class SqliteVersions implements VersionPorts {
       const pack = this.pack(packKey);
       for (const i of indexes) {
         const row = rows[i]!;
-        if (pack.recordId(row.slot) !== row.record_id) {
-          throw new IntegrityError(`pack ${pack.packId} slot ${row.slot} holds ${pack.recordId(row.slot)}, not ${row.record_id}: the catalog row was altered.`);
-        }
-        out[i] = {
-          recordId: row.record_id,
-          systemModstamp: row.system_modstamp,
-          changeType: CHANGE_NAMES[row.change_type] ?? invalid(`Unknown change type code ${row.change_type} in version ${row.seq}.`),
-          isDeleted: row.is_deleted === 1,
-          lastModifiedById: row.last_modified_by_id,
-          fields: JSON.parse(pack.payload(row.slot).toString('utf8')) as Record<string, unknown>,
-          seq: row.seq,
-          objectName: this.objectName(row.object_key),
-          capturedAt: row.captured_at,
-          runId: row.run_id,
-          schemaId: row.schema_id,
-        };
+        out[i] = toRecordVersion(row, pack, this.objectName(row.object_key));
       }
     }
     return out;
@@ -605,7 +523,7 @@ export class SqliteVersions implements VersionPorts {
     const from = query.from ?? Number.MIN_SAFE_INTEGER;
     const to = query.to ?? Number.MAX_SAFE_INTEGER;
     const byCapture = query.by === 'capturedAt';
-    const codes = query.changeTypes?.map((t) => CHANGE_CODES[t as ChangeType] ?? invalid(`Unknown change type ${t}.`));
+    const codes = changeCodes(query.changeTypes);
     const filters: string[] = [];
     const params: unknown[] = [];
     if (codes) {
@@ -720,15 +638,13 @@ export class SqliteVersions implements VersionPorts {
   // ---- packs --------------------------------------------------------------------------------
 
   async *listPacks(slice?: { n: number; m: number }): AsyncIterable<string> {
-    if (slice && !(Number.isInteger(slice.n) && Number.isInteger(slice.m) && slice.n >= 1 && slice.n <= slice.m)) {
-      throw new UsageError(`A slice is n/m with 1 ≤ n ≤ m, not ${slice.n}/${slice.m}.`);
-    }
+    checkSlice(slice);
     let after = 0;
     for (;;) {
       const rows = statement(this.conns.read, 'SELECT pack_key, pack_id FROM packs WHERE pack_key > ? ORDER BY pack_key LIMIT ?').all(after, PAGE) as { pack_key: number; pack_id: string }[];
       if (rows.length === 0) return;
       after = rows[rows.length - 1]!.pack_key;
-      for (const row of rows) if (!slice || packSlice(row.pack_id, slice.m) === slice.n - 1) yield row.pack_id;
+      for (const row of rows) if (inSlice(row.pack_id, slice)) yield row.pack_id;
     }
   }
 
@@ -737,17 +653,7 @@ export class SqliteVersions implements VersionPorts {
       | { payloads: number; payload_hashes: Buffer; sealed: Buffer }
       | undefined;
     if (!row) throw new PackGoneError(packId);
-    const pack = openPack(this.keyring.sealing, packId, row.sealed);
-    if (pack.count !== row.payloads || row.payload_hashes.length !== pack.count * HASH_BYTES) {
-      throw new IntegrityError(`pack ${packId} holds ${pack.count} payloads where the catalog records ${row.payloads}.`);
-    }
-    for (let slot = 0; slot < pack.count; slot++) {
-      const expected = row.payload_hashes.subarray(slot * HASH_BYTES, (slot + 1) * HASH_BYTES);
-      if (!payloadHash(this.keyring.addressing, pack.payload(slot)).equals(expected)) {
-        throw new IntegrityError(`pack ${packId} slot ${slot} does not match its recorded hash.`);
-      }
-    }
-    return { payloads: pack.count };
+    return verifyPack(this.keyring, packId, row);
   }
 
   async danglingVersions(): Promise<number> {
