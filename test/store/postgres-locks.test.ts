@@ -2,12 +2,12 @@
 // (as two machines would be), racing for the same lock. What the contract suite cannot show.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import type { OrgLock, VaultStore } from '../../src/store/port.ts';
 import { LockHeldError } from '../../src/store/port.ts';
 import { openPostgresVaultStore } from '../../src/store/postgres/index.ts';
 import { newKeyring } from '../contracts/vault-store.contract.ts';
-import { POSTGRES_URL, freshStoreUrl, postgresSkip } from '../fixtures/postgres.ts';
+import { freshStoreUrl, postgresSkip, withSchema } from '../fixtures/postgres.ts';
 
 const skip = postgresSkip();
 const ORG = '00D000000000001AAA';
@@ -25,15 +25,8 @@ async function race(attempts: Promise<OrgLock>[]): Promise<{ won: OrgLock[]; los
 }
 
 /** Runs SQL on the store's schema from outside either store. */
-async function onSchema(schema: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(`SET search_path TO ${schema}`);
-    return await client.query(text, params);
-  } finally {
-    await client.end();
-  }
+function onSchema(schema: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  return withSchema(schema, (client) => client.query(text, params));
 }
 
 describe('PostgreSQL writer locks across machines', { skip }, () => {

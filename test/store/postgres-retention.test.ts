@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { queryTerms } from '../../src/core/search-text.ts';
 import type { OrgRegistration, RecordVersion, VersionInput } from '../../src/core/vault.ts';
 import type { Keyring } from '../../src/crypto/keys.ts';
@@ -33,7 +32,7 @@ import { PgVersions } from '../../src/store/postgres/versions.ts';
 import { openSqliteVaultStore } from '../../src/store/sqlite/index.ts';
 import { verifyVault } from '../../src/verify/index.ts';
 import { newKeyring } from '../contracts/vault-store.contract.ts';
-import { POSTGRES_URL, freshStoreUrl, postgresSkip } from '../fixtures/postgres.ts';
+import { freshStoreUrl, postgresSkip, withSchema } from '../fixtures/postgres.ts';
 
 const skip = postgresSkip();
 const ORG_ID = '00D000000000RETAAA';
@@ -85,18 +84,6 @@ const fieldsOf = (recordId: string, value: string, deleted = false): Record<stri
 
 async function* bytes(text: string): AsyncIterable<Uint8Array> {
   yield Buffer.from(text);
-}
-
-/** Runs `fn` on a plain connection whose search path is `schema`: what another tool sees of the database. */
-async function withSchema<T>(schema: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(`SET search_path TO ${schema}`);
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 describe('retention and search on a PostgreSQL vault', { skip }, () => {

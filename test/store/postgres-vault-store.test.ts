@@ -2,26 +2,13 @@
 // test/fixtures/postgres.ts), each store in a fresh schema, and what only PostgreSQL shows.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import pg from 'pg';
 import type { Keyring } from '../../src/crypto/keys.ts';
 import type { VaultStore } from '../../src/store/port.ts';
 import { openPostgresVaultStore } from '../../src/store/postgres/index.ts';
 import { newKeyring, vaultStoreContract } from '../contracts/vault-store.contract.ts';
-import { POSTGRES_URL, freshStoreUrl, postgresSkip } from '../fixtures/postgres.ts';
+import { POSTGRES_URL, freshStoreUrl, postgresSkip, withSchema } from '../fixtures/postgres.ts';
 
 const skip = postgresSkip();
-
-/** Runs `fn` on a plain connection whose search path is `schema`. */
-async function withSchema<T>(schema: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(`SET search_path TO ${schema}`);
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 if (skip) {
   test('VaultStore contract: PostgreSQL', { skip }, () => undefined);

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import type { RecordVersion, VersionInput } from '../../src/core/vault.ts';
 import type { Keyring } from '../../src/crypto/keys.ts';
 import { canonicalJson, openPack } from '../../src/store/packs.ts';
@@ -17,7 +17,7 @@ import type { WriteStep } from '../../src/store/postgres/versions.ts';
 import { PgVersions } from '../../src/store/postgres/versions.ts';
 import { openSqliteVaultStore } from '../../src/store/sqlite/index.ts';
 import { newKeyring } from '../contracts/vault-store.contract.ts';
-import { POSTGRES_URL, freshStoreUrl, postgresSkip } from '../fixtures/postgres.ts';
+import { freshStoreUrl, postgresSkip, withSchema } from '../fixtures/postgres.ts';
 
 const skip = postgresSkip();
 const ORG = '00D000000000001AAA';
@@ -33,14 +33,7 @@ function version(n: number, at: number, name: string, changeType: VersionInput['
 }
 
 async function rows<R extends pg.QueryResultRow>(schema: string, sql: string, params: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(`SET search_path TO ${schema}`);
-    return (await client.query<R>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
+  return withSchema(schema, async (client) => (await client.query<R>(sql, params)).rows);
 }
 
 /** Every invariant the catalog keeps between its version tables, checked in SQL. */
