@@ -16,6 +16,7 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.ts';
+import { redactUrl } from '../core/redact-url.ts';
 import type { Keyring } from '../crypto/keys.ts';
 import { IntegrityError } from '../crypto/errors.ts';
 import { open, seal } from '../crypto/seal.ts';
@@ -128,17 +129,6 @@ export function describeLocation(location: VaultLocation): { store: string; blob
     store: location.store.engine === 'sqlite' ? `sqlite ${location.store.path}` : redactUrl(location.store.url),
     blobs: location.blobs.engine === 'fs' ? `fs ${location.blobs.dir}` : location.blobs.url,
   };
-}
-
-/** A URL with its password replaced by ***. */
-export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return value.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
-  }
 }
 
 async function readStorageFile(dir: string): Promise<StorageFile | undefined> {

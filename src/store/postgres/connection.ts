@@ -18,6 +18,7 @@ import type { PoolClient } from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Transaction } from 'kysely';
 import { OrgvaultError, UsageError } from '../../core/errors.ts';
+import { redactUrl } from '../../core/redact-url.ts';
 import { MIGRATIONS, SCHEMA_VERSION, migrationSql } from '../schema/migrations.ts';
 import type { CatalogTables } from '../schema/tables.ts';
 
@@ -57,17 +58,6 @@ export function parsePgUrl(url: string): PgLocation {
   parsed.searchParams.delete('schema');
   if (!parsed.pathname || parsed.pathname === '/') throw new UsageError('The store URL names no database; add it after the host: postgres://user@host:5432/DATABASE.');
   return { connectionString: parsed.toString(), schema };
-}
-
-/** The URL with its password replaced, for messages and logs. */
-export function redactPgUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres://…';
-  }
 }
 
 export interface PgConnectionOptions {
@@ -203,7 +193,7 @@ function checkNotNewer(version: number): void {
 function wrapConnectError(error: unknown, url: string): unknown {
   if (error instanceof OrgvaultError) return error;
   const code = (error as { code?: string }).code;
-  const where = redactPgUrl(url);
+  const where = redactUrl(url);
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new OrgvaultError('STORE_UNREACHABLE', `Cannot reach PostgreSQL at ${where} (${code}); check the host and port in --store, and that the server is running.`, { cause: error });
   }

@@ -22,7 +22,7 @@ import { PgSearchIndex } from './search-index.ts';
 import { PayloadPipeline } from '../payload-worker.ts';
 import { PgVersions } from './versions.ts';
 
-export { parsePgUrl, redactPgUrl } from './connection.ts';
+export { parsePgUrl } from './connection.ts';
 
 export interface PostgresVaultStoreOptions {
   /** `postgres://user@host:5432/database?schema=NAME` (see parsePgUrl). */
