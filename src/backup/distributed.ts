@@ -30,7 +30,7 @@ import { jobFailedEvent } from '../notify/events.ts';
 import { LockHeldError } from '../store/port.ts';
 import type { BlobStore, OrgCatalog } from '../store/port.ts';
 import { LeaseLostError, PermanentJobError, ReleaseJob } from '../store/queue.ts';
-import type { Job, JobData, JobQueue, Lease } from '../store/queue.ts';
+import type { Job, JobData, JobQueue, JobRunContext } from '../store/queue.ts';
 import { resolveSettings } from './options.ts';
 import type { BackupSettings } from './options.ts';
 import {
@@ -110,17 +110,6 @@ export interface DistributedBackupDeps {
   /** A dead coordinator's org lock is taken over after this long (default as runBackup's). */
   lockStaleMs?: number;
   onEvent?: (org: OrgRegistration, event: BackupEvent) => void;
-}
-
-/** What a job's handler is given by the worker running it (src/schedule/worker.ts). */
-export interface JobRunContext {
-  queue: JobQueue;
-  lease: Lease;
-  workerId: string;
-  signal: AbortSignal;
-  stopping(): boolean;
-  runClaimed(lease: Lease): Promise<void>;
-  leaseMs: number;
 }
 
 /**

@@ -10,4 +10,4 @@ export type { BackupMode, BackupSettings } from './options.ts';
 export { diffFields, jobLog, listJobs, orgStatusOf, recordHistory, statusReport } from './report.ts';
 export type { HistoryEntry, LogObject, OrgStatus, RunLogView, StatusObject, StatusReport } from './report.ts';
 export { BACKUP_JOB, BACKUP_OBJECT_JOB, backupJobOutcome, captureObjectTask, coordinateBackup, describeBackupJob, enqueueBackup, waitForBackupJob } from './distributed.ts';
-export type { BackupJobPayload, DistributedBackupDeps, JobRunContext } from './distributed.ts';
+export type { BackupJobPayload, DistributedBackupDeps } from './distributed.ts';

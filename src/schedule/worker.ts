@@ -8,19 +8,10 @@
  * may instead give its job back (`ReleaseJob`), claimable at once by another worker.
  */
 import { LeaseLostError, PermanentJobError, ReleaseJob } from '../store/queue.ts';
-import type { Job, JobData, JobQueue, Lease } from '../store/queue.ts';
+import type { Job, JobData, JobQueue, JobRunContext, Lease } from '../store/queue.ts';
 
-export interface JobContext {
-  queue: JobQueue;
-  lease: Lease;
-  workerId: string;
-  /** Aborted when the lease is lost (another worker took the job) or the worker is stopping. */
-  signal: AbortSignal;
-  /** True once the worker is stopping: finish soon, or throw ReleaseJob. */
-  stopping(): boolean;
-  /** Runs another claimed job in this slot, heartbeated and finished as any (a coordinator helping with its own tasks). */
-  runClaimed(lease: Lease): Promise<void>;
-  leaseMs: number;
+/** A handler's context, with the worker's log. */
+export interface JobContext extends JobRunContext {
   log(line: string): void;
 }
 

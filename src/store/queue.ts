@@ -124,6 +124,20 @@ export interface JobQueue {
 }
 
 /** Retry delays: `baseMs · 2^(attempt−1)`, at most `maxMs`. */
+/** What a job's handler is given by the worker that claimed it. */
+export interface JobRunContext {
+  queue: JobQueue;
+  lease: Lease;
+  workerId: string;
+  /** Aborted when the lease is lost (another worker took the job) or the worker is stopping. */
+  signal: AbortSignal;
+  /** True once the worker is stopping: finish soon, or throw ReleaseJob. */
+  stopping(): boolean;
+  /** Runs another claimed job in this slot, heartbeated and finished as any (a coordinator helping with its own tasks). */
+  runClaimed(lease: Lease): Promise<void>;
+  leaseMs: number;
+}
+
 export interface Backoff {
   baseMs: number;
   maxMs: number;
