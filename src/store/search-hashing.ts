@@ -95,3 +95,16 @@ export class TokenHasher {
     return hash;
   }
 }
+
+/** Each org's TokenHasher under the vault's indexing key, made once per org and kept. */
+export class OrgTokenHashers {
+  private readonly hashers = new Map<string, TokenHasher>();
+
+  constructor(private readonly indexingKey: Buffer) {}
+
+  of(orgId: string): TokenHasher {
+    let hasher = this.hashers.get(orgId);
+    if (!hasher) this.hashers.set(orgId, (hasher = new TokenHasher(orgIndexKey(this.indexingKey, orgId))));
+    return hasher;
+  }
+}

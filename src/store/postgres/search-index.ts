@@ -33,7 +33,7 @@ import { openPack } from '../packs.ts';
 import type { SearchCandidate, SearchCandidateQuery, SearchCandidates, SearchIndex, SearchIndexStats, VersionBatch, WriteOutcome } from '../port.ts';
 import { CHUNK_VERSIONS, SCAN_PAGE, fieldsInHand, noCandidates, oneAtATime, versionKey } from '../rows/search-index.ts';
 import type { IndexStep } from '../rows/search-index.ts';
-import { HASH_BYTES, TokenHasher, orgIndexKey } from '../search-hashing.ts';
+import { HASH_BYTES, OrgTokenHashers } from '../search-hashing.ts';
 import type { PgConnections } from './connection.ts';
 
 /** The class of the advisory locks an indexer takes per object (any fixed value: "srch"). */
@@ -102,7 +102,7 @@ export async function inTransaction<T>(conns: PgConnections, fn: (client: PoolCl
 
 export class PgSearchIndex implements SearchIndex {
   /** Per org: its index key and token hashes in this process. */
-  private readonly hashers = new Map<string, TokenHasher>();
+  private readonly hashers: OrgTokenHashers;
   /** The last write of each object (org and name) in this process, which the next one waits for. */
   private readonly writes = new Map<string, Promise<void>>();
 
@@ -110,12 +110,8 @@ export class PgSearchIndex implements SearchIndex {
     private readonly conns: PgConnections,
     private readonly keyring: Keyring,
     private readonly hooks: SearchIndexHooks = {},
-  ) {}
-
-  private hasher(orgId: string): TokenHasher {
-    let hasher = this.hashers.get(orgId);
-    if (!hasher) this.hashers.set(orgId, (hasher = new TokenHasher(orgIndexKey(this.keyring.indexing, orgId))));
-    return hasher;
+  ) {
+    this.hashers = new OrgTokenHashers(keyring.indexing);
   }
 
   // ---- writing ------------------------------------------------------------------------------
@@ -257,7 +253,7 @@ export class PgSearchIndex implements SearchIndex {
       if (!records) tokens.set(r.object_key, (records = new Map()));
       const object = objects.get(r.object_key);
       if (!object) throw new IntegrityError(`A batch refers to object key ${r.object_key}, which the catalog does not have.`);
-      const hasher = this.hasher(object.orgId);
+      const hasher = this.hashers.of(object.orgId);
       let seen = records.get(r.record_id);
       if (!seen) records.set(r.record_id, (seen = { hashes: new Set(), head: r.system_modstamp, deleted: r.is_deleted }));
       // As the store keeps heads: a version is the head when it is newer than the one before.
@@ -274,7 +270,7 @@ export class PgSearchIndex implements SearchIndex {
       hasher.addVersion(JSON.parse(pack.payload(r.slot).toString('utf8')) as Record<string, unknown>, seen.hashes);
     }
     for (const [objectKey, records] of tokens) {
-      const hasher = this.hasher(objects.get(objectKey)!.orgId);
+      const hasher = this.hashers.of(objects.get(objectKey)!.orgId);
       const distinct = new Set<string>();
       for (const seen of records.values()) for (const token of seen.hashes) distinct.add(token);
       const hashes = hasher.hashAll(distinct);
@@ -329,7 +325,7 @@ export class PgSearchIndex implements SearchIndex {
   async openSearchCandidates(query: SearchCandidateQuery): Promise<SearchCandidates> {
     const objectRows = await this.conns.query<{ object_key: number; name: string }>('SELECT object_key, name FROM objects WHERE org_id = $1', [query.orgId]);
     if (objectRows.length === 0 || query.terms.length === 0) return { count: 0, candidates: noCandidates() };
-    const hasher = this.hasher(query.orgId);
+    const hasher = this.hashers.of(query.orgId);
     // A term is satisfied by any of its tokens: an overlap (&&) with its hashes; every term must be.
     const terms = query.terms.map((alternatives) => [...new Set(Array.from(alternatives, (token) => hashNumber(hasher.token(token))))]);
     const params: unknown[] = [objectRows.map((o) => o.object_key)];

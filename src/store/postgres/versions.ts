@@ -36,7 +36,7 @@ import type { PayloadPipeline, PreparedPayloads } from '../payload-worker.ts';
 import { PackGoneError } from '../port.ts';
 import type { ChangeCaptureStore, PackReader, RecordHead, VersionBatch, VersionQuery, VersionStore, WriteOutcome } from '../port.ts';
 import { CHANGE_CODES, HASH_BYTES, byBytes, changeCodes, checkSlice, compareWatermark, inSlice, reach, toRecordVersion, validateBatch, verifyPack } from '../rows/versions.ts';
-import type { VersionRow, WriteHooks } from '../rows/versions.ts';
+import type { HeadState, VersionRow, WriteHooks } from '../rows/versions.ts';
 import type { PgConnections } from './connection.ts';
 
 export type { WriteHooks, WriteStep } from '../rows/versions.ts';
@@ -54,17 +54,6 @@ const HEAD_PAGE = 10_000;
  */
 /** Times a read runs again when a pack it needs was rewritten by a prune in between. */
 const READ_RETRIES = 3;
-
-interface HeadState {
-  seq: number;
-  modstamp: number;
-  isDeleted: boolean;
-  packKey: number;
-  slot: number;
-  hash: Buffer;
-  /** Changed by this batch: to be written back. */
-  dirty: boolean;
-}
 
 /**
  * A version in a record's chain during a write. Pending rows and packs have negative keys until

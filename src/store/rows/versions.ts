@@ -143,3 +143,15 @@ export function toRecordVersion(row: VersionRow, pack: OpenedPack, objectName: s
     schemaId: row.schema_id,
   };
 }
+
+/** A record's head as a batch write holds it while the batch is applied. */
+export interface HeadState {
+  seq: number;
+  modstamp: number;
+  isDeleted: boolean;
+  packKey: number;
+  slot: number;
+  hash: Buffer;
+  /** Changed by this batch: to be written back. */
+  dirty: boolean;
+}

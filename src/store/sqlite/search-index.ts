@@ -31,7 +31,7 @@ import { openPack } from '../packs.ts';
 import type { SearchCandidate, SearchCandidateQuery, SearchCandidates, SearchIndex, SearchIndexStats, VersionBatch, WriteOutcome } from '../port.ts';
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
-import { HASH_BYTES, TokenHasher, orgIndexKey } from '../search-hashing.ts';
+import { HASH_BYTES, OrgTokenHashers } from '../search-hashing.ts';
 import { CHUNK_VERSIONS, SCAN_PAGE, fieldsInHand, noCandidates, oneAtATime, versionKey } from '../rows/search-index.ts';
 import type { IndexStep } from '../rows/search-index.ts';
 
@@ -116,7 +116,7 @@ function isPosted(posted: string, hash: string): boolean {
 
 export class SqliteSearchIndex implements SearchIndex {
   /** Per org: its index key and token hashes on this thread. */
-  private readonly hashers = new Map<string, TokenHasher>();
+  private readonly hashers: OrgTokenHashers;
   private readonly objects = new Map<number, { orgId: string; name: string }>();
   /** The last write of each object (org and name), which the next one waits for. */
   private readonly writes = new Map<string, Promise<void>>();
@@ -125,12 +125,8 @@ export class SqliteSearchIndex implements SearchIndex {
     private readonly conns: Connections,
     private readonly keyring: Keyring,
     private readonly hooks: SearchIndexHooks = {},
-  ) {}
-
-  private hasher(orgId: string): TokenHasher {
-    let hasher = this.hashers.get(orgId);
-    if (!hasher) this.hashers.set(orgId, (hasher = new TokenHasher(orgIndexKey(this.keyring.indexing, orgId))));
-    return hasher;
+  ) {
+    this.hashers = new OrgTokenHashers(keyring.indexing);
   }
 
   private object(db: Db, objectKey: number): { orgId: string; name: string } {
@@ -226,7 +222,7 @@ export class SqliteSearchIndex implements SearchIndex {
       let records = tokens.get(batch.object_key);
       if (!records) tokens.set(batch.object_key, (records = new Map()));
       const object = this.object(db, batch.object_key);
-      const hasher = this.hasher(object.orgId);
+      const hasher = this.hashers.of(object.orgId);
       const inHand = written && batch.batch_key > written.afterBatch && object.orgId === written.orgId && object.name === written.objectName ? written.versions : undefined;
       // Rows forgotten or purged since the batch was written are simply absent.
       for (const [recordId, modstamp, deleted, packKey, slot] of rowsOf.all(batch.first_seq, batch.last_seq, batch.object_key) as [string, number, number, number, number][]) {
@@ -253,7 +249,7 @@ export class SqliteSearchIndex implements SearchIndex {
 
     // Every distinct token of the chunk hashed at once (see search-hashing.ts), then each record's tokens replaced by their hashes.
     for (const [objectKey, records] of tokens) {
-      const hasher = this.hasher(this.object(db, objectKey).orgId);
+      const hasher = this.hashers.of(this.object(db, objectKey).orgId);
       const distinct = new Set<string>();
       for (const seen of records.values()) for (const token of seen.hashes) distinct.add(token);
       const hashes = hasher.hashAll(distinct);
@@ -369,7 +365,7 @@ export class SqliteSearchIndex implements SearchIndex {
     const blocks = JSON.stringify(Array.from({ length: (last.doc >> BLOCK_BITS) + 1 }, (_, i) => i));
 
     // A byte per doc: set while every term so far has it (a term: any of its tokens).
-    const hasher = this.hasher(query.orgId);
+    const hasher = this.hashers.of(query.orgId);
     const lists = statement(db, 'SELECT block, docs FROM search_terms WHERE token = ? AND block IN (SELECT value FROM json_each(?))').raw(true);
     let docs: Uint8Array | undefined;
     for (const alternatives of query.terms) {

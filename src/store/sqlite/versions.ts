@@ -22,7 +22,7 @@ import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
 import type { PayloadPipeline, PreparedPayloads } from '../payload-worker.ts';
 import { CHANGE_CODES, HASH_BYTES, byBytes, changeCodes, checkSlice, compareWatermark, inSlice, invalid, reach, toRecordVersion, validateBatch, verifyPack } from '../rows/versions.ts';
-import type { VersionRow, WriteHooks } from '../rows/versions.ts';
+import type { HeadState, VersionRow, WriteHooks } from '../rows/versions.ts';
 
 export type { WriteHooks, WriteStep } from '../rows/versions.ts';
 
@@ -43,17 +43,6 @@ const PAGE = 2000;
 const HEAD_PAGE = 10_000;
 /** Above this many IDs, findVersions scans the object's range instead of walking each record. */
 const WALK_RECORD_LIMIT = 2000;
-
-interface HeadState {
-  seq: number;
-  modstamp: number;
-  isDeleted: boolean;
-  packKey: number;
-  slot: number;
-  hash: Buffer;
-  /** Changed by this batch: to be written back. */
-  dirty: boolean;
-}
 
 interface ChainNode {
   seq: number;
