@@ -28,7 +28,7 @@ import type { OrgClient } from '../core/org-client.ts';
 import type { OrgRegistration, Run, RunStatus } from '../core/vault.ts';
 import { jobFailedEvent } from '../notify/events.ts';
 import { LockHeldError } from '../store/port.ts';
-import type { BlobStore, OrgCatalog } from '../store/port.ts';
+import type { BlobStore, OrgCatalog, RunLog } from '../store/port.ts';
 import { LeaseLostError, PermanentJobError, ReleaseJob } from '../store/queue.ts';
 import type { Job, JobData, JobQueue, JobRunContext } from '../store/queue.ts';
 import { resolveSettings } from './options.ts';
@@ -46,6 +46,8 @@ import {
   planBackup,
   summarizeRun,
 } from './run-backup.ts';
+import { jobLog, listJobs } from './report.ts';
+import type { RunLogView } from './report.ts';
 import type { BackupDeps, BackupEvent, BackupObjectResult, BackupPlan, BackupRequest, BackupResult, BackupStore, BudgetSpec, PlannedObject } from './run-backup.ts';
 import { storedSettings } from './settings.ts';
 
@@ -68,6 +70,11 @@ export interface BackupJobPayload {
   /** Settings of this run over the org's stored ones (`orgvault backup --queue` flags). */
   overrides?: Record<string, unknown>;
   metadata?: boolean;
+  /**
+   * The run's ID, chosen when the job is enqueued so that whoever asked can follow the run (a
+   * dashboard's run page, `backup --queue`) before a worker claims the job and creates it.
+   */
+  runId?: string;
 }
 
 /** What a `backup` job keeps as it goes, so that a coordinator taking over resumes the same run. */
@@ -116,8 +123,96 @@ export interface DistributedBackupDeps {
  * Enqueues a backup of an org, or finds the one already queued or running (`created: false`):
  * one backup per org at a time.
  */
-export async function enqueueBackup(queue: JobQueue, payload: BackupJobPayload): Promise<{ job: Job; created: boolean }> {
-  return queue.enqueue({ kind: BACKUP_JOB, payload: { ...payload }, dedupeKey: `backup:${payload.orgId}`, priority: BACKUP_PRIORITY, maxAttempts: MAX_ATTEMPTS });
+export async function enqueueBackup(queue: JobQueue, payload: BackupJobPayload): Promise<{ job: Job; created: boolean; runId: string | null }> {
+  const enqueued = await queue.enqueue({ kind: BACKUP_JOB, payload: { ...payload, runId: payload.runId ?? randomUUID() }, dedupeKey: `backup:${payload.orgId}`, priority: BACKUP_PRIORITY, maxAttempts: MAX_ATTEMPTS });
+  return { ...enqueued, runId: backupJobRunId(enqueued.job) };
+}
+
+/** The run a `backup` job runs (or will run): the one a coordinator saved, else the one chosen when it was enqueued. */
+export function backupJobRunId(job: Job): string | null {
+  const saved = (job.progress as CoordinatorProgress | null)?.runId;
+  const chosen = (job.payload as unknown as BackupJobPayload).runId;
+  return saved ?? chosen ?? null;
+}
+
+/** How many of the newest `backup` jobs a lookup by run or org reads: live and recent ones are among them. */
+const RECENT_BACKUP_JOBS = 500;
+
+/** The `backup` job of a run, among the recent ones; undefined when the queue has none (the run is older, or ran in a process). */
+export async function findBackupJob(queue: JobQueue, runId: string): Promise<Job | undefined> {
+  const jobs = await queue.list({ kinds: [BACKUP_JOB], limit: RECENT_BACKUP_JOBS });
+  return jobs.find((job) => backupJobRunId(job) === runId);
+}
+
+/** The org's backup job queued or running, if any (one at a time per org). */
+export async function liveBackupJob(queue: JobQueue, orgId: string): Promise<Job | undefined> {
+  const jobs = await queue.list({ kinds: [BACKUP_JOB], states: ['queued', 'running'], limit: RECENT_BACKUP_JOBS });
+  return jobs.find((job) => (job.payload as unknown as BackupJobPayload).orgId === orgId);
+}
+
+/**
+ * A run's log; with a work queue, a backup whose run does not exist yet is shown from its queued
+ * job (see backupJobLog), so that a run ID handed out at enqueue time can be followed at once.
+ */
+export async function runLogOf(store: RunLog, queue: JobQueue | null | undefined, runId: string, options: { errorsOnly?: boolean } = {}): Promise<RunLogView> {
+  if (queue && !(await store.getRun(runId))) {
+    const job = await findBackupJob(queue, runId);
+    if (job) return backupJobLog(job);
+  }
+  return jobLog(store, runId, options);
+}
+
+/**
+ * The job log, newest first; with a work queue, backups waiting for a worker (their runs not
+ * created yet) come first, so that a queued backup shows before it starts.
+ */
+export async function jobsWithQueued(store: RunLog, queue: JobQueue | null | undefined, options: { orgId?: string; limit?: number } = {}): Promise<Omit<RunLogView, 'objects'>[]> {
+  const runs = await listJobs(store, options);
+  if (!queue) return runs;
+  const listed = new Set(runs.map((r) => r.runId));
+  const waiting: Omit<RunLogView, 'objects'>[] = [];
+  for (const job of await queue.list({ kinds: [BACKUP_JOB], states: ['queued', 'running'], limit: RECENT_BACKUP_JOBS })) {
+    const runId = backupJobRunId(job);
+    if (runId === null || listed.has(runId) || (options.orgId !== undefined && (job.payload as unknown as BackupJobPayload).orgId !== options.orgId)) continue;
+    if (await store.getRun(runId)) continue;
+    const { objects: _objects, ...view } = backupJobLog(job);
+    waiting.push(view);
+  }
+  return [...waiting, ...runs];
+}
+
+/**
+ * A backup's log while its run does not exist yet: queued for a worker, claimed by one that has
+ * not started the run, or dead before it could. Once the run exists its own log replaces this.
+ */
+export function backupJobLog(job: Job): RunLogView {
+  const payload = job.payload as unknown as BackupJobPayload;
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  const retried = job.lastError ? ` Attempt ${job.attempts} failed (${job.lastError}); it is retried from ${iso(job.runAfter)}.` : '';
+  const view = (status: RunLogView['status'], message: string, endedAt: number | null = null): RunLogView => ({
+    runId: backupJobRunId(job) ?? '',
+    kind: 'backup',
+    org: payload.orgName,
+    status,
+    startedAt: iso(job.createdAt)!,
+    endedAt: iso(endedAt),
+    message,
+    counters: {},
+    objects: [],
+  });
+  switch (job.state) {
+    case 'queued':
+      return view(
+        'Queued',
+        `Queued (job ${job.jobId}), waiting for a worker.${retried} Backups of this vault run on \`orgvault worker\` processes: if none is running, start one on a machine that reaches the vault and the org.`,
+      );
+    case 'running':
+      return view('Running', `Claimed by worker ${job.worker ?? 'unknown'}; the run starts once it holds the org's backup lock.`);
+    case 'dead':
+      return view('Failed', `The backup job failed on each of its ${job.attempts} attempt(s) before its run could start. Last error: ${job.lastError ?? 'unknown'}`, job.finishedAt);
+    case 'done':
+      return view((job.result?.status as RunStatus | undefined) ?? 'Succeeded', 'The backup job ended without a run log in this vault.', job.finishedAt);
+  }
 }
 
 /** The outcome a finished `backup` job keeps: its run and the run's status. */
@@ -171,7 +266,7 @@ export async function coordinateBackup(deps: DistributedBackupDeps, context: Job
   };
   const emit = (event: BackupEvent): void => deps.onEvent?.(org, event);
   const saved = job.progress as CoordinatorProgress | null;
-  const runId = saved?.runId ?? randomUUID();
+  const runId = saved?.runId ?? payload.runId ?? randomUUID();
   const lockStaleMs = deps.lockStaleMs ?? BACKUP_LOCK_STALE_MS;
 
   let lock;

@@ -9,5 +9,5 @@ export { storedSettings, updateBackupSettings } from './settings.ts';
 export type { BackupMode, BackupSettings } from './options.ts';
 export { diffFields, jobLog, listJobs, orgStatusOf, recordHistory, statusReport } from './report.ts';
 export type { HistoryEntry, LogObject, OrgStatus, RunLogView, StatusObject, StatusReport } from './report.ts';
-export { BACKUP_JOB, BACKUP_OBJECT_JOB, backupJobOutcome, captureObjectTask, coordinateBackup, describeBackupJob, enqueueBackup, waitForBackupJob } from './distributed.ts';
+export { BACKUP_JOB, BACKUP_OBJECT_JOB, backupJobLog, backupJobOutcome, backupJobRunId, captureObjectTask, coordinateBackup, describeBackupJob, enqueueBackup, findBackupJob, jobsWithQueued, liveBackupJob, runLogOf, waitForBackupJob } from './distributed.ts';
 export type { BackupJobPayload, DistributedBackupDeps } from './distributed.ts';

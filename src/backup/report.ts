@@ -157,7 +157,8 @@ export interface RunLogView {
   runId: string;
   kind: Run['kind'];
   org: string | null;
-  status: RunStatus;
+  /** Queued: a backup enqueued for the workers that none has started yet. */
+  status: RunStatus | 'Queued';
   startedAt: string;
   endedAt: string | null;
   message: string | null;

@@ -6,6 +6,7 @@ import type { Action, SessionRecord } from '../core/users.ts';
 import type { VaultNotifier } from '../notify/index.ts';
 import type { ConnectOrg, SealingKeyring } from '../orgs/index.ts';
 import type { BlobStore, VaultStore } from '../store/port.ts';
+import type { JobQueue } from '../store/queue.ts';
 import type { UserSummary } from '../users/index.ts';
 
 export interface ServerDeps {
@@ -29,6 +30,11 @@ export interface ServerDeps {
    * channels; when absent, one is built from `store` and `keyring` (see routes/notifications.ts).
    */
   notifier?: VaultNotifier;
+  /**
+   * The vault's work queue (a PostgreSQL vault, or `--queue`): backups started here are enqueued
+   * for `orgvault worker` processes instead of running in the server. None: they run here.
+   */
+  queue?: JobQueue | null;
   /** Where exports started from the API or the dashboard are written, a folder per run (`<vault>/exports`); none: only zip downloads. */
   exportsDir?: string;
 }

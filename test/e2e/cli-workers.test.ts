@@ -126,8 +126,14 @@ describe('orgvault worker: three workers, one killed mid-backup', { skip: postgr
     // Enqueued before any worker runs: it waits in the queue for them.
     const enqueued = await cli(shared, ['backup', '--org', 'demo', '--enqueue', ...queueArgs(), '--json']);
     assert.equal(enqueued.code, 0, enqueued.stderr);
-    const job = jsonOf<{ jobId: number; created: boolean }>(enqueued);
+    const job = jsonOf<{ jobId: number; runId: string; created: boolean }>(enqueued);
     assert.equal(job.created, true);
+    if (PG_VAULT) {
+      // The run ID is handed out at once; until a worker starts it, the job log shows it queued.
+      const queued = await cli(shared, ['logs', job.runId, '--json']);
+      assert.equal(queued.code, 0, queued.stderr);
+      assert.equal(jsonOf<{ status: string }>(queued).status, 'Queued');
+    }
     // One backup per org: a second one while the first is live is not added.
     const again = await enqueueBackup(queue, { orgName: 'demo', orgId: emu.info.orgId, startedBy: 'test' });
     assert.deepEqual([again.created, again.job.jobId], [false, job.jobId]);
@@ -148,6 +154,7 @@ describe('orgvault worker: three workers, one killed mid-backup', { skip: postgr
 
     const outcome = await waitForBackupJob(queue, job.jobId, 250);
     assert.equal(outcome.status, 'Succeeded', `${outcome.job?.lastError ?? ''}\n${coordinator.lines.join('\n')}`);
+    assert.equal(outcome.runId, job.runId, 'the run is the one named when it was enqueued');
 
     const tasks = await queue.list({ kinds: [BACKUP_OBJECT_JOB], group: outcome.runId!, limit: 10_000 });
     assert.ok(tasks.length > 5, `objects were tasks: ${tasks.length}`);

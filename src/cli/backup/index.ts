@@ -115,7 +115,7 @@ async function enqueueRun(vault: Vault, flags: BackupFlags, overrides: Record<st
   if (!queue) throw new UsageError('This vault has no work queue (its catalog is SQLite): run the backup here without --enqueue, or name a queue with --queue postgres://….');
   try {
     const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-    const { job, created } = await enqueueBackup(queue, {
+    const { job, created, runId } = await enqueueBackup(queue, {
       orgName: org.name,
       orgId: org.orgId,
       objects: flags.object,
@@ -124,9 +124,10 @@ async function enqueueRun(vault: Vault, flags: BackupFlags, overrides: Record<st
       baseline: flags.baseline ? { reason: 'asked for with --baseline' } : undefined,
       overrides: defined,
     });
-    const said = created ? `The backup of ${org.name} is queued for the workers (job ${job.jobId}).` : `A backup of ${org.name} is already ${job.state === 'running' ? `running on worker ${job.worker ?? '?'}` : 'queued'} (job ${job.jobId}); no second one was added.`;
+    const runNote = runId ? `, run ${runId}` : '';
+    const said = created ? `The backup of ${org.name} is queued for the workers (job ${job.jobId}${runNote}).` : `A backup of ${org.name} is already ${job.state === 'running' ? `running on worker ${job.worker ?? '?'}` : 'queued'} (job ${job.jobId}${runNote}); no second one was added.`;
     if (!flags.wait) {
-      printResult(options, { jobId: job.jobId, created, state: job.state }, () => [said, 'Follow it with `orgvault status` and `orgvault logs`.']);
+      printResult(options, { jobId: job.jobId, runId, created, state: job.state }, () => [said, `Follow it with \`orgvault logs${runId ? ` ${runId}` : ''}\` and \`orgvault status\`.`]);
       if (!created) process.exitCode = ExitCode.CompletedWithErrors;
       return null;
     }

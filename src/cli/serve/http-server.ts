@@ -7,6 +7,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { UsageError } from '../../core/errors.ts';
+import type { JobQueue } from '../../store/queue.ts';
 import type { Vault } from '../../store/vault.ts';
 
 export interface ServeOptions {
@@ -15,6 +16,8 @@ export interface ServeOptions {
   tls?: { cert: Buffer; key: Buffer };
   trustProxy?: boolean;
   secureCookies?: boolean;
+  /** The vault's work queue: backups started from the dashboard or the API go to the workers. */
+  queue?: JobQueue | null;
 }
 
 /** Listens, then calls `ready` with the address; resolves once a signal has stopped the server. */
@@ -31,6 +34,7 @@ export async function serveVault(vault: Vault, options: ServeOptions, ready: (ur
     secureCookies: Boolean(options.tls) || options.secureCookies === true,
     trustProxy: options.trustProxy === true,
     exportsDir: join(vault.dir, 'exports'),
+    queue: options.queue,
   });
   const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host, ...(options.tls ? { createServer, serverOptions: options.tls } : {}) });
   await new Promise<void>((resolve, reject) => {

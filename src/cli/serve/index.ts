@@ -49,12 +49,12 @@ export function registerServeCommand(program: Command): void {
         const options = globalOptions(command);
         // Scheduled jobs run beside the server; the vault's slot claims keep a separate
         // `orgvault scheduler` on the same vault from running one twice.
-        // With a work queue (a PostgreSQL vault), this process only schedules and serves: backups
-        // are enqueued for `orgvault worker` processes.
-        const queue = flags.scheduler === false ? null : await openVaultQueue(vault, flags.queue);
+        // With a work queue (a PostgreSQL vault), this process only schedules and serves: scheduled
+        // backups and those started from the dashboard or the API are enqueued for `orgvault worker`.
+        const queue = await openVaultQueue(vault, flags.queue);
         const scheduler = flags.scheduler === false ? undefined : startVaultScheduler(vault, { queue });
         try {
-          await serveVault(vault, { port, host: flags.host, tls, trustProxy: flags.trustProxy, secureCookies: flags.secureCookies }, (url) => {
+          await serveVault(vault, { port, host: flags.host, tls, trustProxy: flags.trustProxy, secureCookies: flags.secureCookies, queue }, (url) => {
             process.stdout.write(options.json ? `${JSON.stringify({ url })}\n` : `orgvault is serving ${url} (API description at ${url}/openapi.json); Ctrl-C stops it.\n`);
           });
         } finally {

@@ -47,6 +47,7 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
     const base = `/orgs/${encodeURIComponent(org.name)}`;
     const filesOn = resolveSettings(storedSettings(org)).mode === 'objects-and-files';
     const flags = await permissionFlags(deps.store, org);
+    const active = await backups.active(org);
     const body = html`<h1>${org.name} <span class="muted">${org.orgId}</span></h1>
       <div class="banner ${BANNER[report.status] ?? 'warn'}" role="status">${report.status}${report.lastRun?.status === 'CompletedWithErrors' || report.status === 'Error' ? html` · <a href="/runs/${report.lastRun?.runId ?? ''}?tab=errors">see the errors</a>` : ''}</div>
       ${flags.banner}
@@ -61,9 +62,10 @@ export function registerOrgPages(app: ServerApp, { deps, backups }: PageContext)
       </div>
       <p>
         ${may(c, 'backup')
-          ? html`<form class="inline" method="post" action="${base}/backup">${csrfField(c)}<button type="submit" ${backups.isRunning(org) ? 'disabled' : ''}>Back up now</button>
+          ? html`<form class="inline" method="post" action="${base}/backup">${csrfField(c)}<button type="submit" ${active ? 'disabled' : ''}>Back up now</button>
               <input name="objects" aria-label="Only these objects" placeholder="all objects, or: Account, Contact" style="min-width:16rem" /></form>`
           : ''}
+        ${active ? html`<span class="muted" role="status">A backup is ${active.queued ? 'queued for the workers' : 'running'}${active.runId ? html`: <a href="/runs/${active.runId}">follow it</a>` : ''}.</span>` : ''}
         ${may(c, 'settings')
           ? html`<form class="inline" method="post" action="${base}/files">${csrfField(c)}<input type="hidden" name="files" value="${filesOn ? 'off' : 'on'}" /><button class="secondary" type="submit" aria-pressed="${filesOn ? 'true' : 'false'}">Files: ${filesOn ? 'backed up (turn off)' : 'not backed up (turn on)'}</button></form>`
           : html`<span class="muted">Files: ${filesOn ? 'backed up' : 'not backed up'}</span>`}

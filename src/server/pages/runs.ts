@@ -1,6 +1,7 @@
 /** The job log: every run, and a run's page (All Objects / Objects with Errors, or a restore's records), live while it runs. */
 import { html, raw } from 'hono/html';
-import { jobLog, listJobs } from '../../backup/index.ts';
+import { jobsWithQueued, runLogOf } from '../../backup/index.ts';
+import { UsageError } from '../../core/errors.ts';
 import { restoreRecords } from '../../restore/index.ts';
 import type { ServerApp } from '../app.ts';
 import { badge, bytes, count, iso } from './layout.ts';
@@ -11,22 +12,27 @@ export function registerRunPages(app: ServerApp, { deps }: PageContext): void {
   app.get('/runs', async (c) => {
     const orgName = c.req.query('org');
     const org = orgName ? await deps.store.getOrg(orgName) : undefined;
-    const runs = await listJobs(deps.store, { orgId: org?.orgId, limit: 100 });
+    const runs = await jobsWithQueued(deps.store, deps.queue, { orgId: org?.orgId, limit: 100 });
     const body = html`<h1>Job log${org ? html` of ${org.name}` : ''}</h1>
       ${runs.length === 0
         ? html`<div class="empty">No jobs yet: back an org up to see its runs here.</div>`
         : html`<table>
             <thead><tr><th>Run ID</th><th>Kind</th><th>Org</th><th>Start</th><th>End</th><th>Status</th></tr></thead>
-            <tbody>${runs.map((r) => html`<tr><td><a href="/runs/${r.runId}">${r.runId}</a></td><td>${r.kind}</td><td>${r.org ?? ''}</td><td>${iso(r.startedAt)}</td><td>${r.endedAt ? iso(r.endedAt) : '(running)'}</td><td>${badge(r.status)}</td></tr>`)}</tbody>
+            <tbody>${runs.map((r) => html`<tr><td><a href="/runs/${r.runId}">${r.runId}</a></td><td>${r.kind}</td><td>${r.org ?? ''}</td><td>${iso(r.startedAt)}</td><td>${r.endedAt ? iso(r.endedAt) : r.status === 'Queued' ? '(queued)' : '(running)'}</td><td>${badge(r.status)}</td></tr>`)}</tbody>
           </table>`}`;
     return render(c, 'Job log', body);
   });
 
   app.get('/runs/:id', async (c) => {
     const runId = c.req.param('id');
-    if (!(await deps.store.getRun(runId))) return render(c, 'Not found', html`<h1>No run ${runId}</h1><p><a href="/runs">The job log</a></p>`, 404);
+    // A backup queued for the workers has no run yet: its page is drawn from the queue until it starts.
+    const fromQueue = !(await deps.store.getRun(runId));
+    const log = await runLogOf(deps.store, deps.queue, runId).catch((error: unknown) => {
+      if (error instanceof UsageError) return undefined;
+      throw error;
+    });
+    if (!log) return render(c, 'Not found', html`<h1>No run ${runId}</h1><p><a href="/runs">The job log</a></p>`, 404);
     const errorsOnly = c.req.query('tab') === 'errors';
-    const log = await jobLog(deps.store, runId);
     const base = `/runs/${runId}`;
     const tabs = (all: number, errors: number, labels: [string, string]) => html`<nav class="tabs" aria-label="Views">
       <a href="${base}" ${!errorsOnly ? raw('aria-current="page"') : ''}>${labels[0]} (${all})</a>
@@ -78,17 +84,23 @@ export function registerRunPages(app: ServerApp, { deps }: PageContext): void {
             </table>`}`;
     }
     const body = html`<h1>${log.kind === 'restore' ? 'Restore' : log.kind === 'backup' ? 'Backup' : log.kind} ${runId}</h1>
-      <p>${badge(log.status)} <span id="run-status" data-status="${log.status}" class="muted">${log.org ?? ''} · started ${iso(log.startedAt)} · ${log.endedAt ? `ended ${iso(log.endedAt)}` : 'running…'}</span></p>
+      <p>${badge(log.status)} <span id="run-status" data-status="${log.status}" class="muted">${log.org ?? ''} · ${log.status === 'Queued' ? 'queued' : 'started'} ${iso(log.startedAt)} · ${log.endedAt ? `ended ${iso(log.endedAt)}` : log.status === 'Queued' ? 'waiting for a worker…' : 'running…'}</span></p>
       ${log.message ? html`<p>${log.message}</p>` : ''}
       ${log.kind === 'archive' && log.org ? html`<p><a class="button secondary" href="/orgs/${encodeURIComponent(log.org)}/archive/${runId}">The archive's records</a></p>` : ''}
       <p class="muted">${Object.entries(log.counters).map(([k, v]) => `${k} ${count(v)}`).join(' · ')}</p>
       <p><a class="button secondary" href="/api/runs/${runId}/report.csv" download>Download CSV</a> <a class="button secondary" href="/api/runs/${runId}/report.csv?errors=true" download>Download errors (CSV)</a></p>
       ${detail}
-      ${log.status === 'Running'
+      ${log.status === 'Running' || log.status === 'Queued'
         ? html`<script>
-            // Follows the run live; the page is drawn again once its status changes.
+            // Follows the run live; the page is drawn again once its status changes, or, while the
+            // page comes from the queue, once anything changes (a worker claimed it, the run began).
+            const fromQueue = ${fromQueue ? 'true' : 'false'};
             const events = new EventSource('/api/runs/${raw(runId)}/events');
-            events.addEventListener('run', (e) => { if (JSON.parse(e.data).status !== 'Running') { events.close(); location.reload(); } });
+            let seen = 0;
+            events.addEventListener('run', (e) => {
+              const changed = fromQueue ? seen++ > 0 : JSON.parse(e.data).status !== 'Running';
+              if (changed) { events.close(); location.reload(); }
+            });
           </script>`
         : ''}`;
     return render(c, `Run ${runId}`, body);

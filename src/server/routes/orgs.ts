@@ -77,7 +77,7 @@ export function registerOrgRoutes(app: ServerApp, deps: ServerDeps, backups: Bac
     async (c) => {
       requireAction(c, 'view');
       const org = await orgOr404(deps.store, c.req.valid('param').name);
-      return c.json({ ...(await statusReport(deps.store, org)), running: backups.isRunning(org) }, 200);
+      return c.json({ ...(await statusReport(deps.store, org)), running: (await backups.active(org)) !== null }, 200);
     },
   );
 
@@ -112,14 +112,15 @@ export function registerOrgRoutes(app: ServerApp, deps: ServerDeps, backups: Bac
       path: '/api/orgs/{name}/backups',
       summary: 'Backs the org up now, in the background; the run is followed in /api/runs/{id}',
       request: { params: OrgParam, body: { content: { 'application/json': { schema: z.object({ objects: z.array(z.string()).optional(), reconcile: z.boolean().optional() }) } }, required: false } },
-      responses: { 202: jsonResponse('Started: the run ID'), 409: jsonResponse('A backup of the org is running'), ...ERROR_RESPONSES },
+      responses: { 202: jsonResponse('Started (or queued for the workers): the run ID'), 409: jsonResponse('A backup of the org is running or queued'), ...ERROR_RESPONSES },
     }),
     async (c) => {
       const caller = requireAction(c, 'backup');
       const org = await orgOr404(deps.store, c.req.valid('param').name);
-      const body = (c.req.header('content-length') ?? '0') === '0' ? {} : c.req.valid('json');
+      // The body is optional: a JSON one (sized or chunked) is validated, none means every object.
+      const body = /json/i.test(c.req.header('content-type') ?? '') ? c.req.valid('json') : {};
       const runId = await backups.start(org, caller.user.name, body);
-      if (!runId) return c.json({ error: 'BACKUP_RUNNING', message: `A backup of ${org.name} is already running.` }, 409);
+      if (!runId) return c.json({ error: 'BACKUP_RUNNING', message: `A backup of ${org.name} is already running or queued; follow it in /api/runs, or wait for it to end.` }, 409);
       return c.json({ runId }, 202);
     },
   );

@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { stringify } from 'csv-stringify/sync';
 import { streamSSE } from 'hono/streaming';
-import { jobLog, listJobs } from '../../backup/index.ts';
+import { jobsWithQueued, runLogOf } from '../../backup/index.ts';
 import { UsageError } from '../../core/errors.ts';
 import { reportCsv, restoreRecords } from '../../restore/index.ts';
 import type { ServerApp } from '../app.ts';
@@ -26,7 +26,7 @@ export function registerRunRoutes(app: ServerApp, deps: ServerDeps): void {
       requireAction(c, 'view');
       const { org, limit } = c.req.valid('query');
       const orgId = org ? (await orgOr404(deps.store, org)).orgId : undefined;
-      return c.json({ runs: await listJobs(deps.store, { orgId, limit: limit ?? 50 }) }, 200);
+      return c.json({ runs: await jobsWithQueued(deps.store, deps.queue, { orgId, limit: limit ?? 50 }) }, 200);
     },
   );
 
@@ -62,7 +62,7 @@ export function registerRunRoutes(app: ServerApp, deps: ServerDeps): void {
             await stream.writeSSE({ event: 'run', data, id: String(n) });
             last = data;
           }
-          if (log.status !== 'Running') return;
+          if (log.status !== 'Running' && log.status !== 'Queued') return;
           await stream.sleep(interval);
         }
       });
@@ -92,7 +92,7 @@ export function registerRunRoutes(app: ServerApp, deps: ServerDeps): void {
 
 async function logOf(deps: ServerDeps, runId: string, errorsOnly: boolean) {
   try {
-    const log = await jobLog(deps.store, runId, { errorsOnly });
+    const log = await runLogOf(deps.store, deps.queue, runId, { errorsOnly });
     if (log.kind !== 'restore') return { ...log, records: undefined };
     const records = await restoreRecords(deps.store, runId);
     return { ...log, records: errorsOnly ? records.filter((r) => r.outcome === 'Failed') : records };
