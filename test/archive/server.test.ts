@@ -23,8 +23,9 @@ import type { Vault } from '../../src/store/vault.ts';
 import { addUser } from '../../src/users/index.ts';
 import { emulatedOrg } from '../e2e/fixtures/emulated-org.ts';
 import type { EmulatedOrg } from '../e2e/fixtures/emulated-org.ts';
+import { callAs } from '../fixtures/server-client.ts';
+import type { Answer, Json } from '../fixtures/server-client.ts';
 
-type Json = Record<string, unknown>;
 const PASSWORD = 'correct horse battery staple';
 
 describe('archive over HTTP and in the dashboard', () => {
@@ -37,20 +38,7 @@ describe('archive over HTTP and in the dashboard', () => {
   const accounts: string[] = [];
   const sessions = new Map<Role, { cookie: string; csrf: string }>();
 
-  const api = async (role: Role, method: string, path: string, body?: unknown): Promise<{ status: number; body: Json; text: string }> => {
-    const session = sessions.get(role)!;
-    const headers: Record<string, string> = { cookie: session.cookie, 'x-csrf-token': session.csrf };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await response.text();
-    let json: Json = {};
-    try {
-      json = JSON.parse(text) as Json;
-    } catch {
-      // Pages answer HTML.
-    }
-    return { status: response.status, body: json, text };
-  };
+  const api = (role: Role, method: string, path: string, body?: unknown): Promise<Answer> => callAs(app, sessions.get(role)!, method, path, body);
   const page = async (role: Role, path: string): Promise<{ status: number; text: string }> => {
     const response = await app.request(path, { headers: { cookie: sessions.get(role)!.cookie } });
     return { status: response.status, text: await response.text() };

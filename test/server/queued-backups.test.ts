@@ -23,8 +23,9 @@ import type { Vault } from '../../src/store/vault.ts';
 import { addUser } from '../../src/users/index.ts';
 import { emulatedOrg } from '../e2e/fixtures/emulated-org.ts';
 import { freshStoreUrl, postgresSkip } from '../fixtures/postgres.ts';
+import { callAs, signInApi } from '../fixtures/server-client.ts';
+import type { Answer, Json, SignedIn } from '../fixtures/server-client.ts';
 
-type Json = Record<string, unknown>;
 const PASSWORD = 'correct horse battery staple';
 
 describe('Back up now with a work queue', { skip: postgresSkip() }, () => {
@@ -35,21 +36,9 @@ describe('Back up now with a work queue', { skip: postgresSkip() }, () => {
   let queue: JobQueue;
   let dropQueue: () => Promise<void>;
   let app: ServerApp;
-  let session: { cookie: string; csrf: string };
+  let session: SignedIn;
 
-  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Json; text: string }> => {
-    const headers: Record<string, string> = { cookie: session.cookie, 'x-csrf-token': session.csrf };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await response.text();
-    let json: Json = {};
-    try {
-      json = JSON.parse(text) as Json;
-    } catch {
-      // Pages answer HTML.
-    }
-    return { status: response.status, body: json, text };
-  };
+  const call = (method: string, path: string, body?: unknown): Promise<Answer> => callAs(app, session, method, path, body);
 
   before(async () => {
     emulator = await startEmulator({ profile: 'empty', seed: 5 });
@@ -75,9 +64,7 @@ describe('Back up now with a work queue', { skip: postgresSkip() }, () => {
       eventIntervalMs: 20,
       queue,
     });
-    const signedIn = await app.request('/api/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'operator', password: PASSWORD }) });
-    const answer = (await signedIn.json()) as Json;
-    session = { cookie: (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!, csrf: String(answer.csrfToken) };
+    session = await signInApi(app, 'operator', PASSWORD);
   });
   after(async () => {
     await queue?.close();
