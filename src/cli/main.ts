@@ -33,6 +33,7 @@ import { registerCdcCommand, registerStreamCommand } from './stream/index.ts';
 import { registerUserCommand } from './user/index.ts';
 import { registerVerifyCommand } from './verify/index.ts';
 import { registerWorkerCommand } from './worker/index.ts';
+import { registerQueueCommand } from './queue/index.ts';
 import { registerMigrateCommand } from './migrate/index.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -78,6 +79,7 @@ registerUserCommand(program);
 registerPermissionsCommand(program);
 registerMetadataCommand(program);
 registerWorkerCommand(program);
+registerQueueCommand(program);
 
 try {
   await program.parseAsync();

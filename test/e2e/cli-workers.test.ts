@@ -138,6 +138,12 @@ describe('orgvault worker: three workers, one killed mid-backup', { skip: postgr
     const again = await enqueueBackup(queue, { orgName: 'demo', orgId: emu.info.orgId, startedBy: 'test' });
     assert.deepEqual([again.created, again.job.jobId], [false, job.jobId]);
 
+    // The operator's view: the job waits, with the run it will be, and no worker holds it yet.
+    const waiting = await cli(shared, ['queue', '--state', 'queued', ...queueArgs(), '--json']);
+    assert.equal(waiting.code, 0, waiting.stderr);
+    const listedJobs = jsonOf<{ jobs: { jobId: number; kind: string; state: string; runId: string; org: string; worker: string | null }[] }>(waiting).jobs;
+    assert.deepEqual(listedJobs.map((j) => [j.jobId, j.kind, j.state, j.runId, j.org, j.worker]), [[job.jobId, 'backup', 'queued', job.runId, 'demo', null]]);
+
     const started = [startWorker(shared, 'w1'), startWorker(shared, 'w2'), startWorker(shared, 'w3')];
     // The victim: a worker that is not the coordinator, while it holds the task of a large object
     // (read from the queue itself: the test's own event loop also serves the emulator, so
@@ -168,6 +174,11 @@ describe('orgvault worker: three workers, one killed mid-backup', { skip: postgr
     const by = new Set(tasks.map((t) => t.worker));
     assert.ok(by.size >= 2, `tasks ran on ${[...by].join(', ')}`);
 
+    // Afterwards the queue lists the run's tasks done, each with the worker that finished it.
+    const finished = await cli(shared, ['queue', '--state', 'done', '--limit', '1000', ...queueArgs()]);
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.match(finished.stdout, new RegExp(`${takenOver.jobId}\\s+done\\s+backup-object ${held} of demo \\(run ${outcome.runId!.slice(0, 8)}`));
+
     await admin('DELETE', 'faults');
     t.diagnostic(`${tasks.length} tasks; by worker: ${[...by].map((w) => `${w} ${tasks.filter((x) => x.worker === w).length}`).join(', ')}; ${held} taken over after ${victim.id} was killed (attempts ${takenOver.attempts})`);
 
@@ -192,6 +203,12 @@ describe('orgvault worker: three workers, one killed mid-backup', { skip: postgr
     const result = await cli(plain, ['worker']);
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /no work queue.*--store postgres:\/\/.*--queue postgres:\/\//s);
+    const listing = await cli(plain, ['queue']);
+    assert.equal(listing.code, 2, listing.stderr);
+    assert.match(listing.stderr, /no work queue.*orgvault logs.*--queue postgres:\/\//s);
+    const badState = await cli(plain, ['queue', '--state', 'waiting', '--queue', queueDb.url]);
+    assert.equal(badState.code, 2, badState.stderr);
+    assert.match(badState.stderr, /--state waiting: not a job state; give one or more of queued, running, done, dead/);
   });
 });
 
