@@ -12,7 +12,15 @@
  *   (enforced on writes at once: see behaviours/validation-rules.ts);
  * - `{"op":"deleteValidationRule","object","name"}`;
  * - `{"op":"upsertApexClass","name","body","apiVersion"?,"status"?}`;
- * - `{"op":"upsertApexTrigger","name","object","body","apiVersion"?,"status"?}`.
+ * - `{"op":"upsertApexTrigger","name","object","body","apiVersion"?,"status"?}`;
+ * - `{"op":"upsertFolder","type":"Report"|"Dashboard"|"Document"|"EmailTemplate","name","label"?,"accessType"?}`
+ *   and `{"op":"deleteFolder","type","name"}` (refused while the folder holds anything, as Setup does);
+ * - `{"op":"upsertReport","folder","name","label"?,"description"?,"reportType"?,"format"?,"columns"?}`;
+ * - `{"op":"upsertDashboard","folder","name","title"?,"description"?,"reports"?}` (reports as `Folder/Name`);
+ * - `{"op":"upsertDocument","folder","name","label"?,"description"?,"public"?,"text"|"base64"}` (name with its extension);
+ * - `{"op":"upsertEmailTemplate","folder","name","label"?,"subject"?,"body"?,"description"?,"available"?}`;
+ * - `{"op":"deleteReport"|"deleteDashboard"|"deleteDocument"|"deleteEmailTemplate","folder","name"}`.
+ *   Reports and email templates may be in `unfiled$public`; an upsert keeps what it does not name.
  * It answers with the components whose version moved. GET lists every component with its version.
  */
 import type { Context, Hono } from 'hono';
@@ -25,7 +33,11 @@ import { fieldDefFromMetadata, MetadataInputError, picklistValuesFromInput } fro
 import { enableBehaviours } from '../behaviours/registry.ts';
 import { SpecError } from '../behaviours/spec.ts';
 import { compileRuleFormula } from '../behaviours/validation-rules.ts';
-import { findValidationRule, metadataState, putValidationRule, removeValidationRule, validationRules } from './model.ts';
+import { findValidationRule, folderedKey, folderKey, metadataState, putValidationRule, removeValidationRule, validationRules } from './model.ts';
+import { dashboardXml, documentMetaXml, emailTemplateMetaXml, reportXml, UNFILED_PUBLIC } from './seed.ts';
+import type { FolderedSource, FolderedType, FolderSource } from './seed.ts';
+import { parseMetadataFile } from './xml.ts';
+import type { XmlNode } from './xml.ts';
 import type { ValidationRuleMetadata } from './model.ts';
 import { IMPLEMENTED, isImplemented } from './types.ts';
 import { metadataAdmin, syncVersions, versionKey } from './versions.ts';
@@ -40,6 +52,16 @@ const OPS: Record<string, { fields: string[]; apply: (org: Org, body: Body) => v
   deleteValidationRule: { fields: ['object', 'name'], apply: deleteValidationRule },
   upsertApexClass: { fields: ['name', 'body', 'apiVersion', 'status'], apply: (org, body) => upsertApex(org, body, 'class') },
   upsertApexTrigger: { fields: ['name', 'object', 'body', 'apiVersion', 'status'], apply: (org, body) => upsertApex(org, body, 'trigger') },
+  upsertFolder: { fields: ['type', 'name', 'label', 'accessType'], apply: upsertFolder },
+  deleteFolder: { fields: ['type', 'name'], apply: deleteFolder },
+  upsertReport: { fields: ['folder', 'name', 'label', 'description', 'reportType', 'format', 'columns'], apply: upsertReport },
+  upsertDashboard: { fields: ['folder', 'name', 'title', 'description', 'reports'], apply: upsertDashboard },
+  upsertDocument: { fields: ['folder', 'name', 'label', 'description', 'public', 'text', 'base64'], apply: upsertDocument },
+  upsertEmailTemplate: { fields: ['folder', 'name', 'label', 'subject', 'body', 'description', 'available'], apply: upsertEmailTemplate },
+  deleteReport: { fields: ['folder', 'name'], apply: (org, body) => deleteFoldered(org, body, 'Report') },
+  deleteDashboard: { fields: ['folder', 'name'], apply: (org, body) => deleteFoldered(org, body, 'Dashboard') },
+  deleteDocument: { fields: ['folder', 'name'], apply: (org, body) => deleteFoldered(org, body, 'Document') },
+  deleteEmailTemplate: { fields: ['folder', 'name'], apply: (org, body) => deleteFoldered(org, body, 'EmailTemplate') },
 };
 
 /** Ops that change the org's schema (objects are rebuilt from the profile on start, so these are replayed). */
@@ -253,4 +275,186 @@ function upsertApex(org: Org, body: Body, kind: 'class' | 'trigger'): void {
 
 function normalize(version: string | undefined): string | undefined {
   return version === undefined ? undefined : version.includes('.') ? version : `${version}.0`;
+}
+
+// ------------------------------------------------------------------------------ folders
+
+const FOLDERED: readonly FolderedType[] = ['Report', 'Dashboard', 'Document', 'EmailTemplate'];
+const ACCESS_TYPES = ['Public', 'Shared', 'Hidden', 'PublicInternal'];
+/** A document's name: an API name with its file extension. */
+const DOCUMENT_NAME = /^[A-Za-z](?:[A-Za-z0-9]|_(?!_))*\.[A-Za-z0-9]{1,10}$/;
+
+function optionalText(body: Body, key: string, max: number): string | undefined {
+  const v = body[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !v.trim() || v.length > max) throw new MetadataInputError(key, `"${key}" must be a non-empty string of at most ${max} characters.`);
+  return v;
+}
+
+function optionalBoolean(body: Body, key: string): boolean | undefined {
+  const v = body[key];
+  if (v !== undefined && typeof v !== 'boolean') throw new MetadataInputError(key, `"${key}" must be true or false.`);
+  return v;
+}
+
+function apiName(body: Body, key: string, pattern = NAME): string {
+  const v = body[key];
+  if (typeof v !== 'string' || !pattern.test(v) || v.length > 80) throw new MetadataInputError(key, `"${key}" must be an API name: letters, digits and single underscores, starting with a letter${pattern === DOCUMENT_NAME ? ', then the file extension (logo.png)' : ''}.`);
+  return v;
+}
+
+function requireFolderedType(body: Body): FolderedType {
+  const type = body.type;
+  if (typeof type !== 'string' || !(FOLDERED as readonly string[]).includes(type)) throw new MetadataInputError('type', `"type" must be one of ${FOLDERED.join(', ')}.`);
+  return type as FolderedType;
+}
+
+/** The folder a component goes in: an existing folder of its type, or unfiled$public for reports and email templates. */
+function requireFolder(org: Org, body: Body, type: FolderedType): string {
+  const folder = body.folder;
+  if (typeof folder !== 'string' || !folder) throw new MetadataInputError('folder', '"folder" (a folder API name) is required.');
+  if (folder.toLowerCase() === UNFILED_PUBLIC) {
+    if (type === 'Report' || type === 'EmailTemplate') return UNFILED_PUBLIC;
+    throw new MetadataInputError('folder', `${type === 'Dashboard' ? 'Dashboards' : 'Documents'} cannot be unfiled: name a ${type.toLowerCase()} folder.`);
+  }
+  const found = metadataState(org).folders.get(folderKey(type, folder));
+  if (!found) throw new MetadataInputError('folder', `No ${type === 'EmailTemplate' ? 'email template' : type.toLowerCase()} folder "${folder}" in this org; create it with upsertFolder first.`);
+  return found.name;
+}
+
+function upsertFolder(org: Org, body: Body): void {
+  const contentType = requireFolderedType(body);
+  const name = apiName(body, 'name');
+  if (name.toLowerCase() === UNFILED_PUBLIC) throw new MetadataInputError('name', `${UNFILED_PUBLIC} is a system folder.`);
+  const accessType = body.accessType ?? undefined;
+  if (accessType !== undefined && (typeof accessType !== 'string' || !ACCESS_TYPES.includes(accessType))) throw new MetadataInputError('accessType', `"accessType" is one of ${ACCESS_TYPES.join(', ')}.`);
+  const state = metadataState(org);
+  const key = folderKey(contentType, name);
+  const previous = state.folders.get(key);
+  const next: FolderSource = {
+    contentType,
+    name: previous?.name ?? name,
+    label: optionalText(body, 'label', 40) ?? previous?.label ?? name.replace(/_/g, ' '),
+    accessType: (accessType as FolderSource['accessType'] | undefined) ?? previous?.accessType ?? 'Public',
+  };
+  if (next.accessType === 'Public') next.publicFolderAccess = previous?.publicFolderAccess ?? 'ReadWrite';
+  state.folders.set(key, next);
+}
+
+function deleteFolder(org: Org, body: Body): void {
+  const contentType = requireFolderedType(body);
+  const name = apiName(body, 'name');
+  const state = metadataState(org);
+  const folder = state.folders.get(folderKey(contentType, name));
+  if (!folder) throw new MetadataInputError('name', `No ${contentType} folder "${name}" in this org.`);
+  const held = [...state.foldered.values()].filter((item) => item.type === contentType && item.folder.toLowerCase() === folder.name.toLowerCase());
+  if (held.length > 0) throw new MetadataInputError('name', `The folder "${folder.name}" is not empty (${held.length} item(s)); delete or move what it holds first.`);
+  state.folders.delete(folderKey(contentType, name));
+}
+
+/** The component being changed, if any: its previous file's elements by name. */
+function previousOf(org: Org, type: FolderedType, folder: string, name: string): { item: FolderedSource | undefined; text: (tag: string) => string | undefined; all: (path: string[]) => string[] } {
+  const item = metadataState(org).foldered.get(folderedKey(type, folder, name));
+  const nodes: XmlNode[] = item ? parseMetadataFile(item.xml).body : [];
+  const values = (list: XmlNode[], path: string[]): string[] => {
+    const [head, ...rest] = path;
+    const matching = list.filter((n) => n.name === head);
+    if (rest.length === 0) return matching.map((n) => n.content).filter((c): c is string => typeof c === 'string');
+    return matching.flatMap((n) => (Array.isArray(n.content) ? values(n.content, rest) : []));
+  };
+  return { item, text: (tag) => values(nodes, [tag])[0], all: (path) => values(nodes, path) };
+}
+
+function stringList(body: Body, key: string): string[] | undefined {
+  const v = body[key];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string' && x.trim())) throw new MetadataInputError(key, `"${key}" must be a non-empty list of names.`);
+  return v as string[];
+}
+
+function putFoldered(org: Org, item: FolderedSource): void {
+  metadataState(org).foldered.set(folderedKey(item.type, item.folder, item.name), item);
+}
+
+function upsertReport(org: Org, body: Body): void {
+  const folder = requireFolder(org, body, 'Report');
+  const name = apiName(body, 'name');
+  const previous = previousOf(org, 'Report', folder, name);
+  const reportType = optionalText(body, 'reportType', 120) ?? previous.text('reportType');
+  const columns = stringList(body, 'columns') ?? previous.all(['columns', 'field']);
+  if (!reportType) throw new MetadataInputError('reportType', '"reportType" (such as Opportunity or AccountList) is required for a new report.');
+  if (columns.length === 0) throw new MetadataInputError('columns', '"columns" (the report\'s fields) is required for a new report.');
+  const description = optionalText(body, 'description', 255) ?? previous.text('description');
+  putFoldered(org, {
+    type: 'Report',
+    folder,
+    name: previous.item?.name ?? name,
+    xml: reportXml({ label: optionalText(body, 'label', 40) ?? previous.text('name') ?? name.replace(/_/g, ' '), reportType, format: optionalText(body, 'format', 20) ?? previous.text('format') ?? 'Tabular', columns, ...(description ? { description } : {}) }),
+  });
+}
+
+function upsertDashboard(org: Org, body: Body): void {
+  const folder = requireFolder(org, body, 'Dashboard');
+  const name = apiName(body, 'name');
+  const previous = previousOf(org, 'Dashboard', folder, name);
+  const reports = stringList(body, 'reports') ?? previous.all(['leftSection', 'components', 'report']);
+  const state = metadataState(org);
+  for (const report of reports) {
+    const [f, n] = report.split('/');
+    if (!f || !n || !state.foldered.has(folderedKey('Report', f, n))) throw new MetadataInputError('reports', `No report "${report}" in this org: name reports as Folder/Name.`);
+  }
+  const description = optionalText(body, 'description', 255) ?? previous.text('description');
+  putFoldered(org, { type: 'Dashboard', folder, name: previous.item?.name ?? name, xml: dashboardXml({ title: optionalText(body, 'title', 80) ?? previous.text('title') ?? name.replace(/_/g, ' '), reports, ...(description ? { description } : {}) }) });
+}
+
+function upsertDocument(org: Org, body: Body): void {
+  const folder = requireFolder(org, body, 'Document');
+  const name = apiName(body, 'name', DOCUMENT_NAME);
+  const previous = previousOf(org, 'Document', folder, name);
+  if (body.text !== undefined && body.base64 !== undefined) throw new MetadataInputError('base64', 'Give the document as "text" or as "base64", not both.');
+  let content = previous.item?.content;
+  if (typeof body.text === 'string') content = Buffer.from(body.text, 'utf8').toString('base64');
+  else if (body.text !== undefined) throw new MetadataInputError('text', '"text" must be a string.');
+  if (body.base64 !== undefined) {
+    if (typeof body.base64 !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(body.base64)) throw new MetadataInputError('base64', '"base64" must be base64 text.');
+    content = body.base64;
+  }
+  if (content === undefined) throw new MetadataInputError('text', 'A new document needs its content: "text" or "base64".');
+  if (Buffer.from(content, 'base64').length > 5 * 1024 * 1024) throw new MetadataInputError('base64', 'Documents are limited to 5 MB.');
+  const description = optionalText(body, 'description', 255) ?? previous.text('description');
+  const isPublic = optionalBoolean(body, 'public') ?? (previous.text('public') === undefined ? false : previous.text('public') === 'true');
+  putFoldered(org, { type: 'Document', folder, name: previous.item?.name ?? name, xml: documentMetaXml({ label: optionalText(body, 'label', 255) ?? previous.text('name') ?? name, public: isPublic, ...(description ? { description } : {}) }), content });
+}
+
+function upsertEmailTemplate(org: Org, body: Body): void {
+  const folder = requireFolder(org, body, 'EmailTemplate');
+  const name = apiName(body, 'name');
+  const previous = previousOf(org, 'EmailTemplate', folder, name);
+  const subject = optionalText(body, 'subject', 255) ?? previous.text('subject');
+  if (!subject) throw new MetadataInputError('subject', '"subject" is required for a new email template.');
+  if (body.body !== undefined && typeof body.body !== 'string') throw new MetadataInputError('body', '"body" must be the template\'s text.');
+  const content = (body.body as string | undefined) ?? previous.item?.content;
+  if (content === undefined) throw new MetadataInputError('body', '"body" is required for a new email template.');
+  if (content.length > 384_000) throw new MetadataInputError('body', 'Email template bodies are limited to 384,000 characters.');
+  const description = optionalText(body, 'description', 255) ?? previous.text('description');
+  const available = optionalBoolean(body, 'available') ?? (previous.text('available') === undefined ? true : previous.text('available') === 'true');
+  putFoldered(org, {
+    type: 'EmailTemplate',
+    folder,
+    name: previous.item?.name ?? name,
+    xml: emailTemplateMetaXml({ label: optionalText(body, 'label', 80) ?? previous.text('name') ?? name.replace(/_/g, ' '), subject, available, type: 'text', ...(description ? { description } : {}) }),
+    content,
+  });
+}
+
+function deleteFoldered(org: Org, body: Body, type: FolderedType): void {
+  const folder = requireFolder(org, body, type);
+  const name = apiName(body, 'name', type === 'Document' ? DOCUMENT_NAME : NAME);
+  const state = metadataState(org);
+  if (type === 'Report') {
+    const fullName = `${folder}/${name}`.toLowerCase();
+    const dashboard = [...state.foldered.values()].find((d) => d.type === 'Dashboard' && previousOf(org, 'Dashboard', d.folder, d.name).all(['leftSection', 'components', 'report']).some((r) => r.toLowerCase() === fullName));
+    if (dashboard) throw new MetadataInputError('name', `The report ${folder}/${name} is used by the dashboard ${dashboard.folder}/${dashboard.name}; change the dashboard first.`);
+  }
+  if (!state.foldered.delete(folderedKey(type, folder, name))) throw new MetadataInputError('name', `No ${type} "${name}" in the folder ${folder}.`);
 }

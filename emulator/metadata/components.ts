@@ -16,7 +16,9 @@ import { LATEST_API_VERSION } from '../server/context.ts';
 import { customFieldRecord, standardFieldRecord } from './field-types.ts';
 import { layoutFieldNames } from './model.ts';
 import type { MetadataState, ValidationRuleMetadata } from './model.ts';
+import { FOLDER_TYPE_OF, typeInfo } from './types.ts';
 import type { ImplementedType } from './types.ts';
+import type { FolderedType } from './seed.ts';
 import { metadataFile, node, parseMetadataFile, record } from './xml.ts';
 import type { XmlNode, XmlRecord } from './xml.ts';
 
@@ -41,8 +43,12 @@ export interface Component {
   root: string;
   /** The file's body (the readMetadata record without fullName); for code, the -meta.xml body. */
   body: XmlNode[];
-  /** Source of Apex classes and triggers, the `.cls` or `.trigger` file. */
+  /** Source of Apex classes and triggers, the `.cls` or `.trigger` file; an email template's body. */
   source?: string;
+  /** A document's bytes (its file beside the `-meta.xml`). */
+  binary?: Buffer;
+  /** Folders are a `-meta.xml` file beside the folder of their components (`reports/Sales-meta.xml`). */
+  isFolder?: boolean;
   known?: KnownDates;
   /** The object a CustomField, ValidationRule or RecordType lives in. */
   parent?: string;
@@ -535,6 +541,16 @@ function generate(org: Org, state: MetadataState, type: ImplementedType): Compon
         body: record({ apiVersion: t.apiVersion, status: t.status }),
         source: t.body,
       }));
+    case 'ReportFolder':
+    case 'DashboardFolder':
+    case 'DocumentFolder':
+    case 'EmailFolder':
+      return folderComponents(state, type);
+    case 'Report':
+    case 'Dashboard':
+    case 'Document':
+    case 'EmailTemplate':
+      return folderedComponents(state, type);
     case 'Flow':
       return [...state.flows.values()].map((f) => ({
         type,
@@ -548,15 +564,69 @@ function generate(org: Org, state: MetadataState, type: ImplementedType): Compon
   }
 }
 
-/** The readMetadata record of a component: its body with fullName (and content, for code). */
+// ------------------------------------------------------------------------------ folders
+
+/** Key prefixes of folder and in-folder component IDs (Folder, Report, Dashboard, Document, EmailTemplate). */
+const FOLDERED_ID_PREFIX: Record<FolderedType, string> = { Report: '00O', Dashboard: '01Z', Document: '015', EmailTemplate: '00X' };
+const FOLDER_CONTENT: Record<string, FolderedType> = Object.fromEntries(Object.entries(FOLDER_TYPE_OF).map(([content, folder]) => [folder, content as FolderedType]));
+
+function folderComponents(state: MetadataState, type: ImplementedType): Component[] {
+  const contentType = FOLDER_CONTENT[type]!;
+  const directory = typeInfo(contentType)!.directoryName;
+  return [...state.folders.values()]
+    .filter((f) => f.contentType === contentType)
+    .map((f) => ({
+      type,
+      fullName: f.name,
+      fileName: `${directory}/${f.name}`,
+      id: state.idFor(`Folder:${lower(contentType)}:${lower(f.name)}`, '00l'),
+      standard: false,
+      root: type,
+      body: record({ accessType: f.accessType, name: f.label, publicFolderAccess: f.accessType === 'Public' ? f.publicFolderAccess : undefined }),
+      isFolder: true,
+    }));
+}
+
+function folderedComponents(state: MetadataState, type: FolderedType): Component[] {
+  const info = typeInfo(type)!;
+  return [...state.foldered.values()]
+    .filter((item) => item.type === type)
+    .map((item) => {
+      const fullName = `${item.folder}/${item.name}`;
+      const parsed = parseMetadataFile(item.xml);
+      const component: Component = {
+        type,
+        fullName,
+        // A document's name carries its own extension; the others take their type's suffix.
+        fileName: `${info.directoryName}/${fullName}${info.suffix ? `.${info.suffix}` : ''}`,
+        id: state.idFor(`${type}:${lower(fullName)}`, FOLDERED_ID_PREFIX[type]),
+        standard: false,
+        root: parsed.root,
+        body: parsed.body,
+      };
+      if (type === 'EmailTemplate') component.source = item.content ?? '';
+      if (type === 'Document') component.binary = Buffer.from(item.content ?? '', 'base64');
+      return component;
+    });
+}
+
+/** The readMetadata record of a component: its body with fullName (and content, for code, email templates and documents). */
 export function readRecord(component: Component): XmlNode[] {
   const head = [node('fullName', component.fullName)];
   if (component.source !== undefined) head.push(node('content', Buffer.from(component.source, 'utf8').toString('base64')));
+  if (component.binary !== undefined) head.push(node('content', component.binary.toString('base64')));
   return [...head, ...component.body];
 }
 
-/** The files a component occupies in a package (code has its source and a -meta.xml). */
-export function componentFiles(component: Component, body = component.body): { path: string; content: string }[] {
+/** The files a component occupies in a package (code has its source and a -meta.xml, a document its bytes and a -meta.xml). */
+export function componentFiles(component: Component, body = component.body): { path: string; content: string | Buffer }[] {
+  if (component.isFolder) return [{ path: `${component.fileName}-meta.xml`, content: metadataFile(component.root, body) }];
+  if (component.binary !== undefined) {
+    return [
+      { path: component.fileName, content: component.binary },
+      { path: `${component.fileName}-meta.xml`, content: metadataFile(component.root, body) },
+    ];
+  }
   if (component.source !== undefined) {
     return [
       { path: component.fileName, content: component.source },

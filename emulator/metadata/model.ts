@@ -7,8 +7,8 @@
 import { IdAllocator } from '../org/ids.ts';
 import type { Org } from '../org/org.ts';
 import type { FieldDef, ObjectDef } from '../org/schema.ts';
-import { SEED_APEX_CLASSES, SEED_APEX_TRIGGERS, SEED_FLOWS, SEED_PERMISSION_SETS, SEED_VALIDATION_RULES } from './seed.ts';
-import type { ApexSource, ApexTriggerSource, PermissionSetSource } from './seed.ts';
+import { SEED_APEX_CLASSES, SEED_APEX_TRIGGERS, SEED_FLOWS, SEED_FOLDERED, SEED_FOLDERS, SEED_PERMISSION_SETS, SEED_VALIDATION_RULES } from './seed.ts';
+import type { ApexSource, ApexTriggerSource, FolderedSource, FolderSource, PermissionSetSource } from './seed.ts';
 
 /**
  * A validation rule as the Metadata API's ValidationRule describes it, plus the object it belongs
@@ -60,6 +60,10 @@ export class MetadataState {
   readonly apexTriggers = new Map<string, ApexTriggerSource>();
   readonly flows = new Map<string, { name: string; xml: string }>();
   readonly permissionSets = new Map<string, PermissionSetSource>();
+  /** Report, dashboard, document and email template folders, keyed `<contentType>:<name>`, lower case. */
+  readonly folders = new Map<string, FolderSource>();
+  /** Reports, dashboards, documents and email templates, keyed `<type>:<folder>/<name>`, lower case. */
+  readonly foldered = new Map<string, FolderedSource>();
   /** Keyed `<object>.<rule>`, lower case. */
   readonly rules = new Map<string, ValidationRuleMetadata>();
   /** Fields each object's page layout shows: the fields the object had when first seen, as a
@@ -134,6 +138,14 @@ export function removeValidationRule(org: Org, object: string, name: string): bo
   return metadataState(org).rules.delete(ruleKey(object, name));
 }
 
+export function folderKey(contentType: string, name: string): string {
+  return `${contentType}:${name}`.toLowerCase();
+}
+
+export function folderedKey(type: string, folder: string, name: string): string {
+  return `${type}:${folder}/${name}`.toLowerCase();
+}
+
 function seededState(org: Org): MetadataState {
   const state = new MetadataState();
   for (const c of SEED_APEX_CLASSES) state.apexClasses.set(c.name.toLowerCase(), { ...c });
@@ -141,6 +153,10 @@ function seededState(org: Org): MetadataState {
   for (const f of SEED_FLOWS) state.flows.set(f.name.toLowerCase(), { ...f });
   for (const p of SEED_PERMISSION_SETS) {
     state.permissionSets.set(p.name.toLowerCase(), { ...p, objects: p.objects.filter((o) => org.schema.object(o.object)) });
+  }
+  for (const f of SEED_FOLDERS) state.folders.set(folderKey(f.contentType, f.name), { ...f });
+  for (const { object, ...item } of SEED_FOLDERED) {
+    if (!object || org.schema.object(object)) state.foldered.set(folderedKey(item.type, item.folder, item.name), { ...item });
   }
   for (const { object, ...rule } of SEED_VALIDATION_RULES) {
     const def = org.schema.object(object);

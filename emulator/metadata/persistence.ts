@@ -1,5 +1,6 @@
 /**
- * The org's metadata in a state file (`--state`): deployed and seeded components, validation
+ * The org's metadata in a state file (`--state`): deployed and seeded components (report,
+ * dashboard, document and email template folders with what they hold among them), validation
  * rules, schema changes and component versions, so an emulator restarted from the file serves the
  * same metadata with the same versions and IDs. Retrieve jobs are not kept; they are short-lived.
  */
@@ -7,7 +8,7 @@ import type { Org } from '../org/org.ts';
 import { replaySchemaChange } from './admin.ts';
 import { metadataState } from './model.ts';
 import type { ComponentVersion, ValidationRuleMetadata } from './model.ts';
-import type { ApexSource, ApexTriggerSource, PermissionSetSource } from './seed.ts';
+import type { ApexSource, ApexTriggerSource, FolderedSource, FolderSource, PermissionSetSource } from './seed.ts';
 
 /** The JSON form of an org's metadata state. */
 export interface MetadataSnapshot {
@@ -16,6 +17,9 @@ export interface MetadataSnapshot {
   apexTriggers: ApexTriggerSource[];
   flows: { name: string; xml: string }[];
   permissionSets: PermissionSetSource[];
+  /** Absent in files saved before folders were kept: the seeded ones stay. */
+  folders?: FolderSource[];
+  foldered?: FolderedSource[];
   rules: ValidationRuleMetadata[];
   layoutFields: Record<string, string[]>;
   versions: Record<string, ComponentVersion>;
@@ -33,6 +37,8 @@ export function exportMetadata(org: Org): MetadataSnapshot {
     apexTriggers: [...state.apexTriggers.values()],
     flows: [...state.flows.values()],
     permissionSets: [...state.permissionSets.values()],
+    folders: [...state.folders.values()],
+    foldered: [...state.foldered.values()],
     rules: [...state.rules.values()],
     layoutFields: Object.fromEntries(state.layoutFields),
     versions: Object.fromEntries(state.versions),
@@ -59,6 +65,8 @@ export function importMetadata(org: Org, snapshot: MetadataSnapshot): void {
   fill(state.apexTriggers, snapshot.apexTriggers, (t) => t.name);
   fill(state.flows, snapshot.flows, (f) => f.name);
   fill(state.permissionSets, snapshot.permissionSets, (p) => p.name);
+  if (snapshot.folders) fill(state.folders, snapshot.folders, (f) => `${f.contentType}:${f.name}`);
+  if (snapshot.foldered) fill(state.foldered, snapshot.foldered, (f) => `${f.type}:${f.folder}/${f.name}`);
   fill(state.rules, snapshot.rules, (r) => `${r.object}.${r.fullName}`);
   const entries = <T>(map: Map<string, T>, record: Record<string, T>): void => {
     map.clear();

@@ -7,7 +7,9 @@
  * be named); retrieving a child (CustomField, ValidationRule, RecordType) yields a partial
  * `.object` file; profiles only carry permissions on what is retrieved with them; members that do
  * not exist are reported as messages while the retrieve still succeeds; the zip is deleted from
- * the server once a status check has returned it.
+ * the server once a status check has returned it. Folders are members of their content type
+ * (`Report: Sales_Reports` retrieves `reports/Sales_Reports-meta.xml`), their components are
+ * named `Folder/Name`, and a wildcard retrieves none of them.
  */
 import JSZip from 'jszip';
 import type { Org } from '../org/org.ts';
@@ -15,7 +17,7 @@ import { componentFiles, objectBody, profileBody } from './components.ts';
 import type { ObjectScope, ProfileScope } from './components.ts';
 import { metadataState } from './model.ts';
 import type { RetrieveJob } from './model.ts';
-import { isImplemented, knownType, MetadataApiError } from './types.ts';
+import { FOLDER_TYPE_OF, isImplemented, isInFolderType, knownType, MetadataApiError } from './types.ts';
 import type { ImplementedType } from './types.ts';
 import { fileProperties, syncVersions, versionKey } from './versions.ts';
 import type { VersionedComponent } from './versions.ts';
@@ -58,7 +60,17 @@ export async function startRetrieve(org: Org, request: RetrieveRequest, userId: 
     }
     if (!isImplemented(name)) continue;
     const candidates = byType.get(name) ?? [];
+    const folders = isInFolderType(name) ? (byType.get(FOLDER_TYPE_OF[name]) ?? []) : [];
     for (const member of members) {
+      if (isInFolderType(name)) {
+        // Folders are named as members of their content type; `*` retrieves nothing of a foldered type.
+        if (member === '*') continue;
+        const pool = member.includes('/') ? candidates : folders;
+        const vc = pool.find((c) => lower(c.component.fullName) === lower(member));
+        if (vc) selected.set(versionKey(vc.component.type, vc.component.fullName), vc);
+        else messages.push({ fileName: packagePath, problem: `Entity of type '${name}' named '${member}' cannot be found` });
+        continue;
+      }
       if (member === '*') {
         // Standard objects are never part of a CustomObject wildcard.
         for (const vc of candidates) if (!vc.component.standard) selected.set(versionKey(name, vc.component.fullName), vc);
@@ -102,7 +114,7 @@ export async function startRetrieve(org: Org, request: RetrieveRequest, userId: 
 
   const zip = new JSZip();
   const date = new Date(org.clock.nowMs());
-  const add = (path: string, content: string): void => void zip.file(`${prefix}${path}`, content, { date, createFolders: false });
+  const add = (path: string, content: string | Buffer): void => void zip.file(`${prefix}${path}`, content, { date, createFolders: false });
   add('package.xml', packageXml(request));
   for (const [objectName, scope] of objects) {
     const object = org.schema.object(objectName);

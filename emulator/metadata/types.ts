@@ -84,13 +84,53 @@ export const CHILD_TYPES: Record<string, string> = {
   RecordType: 'CustomObject',
 };
 
+/**
+ * Folder types: not in describeMetadata (its in-folder types say `inFolder`), but listed,
+ * read and retrieved by these names, each holding components of its content type.
+ * EmailTemplateFolder holds Lightning email templates, which the emulator has none of.
+ */
+export const FOLDER_TYPES: Readonly<Record<string, string>> = {
+  ReportFolder: 'Report',
+  DashboardFolder: 'Dashboard',
+  DocumentFolder: 'Document',
+  EmailFolder: 'EmailTemplate',
+  EmailTemplateFolder: 'EmailTemplate',
+};
+
 /** Types whose components the emulator generates from the org. */
-export const IMPLEMENTED = ['CustomObject', 'CustomField', 'ValidationRule', 'RecordType', 'Layout', 'Profile', 'PermissionSet', 'ApexClass', 'ApexTrigger', 'Flow'] as const;
+export const IMPLEMENTED = [
+  'CustomObject',
+  'CustomField',
+  'ValidationRule',
+  'RecordType',
+  'Layout',
+  'Profile',
+  'PermissionSet',
+  'ApexClass',
+  'ApexTrigger',
+  'Flow',
+  'ReportFolder',
+  'Report',
+  'DashboardFolder',
+  'Dashboard',
+  'DocumentFolder',
+  'Document',
+  'EmailFolder',
+  'EmailTemplate',
+] as const;
 export type ImplementedType = (typeof IMPLEMENTED)[number];
 
-/** A type name listMetadata, readMetadata and retrieve accept: a described type or a child of one. */
+/** The emulator's folder type of each in-folder type. */
+export const FOLDER_TYPE_OF = { Report: 'ReportFolder', Dashboard: 'DashboardFolder', Document: 'DocumentFolder', EmailTemplate: 'EmailFolder' } as const;
+
+/** A type name listMetadata, readMetadata and retrieve accept: a described type, a child of one or a folder type. */
 export function knownType(name: string): boolean {
-  return name in CHILD_TYPES || METADATA_TYPES.some((t) => t.xmlName === name) || METADATA_TYPES.some((t) => t.childXmlNames.includes(name));
+  return name in CHILD_TYPES || name in FOLDER_TYPES || METADATA_TYPES.some((t) => t.xmlName === name) || METADATA_TYPES.some((t) => t.childXmlNames.includes(name));
+}
+
+/** Report, Dashboard, Document, EmailTemplate: listed one folder at a time. */
+export function isInFolderType(name: string): name is keyof typeof FOLDER_TYPE_OF {
+  return name in FOLDER_TYPE_OF;
 }
 
 export function isImplemented(name: string): name is ImplementedType {

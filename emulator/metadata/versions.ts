@@ -33,7 +33,10 @@ export function versionKey(type: string, fullName: string): string {
 }
 
 function digest(component: Component): string {
-  return createHash('sha256').update(renderCompact(component.body)).update('\0').update(component.source ?? '').digest('hex');
+  const hash = createHash('sha256').update(renderCompact(component.body)).update('\0').update(component.source ?? '');
+  // Only documents have bytes: other digests stay as state files saved before folders recorded them.
+  if (component.binary !== undefined) hash.update('\0').update(component.binary);
+  return hash.digest('hex');
 }
 
 /** A number in [0, n) derived from a string, for stable back-dating. */

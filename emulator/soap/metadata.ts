@@ -2,13 +2,17 @@
  * Metadata API calls (`http://soap.sforce.com/2006/04/metadata`): describeMetadata, listMetadata,
  * readMetadata, retrieve and its status checks, over the components emulator/metadata generates.
  * Types the org describes but the emulator does not generate list and retrieve as empty.
+ * Reports, dashboards, documents and email templates are listed one folder at a time
+ * (`{type: 'Report', folder: 'Sales_Reports'}`, `unfiled$public` too); their folders are listed
+ * by folder type (ReportFolder, DashboardFolder, DocumentFolder, EmailFolder), which
+ * describeMetadata does not name.
  */
 import type { Org } from '../org/org.ts';
 import type { Session } from '../server/context.ts';
 import { findComponent, readRecord } from '../metadata/components.ts';
 import { metadataState } from '../metadata/model.ts';
 import { checkAsyncStatus, checkRetrieve, startRetrieve } from '../metadata/retrieve.ts';
-import { isImplemented, knownType, MetadataApiError, METADATA_TYPES } from '../metadata/types.ts';
+import { isImplemented, isInFolderType, knownType, MetadataApiError, METADATA_TYPES } from '../metadata/types.ts';
 import { fileProperties, syncVersions } from '../metadata/versions.ts';
 import { node, record } from '../metadata/xml.ts';
 import type { XmlNode } from '../metadata/xml.ts';
@@ -64,7 +68,19 @@ export function listMetadata(call: MetadataCall): XmlNode[] {
   const out: XmlNode[] = [];
   for (const query of queries) {
     const type = requireType(textOf(query.type));
-    if (!isImplemented(type) || textOf(query.folder)) continue;
+    const folder = textOf(query.folder);
+    if (!isImplemented(type)) continue;
+    if (isInFolderType(type)) {
+      // One folder at a time (unfiled$public included, though no folder listing returns it);
+      // without a folder, Salesforce lists nothing of these types.
+      if (!folder) continue;
+      const prefix = `${folder.toLowerCase()}/`;
+      for (const vc of syncVersions(call.org, [type])) {
+        if (vc.component.fullName.toLowerCase().startsWith(prefix)) out.push(node('result', record(fileProperties(call.org, vc), [])));
+      }
+      continue;
+    }
+    if (folder) continue;
     for (const vc of syncVersions(call.org, [type])) out.push(node('result', record(fileProperties(call.org, vc), [])));
   }
   return out;

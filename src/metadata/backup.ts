@@ -18,7 +18,7 @@ import type { LockManager, MetadataStore, RunLog } from '../store/port.ts';
 import { LockHeldError } from '../store/port.ts';
 import type { MetadataSettings } from './settings.ts';
 import { metadataSettings } from './settings.ts';
-import { componentsFromRetrieve, OBJECT_CHILD_TYPES } from './source-format.ts';
+import { componentsFromRetrieve, FOLDER_CONTENT_TYPES, folderTypesOf, OBJECT_CHILD_TYPES } from './source-format.ts';
 
 /** Salesforce retrieves at most 10,000 files at once. */
 export const RETRIEVE_MAX_FILES = 10_000;
@@ -48,7 +48,7 @@ export interface MetadataCaptureOutcome {
   types: number;
   /** Types that could not be listed (their components are neither captured nor marked deleted). */
   failedTypes: { type: string; message: string }[];
-  /** Types left out by the settings, or that cannot be listed without a folder. */
+  /** Types left out by the settings. */
   skippedTypes: string[];
   apiCalls: number;
 }
@@ -63,31 +63,75 @@ interface Listing {
   described: Map<string, MetadataTypeDescription>;
 }
 
-/** The types a capture lists: described (top level, and an object's children that are components of their own), or the configured ones. */
-function typesToList(described: readonly MetadataTypeDescription[], settings: MetadataSettings): { types: string[]; skipped: string[]; unknown: string[] } {
+/**
+ * The types a capture lists: described (top level, and an object's children that are components
+ * of their own), or the configured ones. In-folder types (reports, dashboards, documents, email
+ * templates) are listed folder by folder: `folderedTypes`. A folder type named in the settings
+ * stands for its content type; excluding a content type excludes its folders too (folders only
+ * hold it), while excluding only a folder type captures what is in the folders without the
+ * folders themselves.
+ */
+function typesToList(described: readonly MetadataTypeDescription[], settings: MetadataSettings): { types: string[]; folderedTypes: string[]; skipped: string[]; unknown: string[] } {
   const available = new Map<string, boolean>();
   for (const t of described) {
     available.set(t.xmlName, t.inFolder);
     for (const child of t.childXmlNames) if (OBJECT_CHILD_TYPES.has(child)) available.set(child, false);
   }
-  const wanted = settings.types.length > 0 ? settings.types : [...available.keys()];
+  const contentOf = (type: string): string => (available.get(FOLDER_CONTENT_TYPES[type] ?? '') ? FOLDER_CONTENT_TYPES[type]! : type);
+  const wanted = [...new Set((settings.types.length > 0 ? settings.types : [...available.keys()]).map(contentOf))];
   const types: string[] = [];
-  const skipped = settings.excludedTypes.filter((t) => available.has(t));
+  const folderedTypes: string[] = [];
+  const skipped = settings.excludedTypes.filter((t) => available.has(t) || (t in FOLDER_CONTENT_TYPES && available.get(FOLDER_CONTENT_TYPES[t]!)));
   const unknown: string[] = [];
   for (const type of wanted) {
     if (settings.excludedTypes.includes(type)) continue;
     const inFolder = available.get(type);
     if (inFolder === undefined) unknown.push(type);
-    // Reports, dashboards, documents and email templates are listed folder by folder: not captured yet.
-    else if (inFolder) skipped.push(type);
+    else if (inFolder) folderedTypes.push(type);
     else types.push(type);
   }
-  return { types, skipped, unknown };
+  return { types, folderedTypes, skipped, unknown };
 }
+
+/** Queries a capture sends, three a call; a refused call is split to find the query at fault. */
+async function listInCalls(
+  client: OrgClient,
+  queries: readonly { type: string; folder?: string }[],
+  each: (props: readonly MetadataFileProperties[], query: { type: string; folder?: string }) => void,
+  failed: (query: { type: string; folder?: string }, error: unknown) => void,
+): Promise<void> {
+  const answered = (props: readonly MetadataFileProperties[], chunk: readonly { type: string; folder?: string }[]): void => {
+    for (const query of chunk) {
+      const prefix = query.folder === undefined ? undefined : `${query.folder.toLowerCase()}/`;
+      each(
+        props.filter((p) => p.type === query.type && (prefix === undefined || p.fullName.toLowerCase().startsWith(prefix))),
+        query,
+      );
+    }
+  };
+  for (let at = 0; at < queries.length; at += LIST_QUERIES_PER_CALL) {
+    const chunk = queries.slice(at, at + LIST_QUERIES_PER_CALL);
+    try {
+      answered(await client.listMetadata(chunk), chunk);
+    } catch {
+      // One query the org refuses fails the whole call: send the three one by one to find it.
+      for (const query of chunk) {
+        try {
+          answered(await client.listMetadata([query]), [query]);
+        } catch (error) {
+          failed(query, error);
+        }
+      }
+    }
+  }
+}
+
+/** Folders no folder listing returns whose contents can be listed: Unfiled Public Reports and Classic Email Templates. */
+const UNFILED_FOLDERS: Readonly<Record<string, readonly string[]>> = { Report: ['unfiled$public'], EmailTemplate: ['unfiled$public'] };
 
 async function listComponents(client: OrgClient, settings: MetadataSettings): Promise<Listing> {
   const described = await client.describeMetadata();
-  const { types, skipped, unknown } = typesToList(described, settings);
+  const { types, folderedTypes, skipped, unknown } = typesToList(described, settings);
   const listing: Listing = {
     listed: new Map(),
     types: new Set(),
@@ -96,26 +140,60 @@ async function listComponents(client: OrgClient, settings: MetadataSettings): Pr
     described: new Map(described.map((t) => [t.xmlName, t])),
   };
   let firstError: unknown;
-  const add = (props: readonly MetadataFileProperties[], of: readonly string[]): void => {
-    for (const type of of) listing.types.add(type);
-    for (const p of props) if (of.includes(p.type)) listing.listed.set(componentKey(p), p);
+  const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+  const add = (props: readonly MetadataFileProperties[]): void => {
+    for (const p of props) listing.listed.set(componentKey(p), p);
   };
-  for (let at = 0; at < types.length; at += LIST_QUERIES_PER_CALL) {
-    const chunk = types.slice(at, at + LIST_QUERIES_PER_CALL);
-    try {
-      add(await client.listMetadata(chunk.map((type) => ({ type }))), chunk);
-    } catch {
-      // One type the org refuses fails the whole call: list the three one by one to find it.
-      for (const type of chunk) {
-        try {
-          add(await client.listMetadata([{ type }]), [type]);
-        } catch (error) {
-          firstError ??= error;
-          listing.failedTypes.push({ type, message: error instanceof Error ? error.message : String(error) });
-        }
-      }
-    }
-  }
+  await listInCalls(
+    client,
+    types.map((type) => ({ type })),
+    (props, { type }) => {
+      listing.types.add(type);
+      add(props);
+    },
+    ({ type }, error) => {
+      firstError ??= error;
+      listing.failedTypes.push({ type, message: message(error) });
+    },
+  );
+
+  // In-folder types: their folders first (every folder type of each), then each folder's contents.
+  const failedContent = new Set<string>();
+  const folders = new Map<string, string[]>(folderedTypes.map((t) => [t, [...(UNFILED_FOLDERS[t] ?? [])]]));
+  const folderQueries = folderedTypes.flatMap((t) => folderTypesOf(t).map((type) => ({ type })));
+  await listInCalls(
+    client,
+    folderQueries,
+    (props, { type }) => {
+      const content = FOLDER_CONTENT_TYPES[type]!;
+      folders.get(content)!.push(...props.map((p) => p.fullName));
+      if (settings.excludedTypes.includes(type)) return;
+      listing.types.add(type);
+      add(props);
+    },
+    ({ type }, error) => {
+      const content = FOLDER_CONTENT_TYPES[type]!;
+      // Only the first folder type is in every org (EmailTemplateFolder is recent): an org that
+      // does not know a later one has no such folders.
+      if (folderTypesOf(content)[0] !== type) return;
+      firstError ??= error;
+      failedContent.add(content);
+      listing.failedTypes.push({ type: content, message: `its folders could not be listed (${message(error)})` });
+    },
+  );
+  const contentQueries = folderedTypes.filter((t) => !failedContent.has(t)).flatMap((type) => [...new Set(folders.get(type))].map((folder) => ({ type, folder })));
+  await listInCalls(
+    client,
+    contentQueries,
+    (props) => add(props),
+    ({ type, folder }, error) => {
+      firstError ??= error;
+      if (!failedContent.has(type)) listing.failedTypes.push({ type, message: `the folder ${folder ?? ''} could not be listed (${message(error)})` });
+      failedContent.add(type);
+    },
+  );
+  // A type some folder of which could not be listed is neither captured in full nor marked deleted.
+  for (const type of folderedTypes) if (!failedContent.has(type)) listing.types.add(type);
   if (listing.types.size === 0 && firstError !== undefined) throw firstError;
   return listing;
 }
@@ -161,9 +239,13 @@ function retrieveBatches(components: readonly MetadataFileProperties[], describe
   return batches;
 }
 
+/** A retrieve's package.xml: folders are members of the type they hold (`Report: Sales`). */
 function manifest(batch: readonly MetadataFileProperties[]): { name: string; members: string[] }[] {
   const byType = new Map<string, string[]>();
-  for (const p of batch) byType.set(p.type, [...(byType.get(p.type) ?? []), p.fullName]);
+  for (const p of batch) {
+    const name = FOLDER_CONTENT_TYPES[p.type] ?? p.type;
+    byType.set(name, [...(byType.get(name) ?? []), p.fullName]);
+  }
   return [...byType].map(([name, members]) => ({ name, members }));
 }
 

@@ -5,7 +5,9 @@
  * `force-app/main/default/`, and a README.txt saying what the zip holds and how to deploy it
  * (`sf project deploy start --manifest package.xml`). Built-in profiles keep their Metadata API
  * names and a custom profile whose name is taken is renamed (`profile-names.ts`), so that no
- * profile's file overwrites another's.
+ * profile's file overwrites another's. Report, dashboard, document and email template folders are
+ * members of the type they hold, beside their contents (`Report: Sales`, `Report: Sales/Pipeline`),
+ * with their files where a Salesforce DX project has them (`reports/Sales.reportFolder-meta.xml`).
  *
  * The zip is not encrypted: it is made to be deployed. It is written to a temporary file beside
  * the target (owner-only), flushed, then renamed over it, so a failed export leaves no partial zip.
@@ -20,6 +22,7 @@ import type { MetadataComponentRef, MetadataFiles } from '../core/metadata.ts';
 import type { OrgRegistration } from '../core/vault.ts';
 import type { MetadataStore } from '../store/port.ts';
 import { findMetadataRun } from './compare.ts';
+import { FOLDER_CONTENT_TYPES, folderTypesOf } from './source-format.ts';
 import { BUILT_IN_PROFILES, CUSTOM_PROFILE_PREFIX, exportProfileNames } from './profile-names.ts';
 import type { ExportedProfileName } from './profile-names.ts';
 
@@ -89,6 +92,26 @@ export function sourceFormatPath(path: string, text: string, files: MetadataFile
 }
 
 /**
+ * A stored path of a component in source format, by type. A folder's `reports/Sales-meta.xml`
+ * is `reports/Sales.reportFolder-meta.xml`; a document's `documents/F/logo.png-meta.xml` is
+ * `documents/F/logo.document-meta.xml` beside `documents/F/logo.png`; the rest as
+ * `sourceFormatPath` says (a report's `reports/F/R.report` is `reports/F/R.report-meta.xml`).
+ */
+export function sourcePathOf(type: string, path: string, text: string, files: MetadataFiles): string {
+  const META = '-meta.xml';
+  if (type in FOLDER_CONTENT_TYPES && path.endsWith(META) && !/\.[A-Za-z]+Folder-meta\.xml$/.test(path)) {
+    return `${path.slice(0, -META.length)}.${type[0]!.toLowerCase()}${type.slice(1)}${META}`;
+  }
+  if (type === 'Document' && path.endsWith(META) && !path.endsWith(`.document${META}`)) {
+    const file = path.slice(0, -META.length);
+    const slash = file.lastIndexOf('/');
+    const dot = file.lastIndexOf('.');
+    return `${dot > slash ? file.slice(0, dot) : file}.document${META}`;
+  }
+  return sourceFormatPath(path, text, files);
+}
+
+/**
  * Builds the package of a set of components: manifest, project file, source files and README.
  * Pure. `about` is what the README says of where the metadata comes from.
  */
@@ -103,9 +126,11 @@ export function buildMetadataPackage(components: readonly PackageComponent[], ab
   for (const c of sorted) {
     const renamed = c.type === 'Profile' ? profileName.get(c.fullName) : undefined;
     const member = renamed?.exportName ?? c.fullName;
-    members.set(c.type, [...(members.get(c.type) ?? []), member]);
+    // A folder is a member of the type it holds (`Report: Sales`, beside `Report: Sales/Pipeline`).
+    const typeName = FOLDER_CONTENT_TYPES[c.type] ?? c.type;
+    members.set(typeName, [...(members.get(typeName) ?? []), member]);
     for (const [stored, text] of Object.entries(c.files)) {
-      const path = sourceFormatPath(stored, text, c.files);
+      const path = sourcePathOf(c.type, stored, text, c.files);
       const target = renamed ? renameProfilePath(path, c.fullName, renamed.exportName) : path;
       const held = files.get(target);
       if (held && held.text !== text) conflicts.push({ path: target, kept: held.owner, dropped: componentKey(c) });
@@ -196,7 +221,10 @@ export async function metadataPackageAt(store: MetadataStore, org: OrgRegistrati
   if (request.version !== undefined && !/^\d{2,3}\.0$/.test(request.version)) throw new UsageError(`--api-version ${request.version} is not a Metadata API version: give one such as 62.0.`);
   let point: MetadataExportResult['point'];
   let label: string;
-  const type = request.type ? { type: request.type } : {};
+  // Reports deploy into their folders: a type held in folders brings its folders along.
+  const types = request.type ? [request.type, ...folderTypesOf(request.type)] : [undefined];
+  const headsAt = async (point: { at: number } | { runId: string }) =>
+    (await Promise.all(types.map((type) => store.metadataHeads(org.orgId, { ...point, ...(type ? { type } : {}) })))).flat();
   let heads;
   if (request.at !== undefined) {
     const runs = await store.metadataRuns(org.orgId);
@@ -205,7 +233,7 @@ export async function metadataPackageAt(store: MetadataStore, org: OrgRegistrati
     }
     point = { at: new Date(request.at).toISOString() };
     label = `as of ${point.at}`;
-    heads = await store.metadataHeads(org.orgId, { at: request.at, ...type });
+    heads = await headsAt({ at: request.at });
   } else {
     let runId = request.runId;
     if (runId === undefined) {
@@ -216,7 +244,7 @@ export async function metadataPackageAt(store: MetadataStore, org: OrgRegistrati
     const run = await findMetadataRun(store, org, runId);
     point = { runId: run.runId, at: new Date(run.capturedAt).toISOString() };
     label = `as of backup run ${run.runId} (captured ${point.at})`;
-    heads = await store.metadataHeads(org.orgId, { runId: run.runId, ...type });
+    heads = await headsAt({ runId: run.runId });
   }
   const components: PackageComponent[] = [];
   for (const v of heads) {

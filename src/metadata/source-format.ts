@@ -27,6 +27,26 @@ export const OBJECT_CHILDREN: Readonly<Record<string, { type: string; folder: st
   indexes: { type: 'Index', folder: 'indexes', suffix: 'index' },
 };
 
+/**
+ * Folder types and the type of what each holds. describeMetadata names only the in-folder types
+ * (`inFolder`); their folders are listed, read and stored as components of these types (a
+ * folder's files are one `-meta.xml` beside the folder: `reports/Sales-meta.xml`), and a
+ * package.xml names a folder as a member of its content type. EmailFolder holds Classic email
+ * templates, EmailTemplateFolder Lightning ones.
+ */
+export const FOLDER_CONTENT_TYPES: Readonly<Record<string, string>> = {
+  ReportFolder: 'Report',
+  DashboardFolder: 'Dashboard',
+  DocumentFolder: 'Document',
+  EmailFolder: 'EmailTemplate',
+  EmailTemplateFolder: 'EmailTemplate',
+};
+
+/** The folder types of an in-folder type, the one every org has first. */
+export function folderTypesOf(contentType: string): string[] {
+  return Object.keys(FOLDER_CONTENT_TYPES).filter((t) => FOLDER_CONTENT_TYPES[t] === contentType);
+}
+
 /** The component types an object file holds besides the object itself. */
 export const OBJECT_CHILD_TYPES: ReadonlySet<string> = new Set(Object.values(OBJECT_CHILDREN).map((c) => c.type));
 
@@ -150,9 +170,18 @@ export function componentsFromRetrieve(
 
   for (const p of fileProperties) {
     if (p.type === 'CustomObject' || OBJECT_CHILD_TYPES.has(p.type) || p.type === 'Package' || !p.fileName) continue;
-    const key = componentKey(p);
+    let key = componentKey(p);
+    let folder = p.type in FOLDER_CONTENT_TYPES;
+    if (!folder && !p.fullName.includes('/') && folderTypesOf(p.type).length > 0) {
+      // A folder reported under its content type (`Report` `Sales`): the folder asked for.
+      const type = folderTypesOf(p.type).find((t) => wanted.has(componentKey({ type: t, fullName: p.fullName })));
+      if (!type) continue;
+      key = componentKey({ type, fullName: p.fullName });
+      folder = true;
+    }
     for (const [path, text] of files) {
-      if (path === p.fileName || path === `${p.fileName}-meta.xml` || path.startsWith(`${p.fileName}/`)) add(key, path, text);
+      // A folder's own file only: the components in it are components of their own.
+      if (folder ? path === `${p.fileName}-meta.xml` || (path === p.fileName && path.endsWith('-meta.xml')) : path === p.fileName || path === `${p.fileName}-meta.xml` || path.startsWith(`${p.fileName}/`)) add(key, path, text);
     }
   }
   return out;

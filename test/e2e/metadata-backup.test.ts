@@ -72,6 +72,8 @@ describe('metadata backup', () => {
     assert.ok(heads.every((h) => h.runId === first.runId && h.contentId !== null));
     const types = new Set(heads.map((h) => h.type));
     for (const type of ['CustomObject', 'CustomField', 'ValidationRule', 'RecordType', 'Layout', 'Profile', 'ApexClass', 'ApexTrigger']) assert.ok(types.has(type), `${type} is backed up`);
+    // Types kept in folders too, with their folders (metadata-folders.test.ts has the rest).
+    for (const type of ['Report', 'ReportFolder', 'Dashboard', 'DashboardFolder', 'Document', 'DocumentFolder', 'EmailTemplate', 'EmailFolder']) assert.ok(types.has(type), `${type} is backed up`);
 
     const files = async (type: string, fullName: string): Promise<Record<string, string>> => {
       const head = heads.find((h) => h.type === type && h.fullName === fullName);

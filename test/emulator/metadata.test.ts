@@ -106,7 +106,8 @@ describe('Metadata API', () => {
     assert.ok(children.some((p) => p.type === 'CustomField' && p.fullName === 'Invoice__c.Status__c' && p.fileName === 'objects/Invoice__c.object'));
     assert.ok(children.some((p) => p.type === 'RecordType' && p.fullName === 'Account.Business_Account' && p.id.startsWith('012')));
     assert.ok(children.some((p) => p.type === 'ValidationRule' && p.fullName === 'Opportunity.Close_Date_Not_In_Past'));
-    assert.deepEqual(await conn.metadata.list([{ type: 'EmailTemplate', folder: 'unfiled$public' }]), []);
+    // In-folder types list nothing without a folder.
+    assert.deepEqual(await conn.metadata.list([{ type: 'EmailTemplate' }, { type: 'Report' }]), []);
     await assert.rejects(conn.metadata.list([{ type: 'NoSuchType' }]), { errorCode: 'sf:INVALID_TYPE', message: 'INVALID_TYPE: Unknown type:NoSuchType' });
   });
 
@@ -339,6 +340,108 @@ describe('Metadata API', () => {
     assert.deepEqual(names, ['unpackaged/classes/BackupProbe.cls', 'unpackaged/classes/BackupProbe.cls-meta.xml', 'unpackaged/package.xml']);
     assert.equal(await read('unpackaged/classes/BackupProbe.cls'), changedBody);
     assert.match(await read('unpackaged/classes/BackupProbe.cls-meta.xml'), /<apiVersion>61\.0<\/apiVersion>/);
+  });
+
+  test('folders: listed by folder type, their contents one folder at a time (unfiled$public too), read and retrieved', async () => {
+    const folders = await conn.metadata.list([{ type: 'ReportFolder' }, { type: 'DashboardFolder' }, { type: 'EmailTemplateFolder' }]);
+    assert.deepEqual(folders.map((p) => `${p.type} ${p.fullName} ${p.fileName}`).sort(), [
+      'DashboardFolder Executive_Dashboards dashboards/Executive_Dashboards',
+      'ReportFolder Finance_Reports reports/Finance_Reports',
+      'ReportFolder Sales_Reports reports/Sales_Reports',
+    ]);
+    assert.ok(folders.every((p) => /^00l/.test(p.id) && p.manageableState === 'unmanaged'));
+    const [documents, emails] = [await conn.metadata.list([{ type: 'DocumentFolder' }]), await conn.metadata.list([{ type: 'EmailFolder' }])];
+    assert.deepEqual([documents.map((p) => p.fileName), emails.map((p) => p.fileName)], [['documents/Brand_Assets'], ['email/Invoice_Emails']]);
+
+    const reports = await conn.metadata.list([{ type: 'Report', folder: 'Sales_Reports' }, { type: 'Report', folder: 'unfiled$public' }, { type: 'Report', folder: 'No_Such_Folder' }]);
+    assert.deepEqual(reports.map((p) => `${p.fullName} ${p.fileName}`).sort(), [
+      'Sales_Reports/Accounts_By_Industry reports/Sales_Reports/Accounts_By_Industry.report',
+      'Sales_Reports/Open_Pipeline reports/Sales_Reports/Open_Pipeline.report',
+      'unfiled$public/New_Contacts_This_Month reports/unfiled$public/New_Contacts_This_Month.report',
+    ]);
+    assert.ok(reports.every((p) => p.type === 'Report' && /^00O/.test(p.id) && Date.parse(p.lastModifiedDate) < emu.org.clock.nowMs()));
+    const items = await conn.metadata.list([{ type: 'Document', folder: 'Brand_Assets' }, { type: 'EmailTemplate', folder: 'unfiled$public' }, { type: 'Dashboard', folder: 'Executive_Dashboards' }]);
+    assert.deepEqual(items.map((p) => `${p.type} ${p.fullName} ${p.fileName}`).sort(), [
+      'Dashboard Executive_Dashboards/Sales_Overview dashboards/Executive_Dashboards/Sales_Overview.dashboard',
+      'Document Brand_Assets/company_logo.png documents/Brand_Assets/company_logo.png',
+      'Document Brand_Assets/invoice_footer.txt documents/Brand_Assets/invoice_footer.txt',
+      'EmailTemplate unfiled$public/Welcome_New_Customer email/unfiled$public/Welcome_New_Customer.email',
+    ]);
+
+    const [folder] = (await conn.metadata.read('ReportFolder', ['Sales_Reports'])) as unknown as { fullName: string; name: string; accessType: string }[];
+    assert.deepEqual([folder!.fullName, folder!.name, folder!.accessType], ['Sales_Reports', 'Sales Reports', 'Public']);
+    const [report] = (await conn.metadata.read('Report', ['Sales_Reports/Open_Pipeline'])) as unknown as { fullName: string; reportType: string; name: string }[];
+    assert.deepEqual([report!.fullName, report!.reportType, report!.name], ['Sales_Reports/Open_Pipeline', 'Opportunity', 'Open Pipeline']);
+    const [template] = (await conn.metadata.read('EmailTemplate', ['Invoice_Emails/Invoice_Sent'])) as unknown as { content: string; subject: string }[];
+    assert.match(Buffer.from(template!.content, 'base64').toString('utf8'), /^Dear \{!Contact\.FirstName\}/);
+    assert.equal(template!.subject, 'Your invoice {!Invoice__c.Name}');
+
+    // Folders are members of the type they hold; a wildcard retrieves nothing of a foldered type.
+    const { result, names, read } = await retrieve([
+      { name: 'Report', members: ['Sales_Reports', 'Sales_Reports/Open_Pipeline', 'unfiled$public/New_Contacts_This_Month', '*'] },
+      { name: 'Document', members: ['Brand_Assets', 'Brand_Assets/company_logo.png'] },
+      { name: 'EmailTemplate', members: ['Invoice_Emails/Invoice_Sent', 'Invoice_Emails/Nope'] },
+    ]);
+    assert.deepEqual(names, [
+      'unpackaged/documents/Brand_Assets-meta.xml',
+      'unpackaged/documents/Brand_Assets/company_logo.png',
+      'unpackaged/documents/Brand_Assets/company_logo.png-meta.xml',
+      'unpackaged/email/Invoice_Emails/Invoice_Sent.email',
+      'unpackaged/email/Invoice_Emails/Invoice_Sent.email-meta.xml',
+      'unpackaged/package.xml',
+      'unpackaged/reports/Sales_Reports-meta.xml',
+      'unpackaged/reports/Sales_Reports/Open_Pipeline.report',
+      'unpackaged/reports/unfiled$public/New_Contacts_This_Month.report',
+    ]);
+    assert.match(await read('unpackaged/reports/Sales_Reports-meta.xml'), /^<\?xml[^\n]*\n<ReportFolder xmlns="http:\/\/soap\.sforce\.com\/2006\/04\/metadata">\n {4}<accessType>Public<\/accessType>/);
+    assert.match(await read('unpackaged/email/Invoice_Emails/Invoice_Sent.email-meta.xml'), /<subject>Your invoice \{!Invoice__c\.Name\}<\/subject>/);
+    const png = await (await JSZip.loadAsync(Buffer.from(result.zipFile, 'base64'))).file('unpackaged/documents/Brand_Assets/company_logo.png')!.async('nodebuffer');
+    assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
+    assert.deepEqual(result.messages, [{ fileName: 'unpackaged/package.xml', problem: "Entity of type 'EmailTemplate' named 'Invoice_Emails/Nope' cannot be found" }]);
+    const files = result.fileProperties.map((p) => `${p.type} ${p.fullName} ${p.fileName}`);
+    assert.ok(files.includes('ReportFolder Sales_Reports unpackaged/reports/Sales_Reports'));
+    assert.ok(files.includes('Document Brand_Assets/company_logo.png unpackaged/documents/Brand_Assets/company_logo.png'));
+  });
+
+  test('the admin API changes reports, dashboards, documents, email templates and folders, moving their versions', async () => {
+    const version = async (type: string, fullName: string): Promise<number | undefined> => (await versions(type)).find((c) => c.fullName === fullName)?.version;
+    const before = await version('Report', 'Sales_Reports/Open_Pipeline');
+    const changed = await admin('POST', { op: 'upsertReport', folder: 'sales_reports', name: 'Open_Pipeline', format: 'Matrix' });
+    assert.equal(changed.status, 200, JSON.stringify(changed.json));
+    assert.deepEqual((changed.json.changed as AdminComponent[]).map((c) => [c.type, c.fullName, c.version]), [['Report', 'Sales_Reports/Open_Pipeline', before! + 1]]);
+    const [report] = (await conn.metadata.read('Report', ['Sales_Reports/Open_Pipeline'])) as unknown as { format: string; reportType: string; columns: unknown[] }[];
+    assert.deepEqual([report!.format, report!.reportType, report!.columns.length], ['Matrix', 'Opportunity', 5], 'what the upsert does not name is kept');
+
+    const created = await admin('POST', { op: 'upsertEmailTemplate', folder: 'Invoice_Emails', name: 'Credit_Note', subject: 'Credit note', body: 'Hello,\n' });
+    assert.deepEqual((created.json.changed as AdminComponent[]).map((c) => [c.type, c.fullName, c.version]), [['EmailTemplate', 'Invoice_Emails/Credit_Note', 1]]);
+    assert.ok((await conn.metadata.list([{ type: 'EmailTemplate', folder: 'Invoice_Emails' }])).some((p) => p.fullName === 'Invoice_Emails/Credit_Note' && p.id.startsWith('00X')));
+    const document = await admin('POST', { op: 'upsertDocument', folder: 'Brand_Assets', name: 'terms.txt', text: 'Terms.\n', label: 'Terms' });
+    assert.deepEqual((document.json.changed as AdminComponent[]).map((c) => c.fullName), ['Brand_Assets/terms.txt']);
+    const dashboard = await admin('POST', { op: 'upsertDashboard', folder: 'Executive_Dashboards', name: 'Sales_Overview', title: 'Sales at a Glance' });
+    assert.deepEqual((dashboard.json.changed as AdminComponent[]).map((c) => c.fullName), ['Executive_Dashboards/Sales_Overview']);
+
+    assert.equal((await admin('POST', { op: 'upsertFolder', type: 'Dashboard', name: 'Team_Dashboards' })).status, 200);
+    assert.ok((await conn.metadata.list([{ type: 'DashboardFolder' }])).some((p) => p.fullName === 'Team_Dashboards'));
+    assert.equal((await admin('POST', { op: 'deleteFolder', type: 'Dashboard', name: 'Team_Dashboards' })).status, 200);
+    assert.equal((await admin('POST', { op: 'deleteEmailTemplate', folder: 'Invoice_Emails', name: 'Credit_Note' })).status, 200);
+    assert.equal(await version('EmailTemplate', 'Invoice_Emails/Credit_Note'), undefined);
+
+    const cases: [unknown, string, RegExp][] = [
+      [{ op: 'upsertReport', folder: 'No_Folder', name: 'R', reportType: 'AccountList', columns: ['ACCOUNT.NAME'] }, 'folder', /No report folder "No_Folder"/],
+      [{ op: 'upsertReport', folder: 'Sales_Reports', name: 'Brand_New' }, 'reportType', /required for a new report/],
+      [{ op: 'upsertDashboard', folder: 'unfiled$public', name: 'D', reports: [] }, 'folder', /Dashboards cannot be unfiled/],
+      [{ op: 'upsertDashboard', folder: 'Executive_Dashboards', name: 'D', reports: ['Sales_Reports/Nope'] }, 'reports', /No report "Sales_Reports\/Nope"/],
+      [{ op: 'upsertDocument', folder: 'Brand_Assets', name: 'noextension', text: 'x' }, 'name', /file extension/],
+      [{ op: 'deleteFolder', type: 'Report', name: 'Sales_Reports' }, 'name', /is not empty/],
+      [{ op: 'deleteReport', folder: 'Sales_Reports', name: 'Open_Pipeline' }, 'name', /used by the dashboard Executive_Dashboards\/Sales_Overview/],
+      [{ op: 'upsertFolder', type: 'Chart', name: 'X' }, 'type', /one of Report, Dashboard, Document, EmailTemplate/],
+    ];
+    for (const [body, field, message] of cases) {
+      const response = await admin('POST', body);
+      assert.equal(response.status, 400, JSON.stringify(body));
+      assert.equal(response.json.field, field, JSON.stringify(response.json));
+      assert.match(String(response.json.message), message);
+    }
   });
 
   test('the admin API lists versions and refuses bad requests, naming the field', async () => {

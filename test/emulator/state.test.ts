@@ -47,6 +47,9 @@ describe('state file: metadata and behaviours', () => {
       { op: 'addField', object: 'Account', field: { fullName: 'Backup_Tier__c', type: 'Text', length: 40, label: 'Backup Tier' } },
       { op: 'upsertValidationRule', object: 'Account', rule: { fullName: 'Tier_Needs_Site', active: true, errorConditionFormula: 'AND(NOT(ISBLANK(Backup_Tier__c)), ISBLANK(Site))', errorMessage: 'A tiered account needs a site.' } },
       { op: 'upsertApexClass', name: 'RestoreHelper', body: 'public class RestoreHelper {}' },
+      { op: 'upsertFolder', type: 'Report', name: 'Restore_Reports' },
+      { op: 'upsertReport', folder: 'Restore_Reports', name: 'Restored_Accounts', reportType: 'AccountList', columns: ['ACCOUNT.NAME'] },
+      { op: 'deleteEmailTemplate', folder: 'unfiled$public', name: 'Welcome_New_Customer' },
     ];
     for (const change of changes) assert.equal((await call(first, 'POST', '/__emulator/metadata', change)).status, 200);
     assert.equal((await call(first, 'DELETE', '/__emulator/behaviours/OpportunityTrigger')).status, 200);
@@ -59,6 +62,8 @@ describe('state file: metadata and behaviours', () => {
     assert.deepEqual((await call(second, 'GET', '/__emulator/behaviours')).body, behaviours);
     assert.deepEqual((await call(second, 'GET', '/__emulator/metadata')).body, metadata);
     assert.ok(second.org.schema.object('Account')!.field('Backup_Tier__c'));
+    const kept = ((await call(second, 'GET', '/__emulator/metadata?type=Report')).body.components as Json[]).map((c) => c.fullName);
+    assert.ok(kept.includes('Restore_Reports/Restored_Accounts') && kept.includes('Sales_Reports/Open_Pipeline'), kept.join(', '));
 
     // The restored rule and the restored demo rule are enforced.
     const token = await accessToken(second);

@@ -32,7 +32,7 @@ export function registerMetadataSettings(metadata: Command): void {
     .description('show or change which metadata types the org\'s backups capture (exclusions by metadata type)')
     .option('--org <name>', 'the org (optional when the vault holds one org)')
     .option('--types <names>', 'back up only these types, comma-separated ("" for every type)')
-    .option('--exclude <names>', 'never back up these types, comma-separated ("" for none), e.g. Profile,Layout')
+    .option('--exclude <names>', 'never back up these types, comma-separated ("" for none), e.g. Profile,Layout; Report also leaves out report folders, ReportFolder only the folders')
     .option('--enable', 'capture metadata with every backup job')
     .option('--disable', 'do not capture metadata with backup jobs (`metadata backup` still runs)')
     .option('--min-interval <minutes>', 'capture metadata with a backup job only when the last capture is this old (default 60; 0 for every job)')
