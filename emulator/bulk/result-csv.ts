@@ -114,28 +114,32 @@ function generatedWriter(object: ObjectSchema, fields: FieldDef[], source: Query
     // Stored fields are read as the org's field reader reads them (`record[name] ?? null`), but
     // from a property site of their own: one shared reader makes every read megamorphic. Formula
     // and encrypted fields keep the reader, which computes or masks them.
-    const stored = !field.formula && !field.encrypted && IDENTIFIER.test(field.name);
+    const stored = IDENTIFIER.test(field.name) && (source.isStoredValue?.(object, field) ?? false);
     const raw = stored ? `r[${JSON.stringify(field.name)}]` : `readers[${k}](r)`;
+    // Each cell brings its delimiter: a row is one chain of concatenations, the constant parts
+    // (delimiter and opening quote, `"true"`…) folded into literals.
+    const empty = JSON.stringify(k > 0 ? delimiter : '');
+    const open = JSON.stringify(`${k > 0 ? delimiter : ''}"`);
     switch (kindOf(field)) {
       case 'number':
-        return `((v = out("number", ${raw})), v == null ? "" : '"' + v + '"')`;
+        return `((v = out("number", ${raw})), v == null ? ${empty} : ${open} + v + '"')`;
       case 'id':
       case 'date':
       case 'time':
-        return `((v = ${raw}), v == null || v === "" ? "" : '"' + v + '"')`;
+        return `((v = ${raw}), v == null || v === "" ? ${empty} : ${open} + v + '"')`;
       case 'boolean':
-        return `((v = ${raw}), v == null ? "" : v ? '"true"' : '"false"')`;
+        return `((v = ${raw}), v == null ? ${empty} : v ? ${JSON.stringify(`${k > 0 ? delimiter : ''}"true"`)} : ${JSON.stringify(`${k > 0 ? delimiter : ''}"false"`)})`;
       case 'datetime':
-        return `((v = ${raw}), v == null || v === "" ? "" : typeof v === "string" && v.endsWith("+0000") ? '"' + v.slice(0, -5) + 'Z"' : cells[${k}](v))`;
+        return `((v = ${raw}), v == null || v === "" ? ${empty} : typeof v === "string" && v.endsWith("+0000") ? ${open} + v.slice(0, -5) + 'Z"' : ${empty} + cells[${k}](v))`;
       case 'text':
       case 'multipicklist':
-        return `((v = ${raw}), v == null || v === "" ? "" : typeof v === "string" && v.indexOf('"') === -1 ? '"' + v + '"' : cells[${k}](v))`;
+        return `((v = ${raw}), v == null || v === "" ? ${empty} : typeof v === "string" && v.indexOf('"') === -1 ? ${open} + v + '"' : ${empty} + cells[${k}](v))`;
       default:
-        return `((v = ${raw}), v == null || v === "" ? "" : cells[${k}](v))`;
+        return `((v = ${raw}), v == null || v === "" ? ${empty} : ${empty} + cells[${k}](v))`;
     }
   });
-  // Only field names that are plain identifiers, as JSON string literals, and array indexes become code.
-  const make = new Function('readers', 'cells', 'out', `return function csvRow(r) { let v; return [${cellsCode.join(',\n')}].join(${JSON.stringify(delimiter)}); };`) as (
+  // Only field names that are plain identifiers, JSON string literals and array indexes become code.
+  const make = new Function('readers', 'cells', 'out', `return function csvRow(r) { let v; return ${cellsCode.length ? cellsCode.join(' +\n') : '""'}; };`) as (
     readers: ((record: StoredRecord) => unknown)[],
     cells: CellWriter[],
     out: typeof outputValue,

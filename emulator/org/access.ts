@@ -32,6 +32,7 @@ export class AccessControl {
   private readonly readOnlyObjects = new Set<string>();
   private cachedView: Schema | undefined;
   private cachedFrom: Schema | undefined;
+  private changes = 0;
 
   setObjectRead(object: string, read: boolean): void {
     const key = object.toLowerCase();
@@ -118,7 +119,13 @@ export class AccessControl {
     this.invalidate();
   }
 
+  /** Changes with every change of permissions, so that work derived from them can be checked. */
+  get revision(): number {
+    return this.changes;
+  }
+
   private invalidate(): void {
     this.cachedView = undefined;
+    this.changes++;
   }
 }

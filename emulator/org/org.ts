@@ -148,6 +148,7 @@ export class Org {
   private journal: (() => void)[] | undefined;
   private pending: OrgChange[] | undefined;
   private transactionCounter = 0;
+  private revision = 0;
 
   constructor(defs: ObjectDef[], options: { now?: Date; settings?: Partial<OrgSettings>; instance?: string } = {}) {
     this.clock = new OrgClock(options.now);
@@ -205,8 +206,25 @@ export class Org {
 
   // ---------------------------------------------------------------- reads
 
+  /**
+   * A number that changes whenever what the API user reads may: any stored record (writes,
+   * deletes, purges, roll-ups, undo, loading a state) or the user's permissions. Work derived from
+   * reads, such as a query page printed ahead of its request, is valid while it has not changed.
+   */
+  get readRevision(): number {
+    // Both counters only grow, so their sum changes whenever either does.
+    return this.revision + this.access.revision;
+  }
+
   /** A stored record by ID (15 or 18 characters), deleted ones included. */
   get(id: string): StoredRecord | undefined {
+    // An ID as stored (formulas and paths look up reference values) needs no normalising: only a
+    // canonical 18-character ID can be a table's key.
+    if (id.length === 18) {
+      const object = this.full.objectForId(id);
+      const found = object && this.tables.get(object.name)?.get(id);
+      if (found) return found;
+    }
     const id18 = toId18(id);
     if (!id18) return undefined;
     const object = this.full.objectForId(id18);
@@ -273,6 +291,11 @@ export class Org {
     return (record) => record[name] ?? null;
   }
 
+  /** Whether `fieldReader` of a field is the stored value as is: no formula, no mask. */
+  isStoredValue(field: FieldDef): boolean {
+    return !field.formula && !(field.encrypted && !this.access.permissions.viewEncryptedData);
+  }
+
   /** The API user's view of the data for the SOQL engine. */
   querySource(): QuerySource {
     this.purgeExpired();
@@ -282,6 +305,7 @@ export class Org {
       get: (id) => this.get(id),
       readField: (object, record, field) => this.readField(object, record, field),
       fieldReader: (object, field) => this.fieldReader(object, field),
+      isStoredValue: (_object, field) => this.isStoredValue(field),
       nowMs: () => this.clock.nowMs(),
     };
   }
@@ -643,7 +667,9 @@ export class Org {
         const table = this.tables.get(master)!;
         for (const [id, record] of table) {
           const value = summarize(field, totals.get(field.name)?.get(id) ?? []);
-          if (record[field.name] !== value) table.set(id, { ...record, [field.name]: value });
+          if (record[field.name] === value) continue;
+          table.set(id, { ...record, [field.name]: value });
+          this.revision++;
         }
       }
     }
@@ -687,6 +713,7 @@ export class Org {
     Object.assign(this.settings, state.settings);
     this.access.importState(state.permissions);
     for (const table of this.tables.values()) table.clear();
+    this.revision++;
     this.referrers.clear();
     this.uniqueIndexes.clear();
     for (const [name, records] of Object.entries(state.tables)) {
@@ -961,6 +988,7 @@ export class Org {
 
   /** Keeps the referrer and unique indexes in step with a record replacing another. */
   private reindex(objectName: string, before: StoredRecord | undefined, after: StoredRecord | undefined): void {
+    this.revision++;
     const object = this.full.object(objectName)!;
     for (const field of object.def.fields) {
       if (field.type === 'reference' && field.name !== 'Id' && !isUserReference(field)) {

@@ -156,7 +156,7 @@ function locate(routes: RestRoute[], method: string, url: string): { match: Retu
 function executeSubrequest(routes: RestRoute[], outer: RestRequest, sub: Subrequest, done: Map<string, SubResponse>, allOrNone: boolean): SubResponse {
   const respond = (result: RestResult): SubResponse => ({
     // References (`@{ref.records[0].Id}`) need the value, so a pre-serialized page is parsed back.
-    body: result.body === undefined ? null : result.body instanceof RawJson ? JSON.parse(result.body.text) : result.body,
+    body: result.body === undefined ? null : result.body instanceof RawJson ? result.body.parse() : result.body,
     httpHeaders: result.headers?.Location ? { Location: result.headers.Location } : {},
     httpStatusCode: result.status,
     referenceId: sub.referenceId,

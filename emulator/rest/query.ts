@@ -5,6 +5,7 @@ import { SalesforceError } from '../org/errors.ts';
 import type { Org } from '../org/org.ts';
 import { executeSoql } from '../soql/execute.ts';
 import type { QueryPlanResult } from '../soql/execute.ts';
+import { Utf8Buffer } from '../server/utf8-buffer.ts';
 import { errorBody, mountRoutes, RawJson } from './records.ts';
 import type { RestRequest, RestResult, RestRoute } from './records.ts';
 
@@ -43,6 +44,19 @@ interface Cursor {
   userId: string;
   plan: QueryPlan;
   openedMs: number;
+  /** The next page, printed ahead of its request (see `printAhead`). */
+  ahead?: PagePrint;
+}
+
+/** A page being printed: its rows' JSON so far, with room in front for the page's head. */
+interface PagePrint {
+  start: number;
+  /** Rows printed so far end here. */
+  next: number;
+  apiVersion: string;
+  out: Utf8Buffer;
+  /** For a page printed ahead: the org's read revision when printing began. */
+  revision?: number;
 }
 
 /**
@@ -63,6 +77,18 @@ class CursorStore {
     const key = newLocatorKey();
     this.cursors.set(key, { userId, plan, openedMs: nowMs });
     return key;
+  }
+
+  /** A cursor still open, whoever owns it (no expiry check: printing ahead only reads it). */
+  peek(key: string): Cursor | undefined {
+    return this.cursors.get(key);
+  }
+
+  /** Cursors whose next page is being printed ahead. */
+  printingAhead(): number {
+    let n = 0;
+    for (const cursor of this.cursors.values()) if (cursor.ahead) n++;
+    return n;
   }
 
   take(key: string, userId: string, nowMs: number): Cursor {
@@ -120,9 +146,12 @@ function startQuery(org: Org, req: RestRequest, includeDeleted: boolean): RestRe
   const plan: QueryPlan = executeSoql(org.querySource(), soql, { includeDeleted, context: 'rest' });
   if (plan.count !== undefined) return { status: 200, body: { totalSize: plan.count, done: true, records: [] } };
   const size = batchSize(req);
-  if (plan.rows.length <= size) return page(req, plan, 0, plan.rows.length, undefined);
-  const key = storeFor(org).open(req.session.userId, plan, org.clock.nowMs(), org.settings.queryCursorsPerUser);
-  return page(req, plan, 0, size, key);
+  if (plan.rows.length <= size) return page(org, req, plan, 0, plan.rows.length, undefined);
+  const store = storeFor(org);
+  const key = store.open(req.session.userId, plan, org.clock.nowMs(), org.settings.queryCursorsPerUser);
+  const result = page(org, req, plan, 0, size, key);
+  printAhead(org, store, key, size, size, req.apiVersion);
+  return result;
 }
 
 function continueQuery(org: Org, req: RestRequest): RestResult {
@@ -133,19 +162,90 @@ function continueQuery(org: Org, req: RestRequest): RestResult {
   const store = storeFor(org);
   const cursor = store.take(key, req.session.userId, org.clock.nowMs());
   if (offset > cursor.plan.rows.length) throw invalidLocator();
-  const end = Math.min(cursor.plan.rows.length, offset + batchSize(req));
+  const size = batchSize(req);
+  const end = Math.min(cursor.plan.rows.length, offset + size);
+  const ahead = cursor.ahead;
+  cursor.ahead = undefined;
   if (end >= cursor.plan.rows.length) {
     // The last page releases the cursor: finished queries hold no memory (nor count toward a limit).
     store.close(key);
-    return page(req, cursor.plan, offset, end, undefined);
+    return page(org, req, cursor.plan, offset, end, undefined, ahead);
   }
-  return page(req, cursor.plan, offset, end, key);
+  const result = page(org, req, cursor.plan, offset, end, key, ahead);
+  printAhead(org, store, key, end, size, req.apiVersion);
+  return result;
 }
 
-function page(req: RestRequest, plan: QueryPlan, start: number, end: number, key: string | undefined): RestResult {
-  let text = `{"totalSize":${plan.totalSize},"done":${key === undefined}`;
-  if (key !== undefined) text += `,"nextRecordsUrl":${JSON.stringify(`/services/data/v${req.apiVersion}/query/${key}-${end}`)}`;
-  text += ',"records":[';
-  for (let i = start; i < end; i++) text += (i > start ? ',' : '') + plan.projectRestJson(plan.rows[i]!, req.apiVersion);
-  return { status: 200, body: new RawJson(`${text}]}`) };
+/** Bytes per row of the pages served so far, per plan, to size the next page's buffer. */
+const rowBytes = new WeakMap<QueryPlan, number>();
+/** Room for a page's head (`{"totalSize":…,"nextRecordsUrl":…,"records":[`), written last. */
+const HEAD_ROOM = 512;
+
+function startPrint(plan: QueryPlan, start: number, end: number, apiVersion: string): PagePrint {
+  const perRow = rowBytes.get(plan);
+  const capacity = perRow === undefined ? undefined : Math.ceil(perRow * (end - start) * 1.1) + 1024;
+  return { start, next: start, apiVersion, out: new Utf8Buffer(capacity, HEAD_ROOM) };
+}
+
+/** Prints a page's rows up to `to`, each written as UTF-8 as soon as it is printed (see Utf8Buffer). */
+function printRows(plan: QueryPlan, print: PagePrint, to: number): void {
+  for (let i = print.next; i < to; i++) {
+    if (i > print.start) print.out.writeAscii(0x2c); // ,
+    print.out.write(plan.projectRestJson(plan.rows[i]!, print.apiVersion));
+    print.next = i + 1;
+  }
+}
+
+/**
+ * A page of rows [start, end). The rows printed ahead for it are used when they were printed for
+ * this very request (same first row, same API version, no more rows than asked) from the data and
+ * permissions as they still are; otherwise the page is printed now.
+ */
+function page(org: Org, req: RestRequest, plan: QueryPlan, start: number, end: number, key: string | undefined, ahead?: PagePrint): RestResult {
+  const usable = ahead && ahead.start === start && ahead.apiVersion === req.apiVersion && ahead.next <= end && ahead.revision === org.readRevision;
+  const print = usable ? ahead : startPrint(plan, start, end, req.apiVersion);
+  printRows(plan, print, end);
+  const rowsLength = print.out.length;
+  if (end > start) rowBytes.set(plan, Math.max(rowBytes.get(plan) ?? 0, rowsLength / (end - start)));
+  print.out.write(']}');
+  let head = `{"totalSize":${plan.totalSize},"done":${key === undefined}`;
+  if (key !== undefined) head += `,"nextRecordsUrl":${JSON.stringify(`/services/data/v${req.apiVersion}/query/${key}-${end}`)}`;
+  return { status: 200, body: new RawJson(print.out.bytesAfter(`${head},"records":[`)) };
+}
+
+/** Rows printed ahead per turn of the event loop, so that other requests are served in between. */
+const AHEAD_SLICE_ROWS = 200;
+/** Pages printed ahead at once per org, bounding the memory they hold. */
+const MAX_AHEAD = 8;
+
+/**
+ * Prints a cursor's next page (rows from `start`, `size` of them, as the client asked for this
+ * one) while the client reads this one, a slice per turn of the event loop, so that printing and
+ * the client's parsing run at once; the request then finds its page printed (`page`). Printing
+ * stops when the cursor is gone, another page was served, or the org's data or permissions changed
+ * (formula fields read other records, masks follow permissions: the page would no longer be the
+ * one printed on request).
+ */
+function printAhead(org: Org, store: CursorStore, key: string, start: number, size: number, apiVersion: string): void {
+  const cursor = store.peek(key);
+  if (!cursor || start >= cursor.plan.rows.length || store.printingAhead() >= MAX_AHEAD) return;
+  const until = Math.min(cursor.plan.rows.length, start + size);
+  const print: PagePrint = { ...startPrint(cursor.plan, start, until, apiVersion), revision: org.readRevision };
+  cursor.ahead = print;
+  const step = (): void => {
+    if (cursor.ahead !== print || store.peek(key) !== cursor) return;
+    if (print.revision !== org.readRevision) {
+      cursor.ahead = undefined;
+      return;
+    }
+    try {
+      printRows(cursor.plan, print, Math.min(until, print.next + AHEAD_SLICE_ROWS));
+    } catch {
+      // The request prints the page itself, and answers with the error.
+      cursor.ahead = undefined;
+      return;
+    }
+    if (print.next < until) setImmediate(step);
+  };
+  setImmediate(step);
 }

@@ -25,9 +25,14 @@ export interface RestRequest {
   apiVersion: string;
 }
 
-/** A body already serialized to JSON text (query pages), sent as is. */
+/** A body already serialized to JSON, as text or UTF-8 bytes (query pages), sent as is. */
 export class RawJson {
-  constructor(readonly text: string) {}
+  constructor(readonly json: string | Uint8Array) {}
+
+  /** The value, parsed back (Composite subrequests whose references read into a page). */
+  parse(): unknown {
+    return JSON.parse(typeof this.json === 'string' ? this.json : Buffer.from(this.json.buffer, this.json.byteOffset, this.json.byteLength).toString('utf8'));
+  }
 }
 
 export interface RestResult {
@@ -96,8 +101,8 @@ function sendResult(c: Context, result: RestResult): Response {
     return c.body(result.body as Uint8Array<ArrayBuffer>, result.status as ContentfulStatusCode, headers);
   }
   headers['content-type'] = JSON_CONTENT_TYPE;
-  const text = result.body instanceof RawJson ? result.body.text : JSON.stringify(result.body);
-  return c.body(text, result.status as ContentfulStatusCode, headers);
+  const json = result.body instanceof RawJson ? result.body.json : JSON.stringify(result.body);
+  return c.body(json as string | Uint8Array<ArrayBuffer>, result.status as ContentfulStatusCode, headers);
 }
 
 /** Matches a path (no version prefix, no query string) against routes, Hono-style, first match wins. */

@@ -16,6 +16,12 @@ export interface QuerySource {
   readField(object: ObjectSchema, record: StoredRecord, fieldName: string): unknown;
   /** The same as `readField` for one field, resolved once: the hot path of projection and filters. */
   fieldReader(object: ObjectSchema, field: FieldDef): (record: StoredRecord) => unknown;
+  /**
+   * Whether `fieldReader` of this field gives the stored value as is (`record[field.name] ?? null`:
+   * no formula, no mask), so that generated row writers may read the property directly. A source
+   * without it is always read through `fieldReader`.
+   */
+  isStoredValue?(object: ObjectSchema, field: FieldDef): boolean;
   /** The org's current time (epoch ms) for date literals such as TODAY and LAST_N_DAYS:n. */
   nowMs(): number;
 }
