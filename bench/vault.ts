@@ -307,7 +307,7 @@ export async function vaultBench(options: { scale: number }): Promise<BenchSecti
       ],
       notes: [
         `Raw JSON: ${mib(rawBytes)} over ${written.toLocaleString('en-US')} versions; the catalog holds packs, version rows, heads and indexes.`,
-        'Hashing and pack compression run on a worker thread; canonical JSON and SQL on the main thread, whose CPU per version bounds the write rate on an idle machine.',
+        'The payload worker thread hashes the payloads, cuts and hashes their search tokens and compresses the packs; the main thread makes canonical JSON and runs the SQL of the versions and of the search index. Other threads include the V8 garbage-collection helpers.',
         `Load average (1 min) at the start and the end of the run: ${loadStart.toFixed(1)} and ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores; other work on the machine slows every figure.`,
       ],
     };

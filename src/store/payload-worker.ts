@@ -6,13 +6,31 @@
  * next chunk and with the SQL inserts on this one. Small batches are not worth a message round
  * trip and stay inline.
  *
- * The worker is plain JavaScript evaluated from a string so that it needs no TypeScript loader,
- * whichever way orgvault was started. It only ever sees payload bytes and the addressing key,
- * which live in this process anyway; sealing stays on this thread.
+ * The worker also cuts each payload into search tokens and hashes them (search-hashing.ts), for
+ * the search index to take after the batch commits (takeTokenHashes): the larger part of indexing
+ * a batch, off this thread and overlapping the batch's SQL. That work yields to compression
+ * requests between chunks, so that it never holds up a write transaction; and the chunks it has
+ * not reached when the index needs them are taken back (harvestTokens) and cut by the index on
+ * this thread, which would otherwise wait idle.
+ *
+ * The worker is plain JavaScript evaluated from a string; for the tokens it loads
+ * search-hashing.ts through tsx (as orgvault runs), and if that fails the index cuts the tokens
+ * itself. It only ever sees payload bytes, the addressing key and the search index key, which
+ * live in this process anyway; sealing stays on this thread.
  */
 import { Worker } from 'node:worker_threads';
 import { OrgvaultError } from '../core/errors.ts';
 import { PACK_BROTLI_QUALITY, canonicalJson, compressPackBody, payloadHash } from './packs.ts';
+
+/** Where the worker loads the token hashing from (a TypeScript module, through tsx, when it resolves). */
+const TSX_API = ((): string | undefined => {
+  try {
+    return import.meta.resolve('tsx/esm/api');
+  } catch {
+    return undefined;
+  }
+})();
+const HASHING_MODULE = new URL('./search-hashing.ts', import.meta.url).href;
 
 /** Payloads per message to the worker: small enough to pipeline, large enough to amortize. */
 const CHUNK = 256;
@@ -29,6 +47,12 @@ export interface PreparedPayloads {
   length(i: number): number;
   /** Compressed pack bodies, each its header followed by the listed payloads. */
   compress(packs: readonly { header: Buffer; payloads: readonly number[] }[]): Promise<Buffer[]>;
+  /**
+   * Each payload's distinct search-token hashes under the org's index key, back to back (latin1,
+   * 6 bytes each), where the worker made them by now (large batches of a given org); undefined
+   * for the others, whose chunks the worker is told to drop. Undefined when no tokens were asked.
+   */
+  readonly harvestTokens: (() => Promise<(string | undefined)[]>) | undefined;
   /** Frees the payload bytes (also where the batch failed before compressing). */
   release(): void;
 }
@@ -40,6 +64,8 @@ interface Chunk {
   bytes?: Buffer;
   /** The worker's name for the chunk, once its bytes were handed over. */
   id?: number;
+  /** The worker's token job for the chunk, and its result once the reply came. */
+  tokens?: { id: number; result?: (string | undefined)[] };
 }
 
 function encodeChunk(fields: readonly Record<string, unknown>[]): { bytes: Buffer; offsets: Uint32Array } {
@@ -58,6 +84,42 @@ const { createHmac } = require('node:crypto');
 const { brotliCompressSync, constants } = require('node:zlib');
 const key = Buffer.from(workerData.addressingKey);
 const chunks = new Map();
+const dropped = new Set();
+let tokenizer;
+// The token hashing, loaded once: undefined (the index then cuts the tokens itself) if it cannot be.
+function loadTokenizer() {
+  tokenizer ??= (async () => {
+    const { register } = await import(workerData.tsxApi);
+    register();
+    const m = await import(workerData.hashingModule);
+    const hashers = new m.OrgTokenHashers(Buffer.from(workerData.indexingKey));
+    return (orgId, bytes, offsets) => m.payloadTokenHashes(hashers.of(orgId), bytes, offsets);
+  })().catch(() => undefined);
+  return tokenizer;
+}
+// Token work runs one chunk per turn of the event loop, so that a compression request (which a
+// write transaction waits for) is taken between two chunks, not after all of them.
+const tokenQueue = [];
+function tokens(m, bytes) {
+  tokenQueue.push({ m, bytes });
+  if (tokenQueue.length === 1) loadTokenizer().then((cut) => setImmediate(() => nextTokens(cut)));
+}
+function nextTokens(cut) {
+  const { m, bytes } = tokenQueue[0];
+  try {
+    if (dropped.delete(m.tokensId)) {
+      // Taken back by the index.
+    } else if (!cut) parentPort.postMessage({ id: m.tokensId, tokens: null });
+    else {
+      const { hashes, ends } = cut(m.orgId, bytes, m.offsets);
+      parentPort.postMessage({ id: m.tokensId, tokens: hashes.buffer, ends }, [hashes.buffer, ends.buffer]);
+    }
+  } catch (error) {
+    parentPort.postMessage({ id: m.tokensId, error: String(error && error.stack || error) });
+  }
+  tokenQueue.shift();
+  if (tokenQueue.length > 0) setImmediate(() => nextTokens(cut));
+}
 parentPort.on('message', (m) => {
   try {
     if (m.kind === 'hash') {
@@ -67,6 +129,7 @@ parentPort.on('message', (m) => {
       for (let i = 0; i < n; i++) createHmac('sha256', key).update(bytes.subarray(m.offsets[i], m.offsets[i + 1])).digest().copy(hashes, ${HASH_BYTES} * i);
       chunks.set(m.chunk, { bytes, offsets: m.offsets });
       parentPort.postMessage({ id: m.id, hashes: hashes.buffer }, [hashes.buffer]);
+      if (m.tokensId !== undefined) tokens(m, bytes);
     } else if (m.kind === 'compress') {
       const bodies = m.packs.map((p) => {
         const parts = [Buffer.from(p.header)];
@@ -82,6 +145,8 @@ parentPort.on('message', (m) => {
       parentPort.postMessage({ id: m.id, bodies }, bodies);
     } else if (m.kind === 'release') {
       for (const id of m.chunks) chunks.delete(id);
+    } else if (m.kind === 'drop') {
+      for (const id of m.tokens) dropped.add(id);
     }
   } catch (error) {
     parentPort.postMessage({ id: m.id, error: String(error && error.stack || error) });
@@ -94,6 +159,9 @@ interface Reply {
   error?: string;
   hashes?: ArrayBuffer;
   bodies?: ArrayBuffer[];
+  /** null: the worker cannot cut tokens. */
+  tokens?: ArrayBuffer | null;
+  ends?: Uint32Array;
 }
 
 export class PayloadPipeline {
@@ -102,10 +170,17 @@ export class PayloadPipeline {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(reply: Reply): void; reject(error: Error): void }>();
 
-  constructor(private readonly addressingKey: Buffer) {}
+  /** Without `indexingKey`, no token hashes are made. */
+  constructor(
+    private readonly addressingKey: Buffer,
+    private readonly indexingKey?: Buffer,
+  ) {}
 
-  /** Encodes and hashes the fields of a batch's versions, in order. */
-  async prepare(fields: readonly Record<string, unknown>[]): Promise<PreparedPayloads> {
+  /**
+   * Encodes and hashes the fields of a batch's versions, in order; with `tokensOf` (an org ID),
+   * the worker also makes their search-token hashes under that org's key.
+   */
+  async prepare(fields: readonly Record<string, unknown>[], options: { tokensOf?: string } = {}): Promise<PreparedPayloads> {
     const chunks: Chunk[] = [];
     const worker = fields.length >= WORKER_MIN_PAYLOADS ? this.ensureWorker() : undefined;
     const hashed: Promise<void>[] = [];
@@ -122,8 +197,24 @@ export class PayloadPipeline {
       }
       chunk.id = this.nextId++;
       const buffer = bytes.buffer as ArrayBuffer;
+      let tokensId: number | undefined;
+      if (options.tokensOf !== undefined && this.indexingKey && TSX_API) {
+        tokensId = this.nextId++;
+        const job: { id: number; result?: (string | undefined)[] } = { id: tokensId };
+        chunk.tokens = job;
+        this.expect(worker, tokensId).then(
+          (reply) => {
+            if (!reply.tokens) return;
+            const all = Buffer.from(reply.tokens);
+            const ends = reply.ends!;
+            job.result = Array.from(ends, (end, i) => all.toString('latin1', i === 0 ? 0 : ends[i - 1], end));
+          },
+          // A failed job only means cutting the chunk's tokens on this thread.
+          () => undefined,
+        );
+      }
       hashed.push(
-        this.request(worker, { kind: 'hash', chunk: chunk.id, buffer, offsets }, [buffer]).then((reply) => {
+        this.request(worker, { kind: 'hash', chunk: chunk.id, buffer, offsets, tokensId, orgId: options.tokensOf }, [buffer]).then((reply) => {
           chunk.hashes = Buffer.from(reply.hashes!);
         }),
       );
@@ -143,8 +234,27 @@ export class PayloadPipeline {
       throw error;
     }
     const at = (i: number): [Chunk, number] => [chunks[Math.floor(i / CHUNK)]!, i % CHUNK];
+    const harvestTokens = chunks.some((c) => c.tokens)
+      ? async (): Promise<(string | undefined)[]> => {
+          // One turn of the event loop takes in the replies that came meanwhile.
+          await new Promise((resolve) => setImmediate(resolve));
+          const out: (string | undefined)[] = [];
+          const drop: number[] = [];
+          for (const c of chunks) {
+            const n = c.offsets.length - 1;
+            if (c.tokens?.result) out.push(...c.tokens.result);
+            else {
+              for (let i = 0; i < n; i++) out.push(undefined);
+              if (c.tokens && this.forget(c.tokens.id)) drop.push(c.tokens.id);
+            }
+          }
+          if (drop.length > 0 && this.worker === worker && worker) worker.postMessage({ kind: 'drop', tokens: drop });
+          return out;
+        }
+      : undefined;
     return {
       count: fields.length,
+      harvestTokens,
       hash: (i) => {
         const [c, j] = at(i);
         return c.hashes.subarray(j * HASH_BYTES, (j + 1) * HASH_BYTES);
@@ -189,7 +299,17 @@ export class PayloadPipeline {
   private ensureWorker(): Worker | undefined {
     if (this.worker || this.broken) return this.worker;
     try {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { addressingKey: new Uint8Array(this.addressingKey), quality: PACK_BROTLI_QUALITY } });
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        execArgv: [],
+        workerData: {
+          addressingKey: new Uint8Array(this.addressingKey),
+          indexingKey: this.indexingKey && new Uint8Array(this.indexingKey),
+          quality: PACK_BROTLI_QUALITY,
+          tsxApi: TSX_API,
+          hashingModule: HASHING_MODULE,
+        },
+      });
       worker.unref();
       worker.on('message', (reply: Reply) => {
         const waiter = this.pending.get(reply.id);
@@ -219,11 +339,24 @@ export class PayloadPipeline {
 
   private request(worker: Worker, message: object, transfer: ArrayBuffer[]): Promise<Reply> {
     const id = this.nextId++;
+    const reply = this.expect(worker, id);
+    worker.postMessage({ ...message, id }, transfer);
+    return reply;
+  }
+
+  /** Stops waiting for the reply with `id`; whether it was still awaited. */
+  private forget(id: number): boolean {
+    if (!this.pending.delete(id)) return false;
+    if (this.pending.size === 0) this.worker?.unref();
+    return true;
+  }
+
+  /** The worker's reply with `id`. */
+  private expect(worker: Worker, id: number): Promise<Reply> {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       // Keep the process alive while the worker owes an answer; not a moment longer.
       worker.ref();
-      worker.postMessage({ ...message, id }, transfer);
     });
   }
 

@@ -46,7 +46,8 @@ export interface SqliteVaultStoreOptions {
  */
 export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Promise<VaultStore> {
   const conns = new Connections(options.path, options.readonly ?? false);
-  const payloads = new PayloadPipeline(options.keyring.addressing);
+  // With the index key: the payload worker also makes the search tokens' hashes (search-index.ts).
+  const payloads = new PayloadPipeline(options.keyring.addressing, options.keyring.indexing);
   const versions = new SqliteVersions(conns, options.keyring, payloads, options.testHooks);
   const catalog = new SqliteCatalog(conns, options.keyring);
   const journal = new SqliteRestoreJournal(conns, options.keyring);

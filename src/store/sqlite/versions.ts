@@ -21,6 +21,7 @@ import type { PackReader, RecordHead, VersionBatch, VersionQuery, VersionStore, 
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
 import type { PayloadPipeline, PreparedPayloads } from '../payload-worker.ts';
+import { handOverTokenHashes } from '../search-hashing.ts';
 import { CHANGE_CODES, HASH_BYTES, byBytes, changeCodes, checkSlice, compareWatermark, inSlice, invalid, reach, toRecordVersion, validateBatch, verifyPack } from '../rows/versions.ts';
 import type { HeadState, VersionRow, WriteHooks } from '../rows/versions.ts';
 
@@ -103,8 +104,10 @@ export class SqliteVersions implements VersionPorts {
     validateBatch(batch);
     if (batch.versions.length === 0 && !batch.watermark) return { written: 0, duplicates: 0, deduplicated: 0, newRecords: 0 };
     const covered = reach(batch.versions);
-    // Canonical JSON and keyed hashes need no database: done before the write lock is taken.
-    const payloads = await this.payloads.prepare(batch.versions.map((v) => v.fields));
+    // Canonical JSON and keyed hashes need no database: done before the write lock is taken. The
+    // search tokens are made alongside, for the index to take once the batch commits.
+    const payloads = await this.payloads.prepare(batch.versions.map((v) => v.fields), { tokensOf: batch.orgId });
+    if (payloads.harvestTokens) handOverTokenHashes(batch, payloads.harvestTokens);
     try {
       this.hooks.onWriteStep?.('before-transaction');
       const outcome = await this.conns.exclusive(async (db) => {
@@ -149,6 +152,7 @@ export class SqliteVersions implements VersionPorts {
     }
 
     const heads = this.loadHeads(db, objectKey, batch.versions);
+    const existing = new Set(heads.keys());
     let seq = lastKey(db, 'record_versions', 'seq') + 1;
     const firstSeq = seq;
     let packKey = lastKey(db, 'packs', 'pack_key');
@@ -257,7 +261,7 @@ export class SqliteVersions implements VersionPorts {
     const bodies = payloads.compress(packs.map((p) => ({ header: packHeader(p.builder.entries), payloads: p.builder.entries.map((e) => e.ref) })));
     try {
       this.insertRows(db, objectKey, batchKey, [...pendingRows.values()]);
-      this.writeHeads(db, objectKey, heads);
+      this.writeHeads(db, objectKey, heads, existing);
     } finally {
       // Never leave the compression unobserved, even when an insert failed.
       await bodies.catch(() => undefined);
@@ -338,17 +342,17 @@ export class SqliteVersions implements VersionPorts {
     insert(half, rows.length);
   }
 
-  private writeHeads(db: Db, objectKey: number, heads: Map<string, HeadState>): void {
+  private writeHeads(db: Db, objectKey: number, heads: Map<string, HeadState>, existing: ReadonlySet<string>): void {
     // One prepared statement run per row: measured cheaper than multi-row upserts, whose
-    // parameter arrays and wider statements cost more than the calls they save.
-    const upsert = statement(
-      db,
-      'INSERT INTO record_heads (object_key, record_id, seq, system_modstamp, is_deleted, pack_key, slot, payload_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (object_key, record_id) DO UPDATE SET seq = excluded.seq, system_modstamp = excluded.system_modstamp, is_deleted = excluded.is_deleted, ' +
-        'pack_key = excluded.pack_key, slot = excluded.slot, payload_hash = excluded.payload_hash',
-    );
+    // parameter arrays and wider statements cost more than the calls they save. A head loaded
+    // by loadHeads is updated in place; an upsert would first try (and fail) an insert.
+    const insert = statement(db, 'INSERT INTO record_heads (object_key, record_id, seq, system_modstamp, is_deleted, pack_key, slot, payload_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const update = statement(db, 'UPDATE record_heads SET seq = ?, system_modstamp = ?, is_deleted = ?, pack_key = ?, slot = ?, payload_hash = ? WHERE object_key = ? AND record_id = ?');
     const changed = [...heads].filter(([, h]) => h.dirty).sort(([a], [b]) => byBytes(a, b));
-    for (const [id, h] of changed) upsert.run(objectKey, id, h.seq, h.modstamp, h.isDeleted ? 1 : 0, h.packKey, h.slot, h.hash);
+    for (const [id, h] of changed) {
+      if (existing.has(id)) update.run(h.seq, h.modstamp, h.isDeleted ? 1 : 0, h.packKey, h.slot, h.hash, objectKey, id);
+      else insert.run(objectKey, id, h.seq, h.modstamp, h.isDeleted ? 1 : 0, h.packKey, h.slot, h.hash);
+    }
   }
 
   // ---- reading ------------------------------------------------------------------------------
