@@ -380,7 +380,7 @@ export const SEED_FOLDERED: readonly (FolderedSource & { object?: string })[] = 
   {
     type: 'Document',
     folder: 'Brand_Assets',
-    name: 'company_logo.png',
+    name: 'company_emblem.png',
     xml: documentMetaXml({ label: 'Company Logo', description: 'The logo on quotes and invoices.', public: true }),
     content: LOGO_PNG,
   },

@@ -92,7 +92,7 @@ describe('metadata in folders: reports, dashboards, documents and email template
       'DashboardFolder:Executive_Dashboards',
       'Dashboard:Executive_Dashboards/Sales_Overview',
       'DocumentFolder:Brand_Assets',
-      'Document:Brand_Assets/company_logo.png',
+      'Document:Brand_Assets/company_emblem.png',
       'EmailFolder:Invoice_Emails',
       'EmailTemplate:Invoice_Emails/Invoice_Sent',
       'EmailTemplate:unfiled$public/Welcome_New_Customer',
@@ -110,10 +110,10 @@ describe('metadata in folders: reports, dashboards, documents and email template
     const report = await filesOf('Report', 'Sales_Reports/Open_Pipeline');
     assert.deepEqual(Object.keys(report), ['reports/Sales_Reports/Open_Pipeline.report']);
     assert.match(report['reports/Sales_Reports/Open_Pipeline.report']!, /<reportType>Opportunity<\/reportType>/);
-    const logo = await filesOf('Document', 'Brand_Assets/company_logo.png');
-    assert.deepEqual(Object.keys(logo).sort(), ['documents/Brand_Assets/company_logo.png', 'documents/Brand_Assets/company_logo.png-meta.xml']);
-    assert.ok(isBinaryMetadataFile(logo['documents/Brand_Assets/company_logo.png']!));
-    assert.equal(Buffer.from(metadataFileBytes(logo['documents/Brand_Assets/company_logo.png']!)).toString('base64'), PNG);
+    const logo = await filesOf('Document', 'Brand_Assets/company_emblem.png');
+    assert.deepEqual(Object.keys(logo).sort(), ['documents/Brand_Assets/company_emblem.png', 'documents/Brand_Assets/company_emblem.png-meta.xml']);
+    assert.ok(isBinaryMetadataFile(logo['documents/Brand_Assets/company_emblem.png']!));
+    assert.equal(Buffer.from(metadataFileBytes(logo['documents/Brand_Assets/company_emblem.png']!)).toString('base64'), PNG);
     const template = await filesOf('EmailTemplate', 'unfiled$public/Welcome_New_Customer');
     assert.deepEqual(Object.keys(template).sort(), ['email/unfiled$public/Welcome_New_Customer.email', 'email/unfiled$public/Welcome_New_Customer.email-meta.xml']);
     assert.match(template['email/unfiled$public/Welcome_New_Customer.email']!, /Welcome aboard/);
@@ -192,7 +192,7 @@ describe('metadata in folders: reports, dashboards, documents and email template
     };
     assert.deepEqual(members('Report'), ['Ops_Reports', 'Ops_Reports/Accounts_Without_Phone', 'Sales_Reports', 'Sales_Reports/Accounts_By_Industry', 'Sales_Reports/Open_Pipeline', 'unfiled$public/New_Contacts_This_Month']);
     assert.deepEqual(members('Dashboard'), ['Executive_Dashboards', 'Executive_Dashboards/Sales_Overview']);
-    assert.deepEqual(members('Document'), ['Brand_Assets', 'Brand_Assets/company_logo.png', 'Brand_Assets/invoice_footer.txt']);
+    assert.deepEqual(members('Document'), ['Brand_Assets', 'Brand_Assets/company_emblem.png', 'Brand_Assets/invoice_footer.txt']);
     assert.deepEqual(members('EmailTemplate'), ['Invoice_Emails', 'Invoice_Emails/Invoice_Sent', 'Invoice_Emails/Overdue_Notice', 'Invoice_Emails/Payment_Reminder', 'unfiled$public/Welcome_New_Customer']);
     // Folder types are no package.xml type names of their own.
     assert.doesNotMatch(manifest, /<name>\w+Folder<\/name>/);
@@ -205,8 +205,8 @@ describe('metadata in folders: reports, dashboards, documents and email template
       'dashboards/Executive_Dashboards.dashboardFolder-meta.xml',
       'dashboards/Executive_Dashboards/Sales_Overview.dashboard-meta.xml',
       'documents/Brand_Assets.documentFolder-meta.xml',
-      'documents/Brand_Assets/company_logo.png',
-      'documents/Brand_Assets/company_logo.document-meta.xml',
+      'documents/Brand_Assets/company_emblem.png',
+      'documents/Brand_Assets/company_emblem.document-meta.xml',
       'email/Invoice_Emails.emailFolder-meta.xml',
       'email/Invoice_Emails/Overdue_Notice.email',
       'email/Invoice_Emails/Overdue_Notice.email-meta.xml',
@@ -214,7 +214,7 @@ describe('metadata in folders: reports, dashboards, documents and email template
       assert.ok(zip.file(`${root}/${path}`), `${path} is in the zip (${Object.keys(zip.files).filter((n) => /reports|email|documents|dashboards/.test(n)).join(', ')})`);
     }
     assert.ok(!zip.file(`${root}/reports/Finance_Reports.reportFolder-meta.xml`), 'the deleted folder is not exported');
-    assert.equal((await zip.file(`${root}/documents/Brand_Assets/company_logo.png`)!.async('nodebuffer')).toString('base64'), PNG);
+    assert.equal((await zip.file(`${root}/documents/Brand_Assets/company_emblem.png`)!.async('nodebuffer')).toString('base64'), PNG);
     assert.match(await zip.file(`${root}/reports/Sales_Reports/Open_Pipeline.report-meta.xml`)!.async('string'), /PROBABILITY/);
 
     // As of the first backup: the deleted report and its folder, the report's old version.

@@ -363,7 +363,7 @@ describe('Metadata API', () => {
     const items = await conn.metadata.list([{ type: 'Document', folder: 'Brand_Assets' }, { type: 'EmailTemplate', folder: 'unfiled$public' }, { type: 'Dashboard', folder: 'Executive_Dashboards' }]);
     assert.deepEqual(items.map((p) => `${p.type} ${p.fullName} ${p.fileName}`).sort(), [
       'Dashboard Executive_Dashboards/Sales_Overview dashboards/Executive_Dashboards/Sales_Overview.dashboard',
-      'Document Brand_Assets/company_logo.png documents/Brand_Assets/company_logo.png',
+      'Document Brand_Assets/company_emblem.png documents/Brand_Assets/company_emblem.png',
       'Document Brand_Assets/invoice_footer.txt documents/Brand_Assets/invoice_footer.txt',
       'EmailTemplate unfiled$public/Welcome_New_Customer email/unfiled$public/Welcome_New_Customer.email',
     ]);
@@ -379,13 +379,13 @@ describe('Metadata API', () => {
     // Folders are members of the type they hold; a wildcard retrieves nothing of a foldered type.
     const { result, names, read } = await retrieve([
       { name: 'Report', members: ['Sales_Reports', 'Sales_Reports/Open_Pipeline', 'unfiled$public/New_Contacts_This_Month', '*'] },
-      { name: 'Document', members: ['Brand_Assets', 'Brand_Assets/company_logo.png'] },
+      { name: 'Document', members: ['Brand_Assets', 'Brand_Assets/company_emblem.png'] },
       { name: 'EmailTemplate', members: ['Invoice_Emails/Invoice_Sent', 'Invoice_Emails/Nope'] },
     ]);
     assert.deepEqual(names, [
       'unpackaged/documents/Brand_Assets-meta.xml',
-      'unpackaged/documents/Brand_Assets/company_logo.png',
-      'unpackaged/documents/Brand_Assets/company_logo.png-meta.xml',
+      'unpackaged/documents/Brand_Assets/company_emblem.png',
+      'unpackaged/documents/Brand_Assets/company_emblem.png-meta.xml',
       'unpackaged/email/Invoice_Emails/Invoice_Sent.email',
       'unpackaged/email/Invoice_Emails/Invoice_Sent.email-meta.xml',
       'unpackaged/package.xml',
@@ -395,12 +395,12 @@ describe('Metadata API', () => {
     ]);
     assert.match(await read('unpackaged/reports/Sales_Reports-meta.xml'), /^<\?xml[^\n]*\n<ReportFolder xmlns="http:\/\/soap\.sforce\.com\/2006\/04\/metadata">\n {4}<accessType>Public<\/accessType>/);
     assert.match(await read('unpackaged/email/Invoice_Emails/Invoice_Sent.email-meta.xml'), /<subject>Your invoice \{!Invoice__c\.Name\}<\/subject>/);
-    const png = await (await JSZip.loadAsync(Buffer.from(result.zipFile, 'base64'))).file('unpackaged/documents/Brand_Assets/company_logo.png')!.async('nodebuffer');
+    const png = await (await JSZip.loadAsync(Buffer.from(result.zipFile, 'base64'))).file('unpackaged/documents/Brand_Assets/company_emblem.png')!.async('nodebuffer');
     assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
     assert.deepEqual(result.messages, [{ fileName: 'unpackaged/package.xml', problem: "Entity of type 'EmailTemplate' named 'Invoice_Emails/Nope' cannot be found" }]);
     const files = result.fileProperties.map((p) => `${p.type} ${p.fullName} ${p.fileName}`);
     assert.ok(files.includes('ReportFolder Sales_Reports unpackaged/reports/Sales_Reports'));
-    assert.ok(files.includes('Document Brand_Assets/company_logo.png unpackaged/documents/Brand_Assets/company_logo.png'));
+    assert.ok(files.includes('Document Brand_Assets/company_emblem.png unpackaged/documents/Brand_Assets/company_emblem.png'));
   });
 
   test('the admin API changes reports, dashboards, documents, email templates and folders, moving their versions', async () => {
