@@ -128,10 +128,15 @@ export async function enqueueBackup(queue: JobQueue, payload: BackupJobPayload):
   return { ...enqueued, runId: backupJobRunId(enqueued.job) };
 }
 
+/** A `backup` job's payload: the queue keeps JSON, and enqueueBackup is the only writer of this kind. */
+function backupPayload(job: Job): BackupJobPayload {
+  return job.payload as unknown as BackupJobPayload;
+}
+
 /** The run a `backup` job runs (or will run): the one a coordinator saved, else the one chosen when it was enqueued. */
 export function backupJobRunId(job: Job): string | null {
   const saved = (job.progress as CoordinatorProgress | null)?.runId;
-  const chosen = (job.payload as unknown as BackupJobPayload).runId;
+  const chosen = backupPayload(job).runId;
   return saved ?? chosen ?? null;
 }
 
@@ -147,7 +152,7 @@ export async function findBackupJob(queue: JobQueue, runId: string): Promise<Job
 /** The org's backup job queued or running, if any (one at a time per org). */
 export async function liveBackupJob(queue: JobQueue, orgId: string): Promise<Job | undefined> {
   const jobs = await queue.list({ kinds: [BACKUP_JOB], states: ['queued', 'running'], limit: RECENT_BACKUP_JOBS });
-  return jobs.find((job) => (job.payload as unknown as BackupJobPayload).orgId === orgId);
+  return jobs.find((job) => backupPayload(job).orgId === orgId);
 }
 
 /**
@@ -173,7 +178,7 @@ export async function jobsWithQueued(store: RunLog, queue: JobQueue | null | und
   const waiting: Omit<RunLogView, 'objects'>[] = [];
   for (const job of await queue.list({ kinds: [BACKUP_JOB], states: ['queued', 'running'], limit: RECENT_BACKUP_JOBS })) {
     const runId = backupJobRunId(job);
-    if (runId === null || listed.has(runId) || (options.orgId !== undefined && (job.payload as unknown as BackupJobPayload).orgId !== options.orgId)) continue;
+    if (runId === null || listed.has(runId) || (options.orgId !== undefined && backupPayload(job).orgId !== options.orgId)) continue;
     if (await store.getRun(runId)) continue;
     const { objects: _objects, ...view } = backupJobLog(job);
     waiting.push(view);
@@ -186,7 +191,7 @@ export async function jobsWithQueued(store: RunLog, queue: JobQueue | null | und
  * not started the run, or dead before it could. Once the run exists its own log replaces this.
  */
 export function backupJobLog(job: Job): RunLogView {
-  const payload = job.payload as unknown as BackupJobPayload;
+  const payload = backupPayload(job);
   const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
   const retried = job.lastError ? ` Attempt ${job.attempts} failed (${job.lastError}); it is retried from ${iso(job.runAfter)}.` : '';
   const view = (status: RunLogView['status'], message: string, endedAt: number | null = null): RunLogView => ({
@@ -253,7 +258,7 @@ export async function coordinateBackup(deps: DistributedBackupDeps, context: Job
   const { store, queue } = deps;
   const now = deps.now ?? Date.now;
   const job = context.lease.job;
-  const payload = job.payload as unknown as BackupJobPayload;
+  const payload = backupPayload(job);
   const org = await requireOrg(store, payload.orgName, payload.orgId);
   const request: BackupRequest = {
     org,
