@@ -1,6 +1,6 @@
 import type { FieldDef, ObjectSchema, Schema, StoredRecord } from '../org/schema.ts';
 import type { QueryPlanResult } from '../soql/execute.ts';
-import { columnReader, kindOf, outputValue } from '../soql/paths.ts';
+import { columnReader, kindOf, outputValue, storedPropertyCode } from '../soql/paths.ts';
 import type { ValueKind } from '../soql/paths.ts';
 import type { QuerySource } from '../soql/source.ts';
 import { quoted, resultCell } from './csv.ts';
@@ -111,11 +111,8 @@ function generatedWriter(object: ObjectSchema, fields: FieldDef[], source: Query
   const readers = fields.map((field) => columnReader(source, object, field));
   const cells = fields.map((field) => cellWriter(kindOf(field)));
   const cellsCode = fields.map((field, k) => {
-    // Stored fields are read as the org's field reader reads them (`record[name] ?? null`), but
-    // from a property site of their own: one shared reader makes every read megamorphic. Formula
-    // and encrypted fields keep the reader, which computes or masks them.
-    const stored = IDENTIFIER.test(field.name) && (source.isStoredValue?.(object, field) ?? false);
-    const raw = stored ? `r[${JSON.stringify(field.name)}]` : `readers[${k}](r)`;
+    // A stored field read from its own property site (`?? null` folded into the null checks below).
+    const raw = storedPropertyCode(source, object, field) ?? `readers[${k}](r)`;
     // Each cell brings its delimiter: a row is one chain of concatenations, the constant parts
     // (delimiter and opening quote, `"true"`…) folded into literals.
     const empty = JSON.stringify(k > 0 ? delimiter : '');
@@ -147,7 +144,6 @@ function generatedWriter(object: ObjectSchema, fields: FieldDef[], source: Query
   return make(readers, cells, outputValue);
 }
 
-const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** The kind of a column (`Name`, `Account.CreatedDate`, `What.Name`) when it is the same on every object the path can reach. */
 function columnKind(schema: Schema, object: ObjectSchema, column: string): ValueKind | undefined {

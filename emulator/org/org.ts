@@ -276,22 +276,21 @@ export class Org {
   /** `readField` for one field, resolved once for many records. */
   fieldReader(_object: ObjectSchema, field: FieldDef): (record: StoredRecord) => unknown {
     const name = field.name;
+    if (this.isStoredValue(field)) return (record) => record[name] ?? null;
     if (field.formula) {
       const formula = field.formula;
       const lookup = (id: string): StoredRecord | undefined => this.get(id);
       return (record) => formula({ record, lookup });
     }
-    if (field.encrypted && !this.access.permissions.viewEncryptedData) {
-      const mask = field.maskChar ?? '*';
-      return (record) => {
-        const value = record[name];
-        return typeof value === 'string' ? mask.repeat(value.length) : (value ?? null);
-      };
-    }
-    return (record) => record[name] ?? null;
+    // Not stored as is and not a formula: masked.
+    const mask = field.maskChar ?? '*';
+    return (record) => {
+      const value = record[name];
+      return typeof value === 'string' ? mask.repeat(value.length) : (value ?? null);
+    };
   }
 
-  /** Whether `fieldReader` of a field is the stored value as is: no formula, no mask. */
+  /** Whether a field reads as its stored value as is (no formula, no mask): fieldReader's plain case. */
   isStoredValue(field: FieldDef): boolean {
     return !field.formula && !(field.encrypted && !this.access.permissions.viewEncryptedData);
   }

@@ -225,6 +225,20 @@ export function columnReader(source: QuerySource, object: ObjectSchema, field: F
   return source.fieldReader(object, field);
 }
 
+const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/**
+ * For generated row code: the property access (`r["Name"]`) that reads a column of a statically
+ * known object as columnReader does, when the column is its stored value as is (no formula, no
+ * mask, no pseudo-field) and its name is a plain identifier; else undefined, and the code calls
+ * the reader. The caller folds columnReader's `?? null` into its own null checks. A property
+ * site of its own per field keeps each read monomorphic, where one shared reader is not.
+ */
+export function storedPropertyCode(source: QuerySource, object: ObjectSchema, field: FieldDef): string | undefined {
+  if (field === TYPE_FIELD || !IDENTIFIER.test(field.name) || !source.isStoredValue?.(object, field)) return undefined;
+  return `r[${JSON.stringify(field.name)}]`;
+}
+
 /** A field's value on a known object and record, as the user sees it. */
 export function readOn(source: QuerySource, object: ObjectSchema, record: StoredRecord, field: FieldDef): unknown {
   if (field === TYPE_FIELD) return object.name;

@@ -4,7 +4,7 @@ import { SalesforceError } from '../org/errors.ts';
 import type { CompileContext } from './context.ts';
 import { clauseOffset, locateWord, subqueryScopes } from './lexer.ts';
 import type { Scope } from './lexer.ts';
-import { columnReader, fieldOn, followStep, kindOf, outputValue, readOn, resolveField } from './paths.ts';
+import { columnReader, fieldOn, followStep, kindOf, outputValue, readOn, resolveField, storedPropertyCode } from './paths.ts';
 import type { FieldRef, Step, ValueKind } from './paths.ts';
 import { compileWhere } from './where.ts';
 import type { Predicate } from './where.ts';
@@ -240,7 +240,6 @@ type FlatRow = (record: StoredRecord, apiVersion: string) => string;
 
 /** Characters JSON.stringify escapes in a string: quote, backslash, controls, and surrogates (lone ones). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /**
  * A value JSON.stringify would print inside an object, after the key; '' for the values it leaves
@@ -268,9 +267,8 @@ function compileFlatRow(ctx: CompileContext, plan: SelectPlan): FlatRow | undefi
     if (node.kind !== 'field' || node.label || node.valueKind === 'base64' || node.valueKind === 'compound') return undefined;
     const field = node.field;
     const index = readers.push(columnReader(source, plan.object, field)) - 1;
-    // A stored field read as the source reads it (`record[name] ?? null`, the ?? being folded into
-    // the null checks below), from its own property site; formulas and masks keep the reader.
-    const raw = IDENTIFIER.test(field.name) && source.isStoredValue?.(plan.object, field) ? `r[${JSON.stringify(field.name)}]` : `readers[${index}](r)`;
+    // A stored field read from its own property site (`?? null` folded into the null checks below).
+    const raw = storedPropertyCode(source, plan.object, field) ?? `readers[${index}](r)`;
     // JSON text fragments as JS string literals: the key alone, and with its commonest values.
     const key = `,${JSON.stringify(node.key)}:`;
     const [k, kNull, kQuote] = [key, `${key}null`, `${key}"`].map((text) => JSON.stringify(text));
