@@ -91,7 +91,7 @@ export function restoreResultRows(keyring: Keyring, runId: string, stepId: strin
     new_id: r.newId,
     outcome: r.outcome,
     status_code: r.statusCode,
-    sealed_message: r.message === null ? null : seal(keyring.sealing, Buffer.from(r.message, 'utf8'), restoreMessageAad(runId, stepId, r.originalId)),
+    sealed_message: sealMessage(keyring, r.message, restoreMessageAad(runId, stepId, r.originalId)),
   }));
 }
 
@@ -110,10 +110,7 @@ export function toRestoreStep(row: Selectable<RestoreStepsTable>): RestoreStep {
 
 /** A `restore_results` row as a result, its message opened. */
 export function toRestoreResult(keyring: Keyring, row: Selectable<RestoreResultsTable>): RestoreResult {
-  const message =
-    row.sealed_message === null
-      ? null
-      : open(keyring.sealing, row.sealed_message, restoreMessageAad(row.run_id, row.step_id, row.original_id), `the restore message of ${row.original_id} in run ${row.run_id}`).toString('utf8');
+  const message = openMessage(keyring, row.sealed_message, restoreMessageAad(row.run_id, row.step_id, row.original_id), `the restore message of ${row.original_id} in run ${row.run_id}`);
   return {
     objectName: row.object_name,
     originalId: row.original_id,
@@ -123,6 +120,16 @@ export function toRestoreResult(keyring: Keyring, row: Selectable<RestoreResults
     message,
     stepId: row.step_id,
   };
+}
+
+/** A result's message sealed under its associated data (messages may quote field values), or null. */
+function sealMessage(keyring: Keyring, message: string | null, aad: string): Buffer | null {
+  return message === null ? null : seal(keyring.sealing, Buffer.from(message, 'utf8'), aad);
+}
+
+/** A sealed result message opened, or null; `what` names it in the error a wrong key or a flipped byte gives. */
+function openMessage(keyring: Keyring, sealed: Uint8Array | null, aad: string, what: string): string | null {
+  return sealed === null ? null : open(keyring.sealing, sealed, aad, what).toString('utf8');
 }
 
 // ---- archive journal and marks ----------------------------------------------------------------
@@ -168,7 +175,7 @@ export function archiveResultRows(keyring: Keyring, runId: string, stepId: strin
     status_code: r.statusCode,
     via: r.via,
     system_modstamp: r.systemModstamp,
-    sealed_message: r.message === null ? null : seal(keyring.sealing, Buffer.from(r.message, 'utf8'), archiveMessageAad(runId, stepId, r.recordId)),
+    sealed_message: sealMessage(keyring, r.message, archiveMessageAad(runId, stepId, r.recordId)),
   }));
 }
 
@@ -197,10 +204,7 @@ export function toArchiveStep(row: Selectable<ArchiveStepsTable>): ArchiveStep {
 
 /** An `archive_results` row as a result, its message opened. */
 export function toArchiveResult(keyring: Keyring, row: Selectable<ArchiveResultsTable>): ArchiveResult {
-  const message =
-    row.sealed_message === null
-      ? null
-      : open(keyring.sealing, row.sealed_message, archiveMessageAad(row.run_id, row.step_id, row.record_id), `the archive message of ${row.record_id} in run ${row.run_id}`).toString('utf8');
+  const message = openMessage(keyring, row.sealed_message, archiveMessageAad(row.run_id, row.step_id, row.record_id), `the archive message of ${row.record_id} in run ${row.run_id}`);
   return {
     objectName: row.object_name,
     recordId: row.record_id,
