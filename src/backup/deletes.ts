@@ -92,10 +92,14 @@ async function storeDeletions(versions: VersionStore, target: DeleteCheckTarget,
       const head = heads.get(id);
       // Never backed up (created and deleted between runs), or already known deleted: nothing to add.
       if (!head || head.isDeleted) continue;
+      // Stored live with a later SystemModstamp than the delete: the record came back from the
+      // Recycle Bin since (the capture just read it), so the delete is history, not its state.
+      const at = deletedAt.get(id);
+      if (at !== undefined && head.systemModstamp > at) continue;
       const previous = await versions.versionAsOf(target.orgId, target.objectName, id, head.systemModstamp);
       if (!previous) continue;
       // The last known fields, marked deleted: what a restore of this record would bring back.
-      const stamp = Math.max(deletedAt.get(id) ?? now, head.systemModstamp + 1);
+      const stamp = Math.max(at ?? now, head.systemModstamp + 1);
       const schemaId = previous.schemaId ?? target.schemaId;
       const batch = batches.get(schemaId) ?? [];
       batch.push({ recordId: id, systemModstamp: stamp, changeType, isDeleted: true, lastModifiedById: previous.lastModifiedById ?? null, fields: { ...previous.fields, IsDeleted: true } });

@@ -535,6 +535,8 @@ export async function backupObject(
   let lastBackupAt = state?.lastBackupAt ?? null;
   let outcome: CaptureOutcome | undefined;
   let confirmation: StreamConfirmation | undefined;
+  // Deleted versions the getDeleted check and the reconciliation stored: versions like any other.
+  let deletionVersions = 0;
   try {
     if (!isQuiet) {
       if (!budget.mayContinue()) throw new BudgetStop(budget.reason!);
@@ -627,14 +629,14 @@ export async function backupObject(
     if (replicateable && state?.backfilledAt && (lastCheck === null || now() - lastCheck >= settings.deletedCheckIntervalMs || reconcileNow) && budget.mayContinue()) {
       const check = await checkDeletes(client, deps.store, { orgId: org.orgId, objectName: name, runId, schemaId: null, since: lastCheck ?? state.backfilledAt }, now());
       details.deletedCheckedAt = check.checkedAt;
-      result.deletes += check.deleted;
+      deletionVersions += check.deleted;
       const lastReconcile = typeof details.reconciledAt === 'number' ? details.reconciledAt : state.backfilledAt;
       if (check.windowMissed || reconcileNow || now() - lastReconcile >= settings.reconcileIntervalMs) {
-        result.deletes += await reconcileIds(client, deps.store, { orgId: org.orgId, objectName: name, runId, schemaId: null, since: lastCheck }, now(), (expected ?? 0) >= settings.bulkThreshold);
+        deletionVersions += await reconcileIds(client, deps.store, { orgId: org.orgId, objectName: name, runId, schemaId: null, since: lastCheck }, now(), (expected ?? 0) >= settings.bulkThreshold);
         details.reconciledAt = now();
       }
     } else if (!replicateable && reconcileNow) {
-      result.deletes += await reconcileIds(client, deps.store, { orgId: org.orgId, objectName: name, runId, schemaId: null, since: null }, now(), false);
+      deletionVersions += await reconcileIds(client, deps.store, { orgId: org.orgId, objectName: name, runId, schemaId: null, since: null }, now(), false);
       details.reconciledAt = now();
     }
     result.status = 'Waiting';
@@ -667,6 +669,8 @@ export async function backupObject(
     result.versions = outcome.versions;
     result.files = outcome.files;
   }
+  result.versions += deletionVersions;
+  result.deletes += deletionVersions;
   await finishObject(deps, org.orgId, runId, state, name, {
     status: result.status,
     statusCode: result.statusCode,

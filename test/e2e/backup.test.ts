@@ -202,6 +202,24 @@ describe('backup end to end', () => {
     assert.ok([...byStamp.values()].some((n) => n >= 3), 'a burst of updates shares a stamp');
   });
 
+  it('keeps a record live that was deleted and undeleted between two runs', async () => {
+    const client = await s.connect();
+    const [lead] = await firstPage(client, 'SELECT Id, LastModifiedById FROM Lead WHERE IsDeleted = false ORDER BY Id LIMIT 1');
+    const id = String(lead!.Id);
+    const options = { userId: String(lead!.LastModifiedById), system: true };
+    s.emulator.org.delete(id, options);
+    await s.admin('clock', { advanceSeconds: 5 });
+    s.emulator.org.undelete(id, options);
+    // The delete's minute is over, so getDeleted reports it; the record is back all the same.
+    await s.admin('clock', { advanceSeconds: 120 });
+    const run = await s.backup({ deletedCheckIntervalMs: 0 });
+    assert.equal(run.status, 'Succeeded');
+    const [latest] = await s.vault.store.versionsOf(s.org.orgId, id);
+    assert.equal(latest?.isDeleted, false);
+    assert.equal(latest?.fields.IsDeleted, false);
+    await assertVaultEqualsOrg(client, s.vault, s.org.orgId, 'Lead');
+  });
+
   it('a run with nothing new costs at most one API call per five objects, plus one', async () => {
     const statistics = async (): Promise<Record<string, number>> => {
       const response = await fetch(`${s.emulator.info.loginUrl}/__emulator/statistics`, { headers: { Authorization: `Bearer ${s.emulator.info.adminToken}` } });

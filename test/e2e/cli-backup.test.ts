@@ -25,7 +25,7 @@ interface BackupJson {
   status: string;
   message: string | null;
   apiCalls: number;
-  objects: { name: string; status: string; statusCode: string | null; records: number; versions: number; apiCalls: number }[];
+  objects: { name: string; status: string; statusCode: string | null; records: number; versions: number; deletes: number; apiCalls: number }[];
 }
 
 interface StatusJson {
@@ -199,7 +199,10 @@ describe('orgvault backup, status, history, logs', () => {
     // Versions stored by the two runs are the status page's versions.
     const stored = statusBefore.objects.reduce((n, o) => n + o.versionCount, 0);
     const captured = [...first.objects, ...second.objects].reduce((n, o) => n + o.versions, 0);
-    assert.equal(stored, captured);
+    const differing = statusBefore.objects
+      .map((o) => ({ name: o.name, stored: o.versionCount, first: first.objects.find((f) => f.name === o.name), second: second.objects.find((f) => f.name === o.name) }))
+      .filter((o) => o.stored !== (o.first?.versions ?? 0) + (o.second?.versions ?? 0));
+    assert.equal(stored, captured, JSON.stringify(differing));
 
     const human = await run(['status', '--org', 'demo']);
     assert.equal(human.code, 0, human.stderr);
