@@ -9,14 +9,25 @@
 import { randomUUID } from 'node:crypto';
 import { UsageError } from '../core/errors.ts';
 import type { OrgRegistration, Run, RunStatus } from '../core/vault.ts';
-import type { ForgetRecord, VaultStore } from '../store/port.ts';
+import type { ForgetRecord, MetadataForget, VaultStore } from '../store/port.ts';
 import { evaluateRecord, policySettings, removesAnything } from './policy.ts';
 import type { KeepReason, RetentionPolicy } from './policy.ts';
 import { storedPolicy } from './settings.ts';
 
 export type ForgetStore = Pick<
   VaultStore,
-  'recordChains' | 'forgetVersions' | 'getObjectStates' | 'acquireOrgLock' | 'createRun' | 'updateRun' | 'putObjectRun' | 'appendAudit' | 'archivedRecords' | 'listRecoveryPoints'
+  | 'recordChains'
+  | 'forgetVersions'
+  | 'getObjectStates'
+  | 'acquireOrgLock'
+  | 'createRun'
+  | 'updateRun'
+  | 'putObjectRun'
+  | 'appendAudit'
+  | 'archivedRecords'
+  | 'listRecoveryPoints'
+  | 'metadataChains'
+  | 'forgetMetadataVersions'
 >;
 
 export interface ForgetDeps {
@@ -66,6 +77,20 @@ export interface ForgetObjectReport {
   detail?: ForgetRecordDetail[];
 }
 
+/** What the policy does to the org's metadata: each component's versions count as a record's. */
+export interface ForgetMetadataReport {
+  components: number;
+  /** Components deleted in the org longer ago than deleted records are kept: every version goes. */
+  componentsRemoved: number;
+  versions: number;
+  versionsRemoved: number;
+  versionsKept: number;
+  /** Stored contents no kept version refers to, deleted with the versions (0 on a dry run). */
+  contentsRemoved: number;
+  /** Components left alone because a capture stored a new version meanwhile. */
+  skipped: number;
+}
+
 export interface ForgetReport {
   runId: string;
   org: string;
@@ -77,6 +102,8 @@ export interface ForgetReport {
   policy: RetentionPolicy;
   objects: ForgetObjectReport[];
   totals: Omit<ForgetObjectReport, 'objectName' | 'detail'>;
+  /** Null when the run was limited to named objects. */
+  metadata: ForgetMetadataReport | null;
 }
 
 const COUNTERS = ['records', 'recordsRemoved', 'versions', 'versionsRemoved', 'versionsKept', 'files', 'filesRemoved', 'filesKept', 'fileBytesRemoved', 'skipped'] as const;
@@ -130,6 +157,7 @@ export async function forget(deps: ForgetDeps, request: ForgetRequest): Promise<
     };
     await store.createRun(run);
     const reports: ForgetObjectReport[] = [];
+    let metadata: ForgetMetadataReport | null = null;
     try {
       progress(`${request.dryRun ? 'Dry run of forget' : 'Forget'} ${runId} for ${org.name}: ${objects.length} object(s), ages counted from ${new Date(asOf).toISOString()}`);
       for (const objectName of objects) {
@@ -140,24 +168,31 @@ export async function forget(deps: ForgetDeps, request: ForgetRequest): Promise<
           progress(`  ${objectName}: ${report.versionsRemoved} of ${report.versions} versions${report.recordsRemoved ? ` (${report.recordsRemoved} deleted records whole)` : ''} and ${report.filesRemoved} file versions ${request.dryRun ? 'would go' : 'removed'}`);
         }
       }
+      // The org's metadata ages by the same policy, unless the run was limited to some objects.
+      if (!request.objects?.length) {
+        metadata = await forgetMetadata(store, org.orgId, policy, asOf, request.dryRun);
+        if (metadata.versionsRemoved) progress(`  Metadata: ${metadata.versionsRemoved} of ${metadata.versions} component versions ${request.dryRun ? 'would go' : 'removed'}`);
+      }
     } catch (error) {
       await store.updateRun(runId, { status: 'Failed', endedAt: now(), counters: countersOf(sum(reports)), message: error instanceof Error ? error.message : String(error) }).catch(() => undefined);
       throw error;
     }
     const totals = sum(reports);
-    const status: RunStatus = totals.skipped > 0 ? 'CompletedWithErrors' : 'Succeeded';
-    const message = totals.skipped > 0 ? `${totals.skipped} record(s) changed while forget ran and were left as they were; run forget again.` : null;
-    await store.updateRun(runId, { status, endedAt: now(), counters: countersOf(totals), message });
+    const skipped = totals.skipped + (metadata?.skipped ?? 0);
+    const status: RunStatus = skipped > 0 ? 'CompletedWithErrors' : 'Succeeded';
+    const message = skipped > 0 ? `${skipped} record(s) or metadata component(s) changed while forget ran and were left as they were; run forget again.` : null;
+    const counters = { ...countersOf(totals), ...(metadata ? { metadataVersions: metadata.versions, metadataVersionsRemoved: metadata.versionsRemoved, metadataContentsRemoved: metadata.contentsRemoved } : {}) };
+    await store.updateRun(runId, { status, endedAt: now(), counters, message });
     if (!request.dryRun) {
       await store.appendAudit({
         at: now(),
         actor: deps.actor,
         action: 'retention.forget',
         target: org.name,
-        details: { runId, versionsRemoved: totals.versionsRemoved, recordsRemoved: totals.recordsRemoved, filesRemoved: totals.filesRemoved },
+        details: { runId, versionsRemoved: totals.versionsRemoved, recordsRemoved: totals.recordsRemoved, filesRemoved: totals.filesRemoved, metadataVersionsRemoved: metadata?.versionsRemoved ?? 0 },
       });
     }
-    return { runId, org: org.name, orgId: org.orgId, dryRun: request.dryRun, status, asOf: new Date(asOf).toISOString(), policy, objects: reports, totals };
+    return { runId, org: org.name, orgId: org.orgId, dryRun: request.dryRun, status, asOf: new Date(asOf).toISOString(), policy, objects: reports, totals, metadata };
   } finally {
     await lock?.release();
   }
@@ -210,6 +245,35 @@ async function forgetObject(deps: ForgetDeps, request: ForgetRequest, policy: Re
       const outcome = await store.forgetVersions(orgId, objectName, removals);
       report.skipped += outcome.skipped;
     }
+  }
+  return report;
+}
+
+/**
+ * Applies the policy to every metadata component as to a record: its versions by capture time,
+ * the latest always kept, a component deleted longer ago than deleted records are kept gone whole.
+ */
+async function forgetMetadata(store: ForgetStore, orgId: string, policy: RetentionPolicy, asOf: number, dryRun: boolean): Promise<ForgetMetadataReport> {
+  const report: ForgetMetadataReport = { components: 0, componentsRemoved: 0, versions: 0, versionsRemoved: 0, versionsKept: 0, contentsRemoved: 0, skipped: 0 };
+  const removals: MetadataForget[] = [];
+  for (const chain of await store.metadataChains(orgId)) {
+    const verdict = evaluateRecord(
+      { recordId: `${chain.type}:${chain.fullName}`, versions: chain.versions.map((v) => ({ seq: v.seq, systemModstamp: v.capturedAt, isDeleted: v.deleted })), files: [] },
+      policy,
+      asOf,
+    );
+    const removed = verdict.versions.filter((v) => !v.keep).map((v) => v.seq);
+    report.components++;
+    report.versions += chain.versions.length;
+    report.versionsRemoved += removed.length;
+    report.versionsKept += chain.versions.length - removed.length;
+    if (verdict.wholeRecord) report.componentsRemoved++;
+    if (removed.length) removals.push({ type: chain.type, fullName: chain.fullName, headSeq: chain.versions[0]!.seq, seqs: removed });
+  }
+  if (!dryRun && removals.length) {
+    const outcome = await store.forgetMetadataVersions(orgId, removals);
+    report.contentsRemoved = outcome.contents;
+    report.skipped = outcome.skipped;
   }
   return report;
 }

@@ -9,7 +9,7 @@ export type { FileKeepReason, FileVerdict, KeepReason, PolicyKey, PolicyRecord, 
 export { clearRetentionPolicy, storedPolicy, updateRetentionPolicy } from './settings.ts';
 export type { PolicyDeps } from './settings.ts';
 export { forget, referenceTime } from './forget.ts';
-export type { ForgetDeps, ForgetObjectReport, ForgetRecordDetail, ForgetReport, ForgetRequest, ForgetStore } from './forget.ts';
+export type { ForgetDeps, ForgetMetadataReport, ForgetObjectReport, ForgetRecordDetail, ForgetReport, ForgetRequest, ForgetStore } from './forget.ts';
 export { prune } from './prune.ts';
 export type { PruneDeps, PruneReport, PruneRequest, PruneStore } from './prune.ts';
 export { purge } from './purge.ts';

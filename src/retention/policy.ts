@@ -102,7 +102,7 @@ export function describePolicy(p: RetentionPolicy): string {
     ] as const
   ).filter(([n]) => n > 0);
   if (buckets.length) parts.push(buckets.map(([n, what]) => `${n} ${what}`).join(', '));
-  parts.push('the latest version of every record');
+  parts.push('the latest version of every record and metadata component');
   const deleted = p.keepDeletedDays === null ? 'deleted records kept until a purge' : `deleted records kept ${p.keepDeletedDays} day${p.keepDeletedDays === 1 ? '' : 's'} after their deletion`;
   const files: string[] = ['files of kept versions'];
   if (p.keepFileDays !== null) files.push(`every file version of the last ${p.keepFileDays} days`);

@@ -605,6 +605,31 @@ export interface MetadataWriteOutcome {
   newContents: number;
 }
 
+/** A metadata component's versions newest first: what retention evaluates. */
+export interface MetadataChain {
+  type: string;
+  fullName: string;
+  versions: { seq: number; capturedAt: number; deleted: boolean }[];
+}
+
+/** What `forget` removes of one metadata component. */
+export interface MetadataForget {
+  type: string;
+  fullName: string;
+  /** The head the decision was made against: a component whose head moved since is left alone. */
+  headSeq: number;
+  /** Versions to remove; the head only when every version goes (a deletion past its keep period). */
+  seqs: readonly number[];
+}
+
+export interface MetadataForgetOutcome {
+  versions: number;
+  /** Contents no remaining version refers to, deleted with them. */
+  contents: number;
+  /** Components left alone because a capture stored a new version after the decision. */
+  skipped: number;
+}
+
 /**
  * Metadata components' versions (migration 11). Files are stored once per content address (the
  * vault's keyed hash of their canonical JSON), sealed and bound to the org and address; type,
@@ -629,6 +654,14 @@ export interface MetadataStore {
   readMetadataFiles(orgId: string, contentId: string): Promise<MetadataFiles | undefined>;
   /** The org's completed metadata captures, newest first. */
   metadataRuns(orgId: string, options?: { limit?: number }): Promise<MetadataRunSummary[]>;
+  /** Every component of the org with its versions newest first, by type then fullName. */
+  metadataChains(orgId: string): Promise<MetadataChain[]>;
+  /**
+   * Removes the versions `forget` decided on, in one transaction, and the contents no version
+   * of the org refers to any more. A completed run's "as of" view then shows, for a component
+   * whose version of the time went, the newest version kept before it.
+   */
+  forgetMetadataVersions(orgId: string, removals: readonly MetadataForget[]): Promise<MetadataForgetOutcome>;
 }
 
 /** A catalog row as an engine returns it: numbers, text, byte strings (Buffer) and nulls. */

@@ -888,6 +888,48 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
         const other = await opened.reopen({ keyring: newKeyring() });
         await assert.rejects(other.readMetadataFiles(ORG, history[0]!.contentId!), IntegrityError);
       });
+      withStore('retention: chains newest first; forget removes versions and unreferenced contents, skips moved heads, keeps the head', async ({ store }) => {
+        const body = (n: number): Record<string, string> => cls(`class Greeter { /* ${n} */ }`);
+        for (let n = 0; n < 4; n++) {
+          await store.writeMetadataVersions(ORG, `r${n}`, T + n * MINUTE, [input('ApexClass', 'Greeter', body(n % 3), T + n * MINUTE), input('CustomField', 'Account.Tier__c', n < 2 ? field : undefined)]);
+        }
+        await store.writeMetadataVersions(OTHER_ORG, 'o1', T, [input('ApexClass', 'Greeter', body(1))]);
+        const chains = await store.metadataChains(ORG);
+        assert.deepEqual(
+          chains.map((c) => [c.type, c.fullName, c.versions.map((v) => [v.capturedAt, v.deleted])]),
+          [
+            ['ApexClass', 'Greeter', [[T + 3 * MINUTE, false], [T + 2 * MINUTE, false], [T + MINUTE, false], [T, false]]],
+            ['CustomField', 'Account.Tier__c', [[T + 2 * MINUTE, true], [T, false]]],
+          ],
+        );
+        const [greeter, tier] = chains as [(typeof chains)[0], (typeof chains)[0]];
+        const seqs = (c: typeof greeter): number[] => c.versions.map((v) => v.seq);
+        const history = await store.metadataHistory(ORG, 'ApexClass', 'Greeter');
+        // The versions at T+1 and T+2 go, and with them bodies 1 and 2; body 0 stays (T+3 and T).
+        const outcome = await store.forgetMetadataVersions(ORG, [
+          { type: 'ApexClass', fullName: 'Greeter', headSeq: greeter.versions[0]!.seq, seqs: [greeter.versions[1]!.seq, greeter.versions[2]!.seq] },
+          // A stale decision: the head it names is not the head.
+          { type: 'CustomField', fullName: 'Account.Tier__c', headSeq: tier.versions[1]!.seq, seqs: [tier.versions[1]!.seq] },
+        ]);
+        assert.deepEqual(outcome, { versions: 2, contents: 2, skipped: 1 });
+        assert.deepEqual((await store.metadataHistory(ORG, 'ApexClass', 'Greeter')).map((h) => h.capturedAt), [T + 3 * MINUTE, T]);
+        assert.equal(await store.readMetadataFiles(ORG, history[1]!.contentId!), undefined);
+        assert.equal(await store.readMetadataFiles(ORG, history[2]!.contentId!), undefined);
+        assert.deepEqual(await store.readMetadataFiles(ORG, history[0]!.contentId!), body(0));
+        // The other org's copy of a content is its own.
+        assert.equal((await store.metadataHistory(OTHER_ORG, 'ApexClass', 'Greeter')).length, 1);
+        assert.equal((await store.readMetadataFiles(OTHER_ORG, (await store.metadataHistory(OTHER_ORG, 'ApexClass', 'Greeter'))[0]!.contentId!)) !== undefined, true);
+
+        // The head alone may not go; a whole deleted component may.
+        await assert.rejects(
+          store.forgetMetadataVersions(ORG, [{ type: 'ApexClass', fullName: 'Greeter', headSeq: greeter.versions[0]!.seq, seqs: [greeter.versions[0]!.seq] }]),
+          (e: Error & { code?: string }) => e.code === 'INVALID_FORGET',
+        );
+        assert.equal((await store.metadataHistory(ORG, 'ApexClass', 'Greeter')).length, 2);
+        assert.deepEqual(await store.forgetMetadataVersions(ORG, [{ type: 'CustomField', fullName: 'Account.Tier__c', headSeq: tier.versions[0]!.seq, seqs: seqs(tier) }]), { versions: 2, contents: 1, skipped: 0 });
+        assert.deepEqual(await store.metadataHeads(ORG, { includeDeleted: true }).then((h) => h.map((v) => v.fullName)), ['Greeter']);
+        assert.deepEqual((await store.metadataChains(ORG)).map((c) => c.versions.length), [2]);
+      });
     });
 
     describe('file catalog', () => {

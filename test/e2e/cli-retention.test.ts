@@ -59,11 +59,31 @@ describe('orgvault retention, forget, prune and purge over months of backups', (
     }
   }
 
+  /**
+   * A class changed before each backup, stored as a metadata capture at the org's time would store
+   * it (the backups leave metadata out, so that the class is the org's only component).
+   */
+  let metadataSteps = 0;
+  const changedClassAt: number[] = [];
+  async function changeClass(): Promise<void> {
+    const at = emu.org.clock.nowMs();
+    const step = metadataSteps++;
+    changedClassAt.push(at);
+    await withVault(
+      (vault) =>
+        vault.store.writeMetadataVersions(registration.orgId, `class-step-${step}`, at, [
+          { type: 'ApexClass', fullName: 'Invoicing_Test', files: { 'classes/Invoicing_Test.cls': `public class Invoicing_Test { /* step ${step} */ }` }, deleted: false, lastModifiedDate: at, salesforceId: null },
+        ]),
+      false,
+    );
+  }
+
   async function backup(): Promise<void> {
+    await changeClass();
     const { info } = emu;
     const client = await connectOrg({ kind: 'password', loginUrl: info.loginUrl, clientId: info.clientId, clientSecret: info.clientSecret, username: info.username, password: info.password });
     const result = await withVault(
-      (vault) => runBackup({ store: vault.store, blobs: vault.blobs, client, now: () => emu.org.clock.nowMs() }, { org: registration, settings: resolveSettings({}), objects: OBJECTS }),
+      (vault) => runBackup({ store: vault.store, blobs: vault.blobs, client, now: () => emu.org.clock.nowMs() }, { org: registration, settings: resolveSettings({}), objects: OBJECTS, metadata: false }),
       false,
     );
     assert.equal(result.status, 'Succeeded', result.message ?? '');
@@ -160,7 +180,7 @@ describe('orgvault retention, forget, prune and purge over months of backups', (
     const set = ok(await run(['retention', 'set', '--org', 'demo', '--keep-all-days', '20', '--keep-monthly', '3', '--keep-deleted-days', '60', '--keep-file-versions', '2', '--json']));
     assert.deepEqual(json<{ settings: unknown }>(set).settings, { keepAllDays: 20, keepMonthly: 3, keepDeletedDays: 60, keepFileVersions: 2 });
     const shown = ok(await run(['retention', 'show']));
-    assert.match(shown.stdout, /demo:\n {2}Keep every version of the last 20 days; 3 monthly; the latest version of every record; deleted records kept 60 days after their deletion; files of kept versions, the last 2 of each file\./);
+    assert.match(shown.stdout, /demo:\n {2}Keep every version of the last 20 days; 3 monthly; the latest version of every record and metadata component; deleted records kept 60 days after their deletion; files of kept versions, the last 2 of each file\./);
   });
 
   let dry: ForgetReport;
@@ -170,6 +190,8 @@ describe('orgvault retention, forget, prune and purge over months of backups', (
     assert.match(human.stdout, /^Dry run of forget for demo \(run [0-9a-f-]{36}\), ages counted from /);
     assert.match(human.stdout, /^Document +\d/m);
     assert.match(human.stdout, /versions would be removed/);
+    // The class keeps what the document does: the last day's 3 versions and 2 monthly.
+    assert.match(human.stdout, /^Metadata: 3 of 8 component versions would be removed; 5 kept across 1 components\.$/m);
     dry = json<{ orgs: ForgetReport[] }>(ok(await run(['forget', '--org', 'demo', '--dry-run', '--json']))).orgs[0]!;
     assert.equal(dry.dryRun, true);
     // Ages count from the newest change the vault holds: the org's clock runs months ahead of this machine's.
@@ -229,8 +251,15 @@ describe('orgvault retention, forget, prune and purge over months of backups', (
       const run = (await vault.store.listRuns({ kind: 'forget', limit: 1 }))[0]!;
       assert.deepEqual([run.status, run.counters.versionsRemoved], ['Succeeded', dry.totals.versionsRemoved]);
     });
+    // Metadata goes as the dry run said: what is left is what it kept.
+    assert.deepEqual([report.metadata?.versionsRemoved, report.metadata?.skipped], [dry.metadata?.versionsRemoved, 0]);
+    assert.ok((report.metadata?.contentsRemoved ?? 0) > 0, 'contents of forgotten metadata versions are deleted');
+    const chains = await withVault((vault) => vault.store.metadataChains(registration.orgId));
+    assert.equal(chains.reduce((n, c) => n + c.versions.length, 0), dry.metadata!.versionsKept);
+    assert.deepEqual(chains[0]?.versions.map((v) => v.capturedAt), changedClassAt.slice(-5).reverse());
     const again = json<{ orgs: ForgetReport[] }>(ok(await run(['forget', '--json', '--dry-run']))).orgs[0]!;
     assert.equal(again.totals.versionsRemoved, 0, 'a second forget finds nothing more');
+    assert.equal(again.metadata?.versionsRemoved, 0);
   });
 
   test('prune reclaims the space while a reader streams the vault and reads it consistently; verify passes', async () => {

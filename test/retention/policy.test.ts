@@ -249,7 +249,7 @@ describe('retention policy: settings', () => {
     assert.equal(policySettings(p).keepFileVersions, undefined);
     assert.equal(
       describePolicy(p),
-      'Keep every version of the last 30 days; 7 daily, 4 weekly, 12 monthly, 3 yearly; the latest version of every record; deleted records kept 90 days after their deletion; files of kept versions, every file version of the last 365 days.',
+      'Keep every version of the last 30 days; 7 daily, 4 weekly, 12 monthly, 3 yearly; the latest version of every record and metadata component; deleted records kept 90 days after their deletion; files of kept versions, every file version of the last 365 days.',
     );
     assert.equal(DAY_MS, 86_400_000);
   });

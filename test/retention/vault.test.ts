@@ -96,6 +96,14 @@ describe('forget, prune and purge on a real vault', () => {
         if (versions.length) await vault.store.writeVersions({ orgId: ORG_ID, objectName: object, runId: `run-${days}`, capturedAt: ago(days), schemaId: null, versions });
       }
     }
+    // Metadata: a class changed five times, a flow deleted 60 days ago.
+    const metadata = (type: string, fullName: string, days: number, body: string | undefined) =>
+      vault.store.writeMetadataVersions(ORG_ID, `meta-${days}`, ago(days), [
+        { type, fullName, files: body === undefined ? undefined : { [`${type}/${fullName}`]: body }, deleted: body === undefined, lastModifiedDate: ago(days), salesforceId: null },
+      ]);
+    for (const days of [400, 95, 65, 20, 1]) await metadata('ApexClass', 'Billing', days, `class Billing { /* ${days} */ }`);
+    await metadata('Flow', 'Old_Flow', 100, '<Flow/>');
+    await metadata('Flow', 'Old_Flow', 60, undefined);
     // Bodies: E's first version has its own, its later ones and G share another; one blob nothing refers to.
     address.x = (await vault.blobs.put(bytes('body X of E'))).address;
     address.y = (await vault.blobs.put(bytes('body Y shared by E and G'))).address;
@@ -143,8 +151,13 @@ describe('forget, prune and purge on a real vault', () => {
     const attachment = dry.objects.find((o) => o.objectName === 'Attachment')!;
     assert.deepEqual([attachment.versionsRemoved, attachment.filesRemoved, attachment.fileBytesRemoved], [1, 1, 20]);
     assert.deepEqual(await vault.store.countVersions(ORG_ID), before);
+    // The class keeps its last 30 days and 2 monthly (June, April); the flow goes whole.
+    assert.deepEqual(dry.metadata, { components: 2, componentsRemoved: 1, versions: 7, versionsRemoved: 4, versionsKept: 3, contentsRemoved: 0, skipped: 0 });
+    assert.equal((await vault.store.metadataChains(ORG_ID)).reduce((n, c) => n + c.versions.length, 0), 7);
     const run = (await vault.store.listRuns({ kind: 'forget' }))[0]!;
-    assert.deepEqual([run.status, run.parameters.dryRun, run.counters.versionsRemoved], ['Succeeded', true, 8]);
+    assert.deepEqual([run.status, run.parameters.dryRun, run.counters.versionsRemoved, run.counters.metadataVersionsRemoved], ['Succeeded', true, 8, 4]);
+    // Limited to an object, forget leaves metadata alone.
+    assert.equal((await forget(deps(), { org, dryRun: true, objects: ['Account'] })).metadata, null);
   });
 
   test('forget removes exactly what the dry run said; chains, heads, counts and files stay right', async () => {
@@ -153,6 +166,11 @@ describe('forget, prune and purge on a real vault', () => {
     for (const recordId of Object.keys(HISTORY)) versionsBefore.set(recordId, await vault.store.versionsOf(ORG_ID, recordId));
     const report = await forget(deps(), { org, dryRun: false, detail: true });
     assert.deepEqual(report.totals, dry.totals);
+    assert.deepEqual(report.metadata, { ...dry.metadata!, contentsRemoved: 3 });
+    assert.deepEqual((await vault.store.metadataHistory(ORG_ID, 'ApexClass', 'Billing')).map((v) => iso(v.capturedAt)), [1, 20, 65].map((d) => iso(ago(d))));
+    assert.deepEqual(await vault.store.metadataHistory(ORG_ID, 'Flow', 'Old_Flow'), []);
+    const kept = await vault.store.metadataHistory(ORG_ID, 'ApexClass', 'Billing');
+    assert.deepEqual(await vault.store.readMetadataFiles(ORG_ID, kept[2]!.contentId!), { 'ApexClass/Billing': 'class Billing { /* 65 */ }' });
     assert.equal(report.status, 'Succeeded');
     for (const object of dry.objects) {
       for (const d of object.detail!) {
@@ -192,6 +210,7 @@ describe('forget, prune and purge on a real vault', () => {
     // A second forget finds nothing more.
     const again = await forget(deps(), { org, dryRun: true });
     assert.equal(again.totals.versionsRemoved, 0);
+    assert.equal(again.metadata?.versionsRemoved, 0);
   });
 
   test('prune rewrites packs, keeps shared payloads, deletes orphan blobs, gives pages back; verify passes', async () => {

@@ -23,9 +23,9 @@ interface ForgetFlags {
 export function registerForgetCommand(program: Command): void {
   program
     .command('forget')
-    .description("remove the versions an org's retention policy does not keep (then `orgvault prune` reclaims the space)")
+    .description("remove the record and metadata versions an org's retention policy does not keep (then `orgvault prune` reclaims the space)")
     .option('--org <name>', 'the org (default: every org that has a retention policy)')
-    .option('--object <name>', 'only this object (repeat, or separate with commas)', listOption)
+    .option('--object <name>', 'only this object, metadata left as it is (repeat, or separate with commas)', listOption)
     .option('--dry-run', 'show what would be removed, and remove nothing')
     .action(async (flags: ForgetFlags, command: Command) => {
       const options = globalOptions(command);
@@ -61,6 +61,7 @@ export function registerForgetCommand(program: Command): void {
 function lines(r: ForgetReport): string[] {
   const n = (v: number): string => v.toLocaleString('en-US');
   const t = r.totals;
+  const m = r.metadata;
   const verb = r.dryRun ? 'would be removed' : 'removed';
   const touched = r.objects.filter((o) => o.versionsRemoved || o.filesRemoved);
   return [
@@ -75,7 +76,13 @@ function lines(r: ForgetReport): string[] {
       : ['  Nothing to remove: the policy keeps every version the vault holds.']),
     '',
     `${n(t.versionsRemoved)} of ${n(t.versions)} versions ${verb} (${n(t.recordsRemoved)} deleted record(s) whole), ${n(t.filesRemoved)} of ${n(t.files)} file versions; ${n(t.versionsKept)} versions kept across ${n(t.records - t.recordsRemoved)} records.`,
+    ...(m && m.versions
+      ? [
+          `Metadata: ${n(m.versionsRemoved)} of ${n(m.versions)} component versions ${verb}${m.componentsRemoved ? ` (${n(m.componentsRemoved)} deleted component(s) whole)` : ''}; ${n(m.versionsKept)} kept across ${n(m.components - m.componentsRemoved)} components.`,
+        ]
+      : []),
     ...(t.skipped ? [`${n(t.skipped)} record(s) changed while forget ran and were left as they were: run forget again.`] : []),
+    ...(m?.skipped ? [`${n(m.skipped)} metadata component(s) changed while forget ran and were left as they were: run forget again.`] : []),
     r.dryRun
       ? `Run \`orgvault forget --org ${r.org}\` to remove them, then \`orgvault prune\` to reclaim the space.`
       : t.versionsRemoved || t.filesRemoved

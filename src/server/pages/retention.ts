@@ -78,7 +78,7 @@ export function retentionSection(org: OrgRegistration, editable: boolean, csrf: 
         ${COUNTS.map(([key, label]) => html`<div><label for="${key}">${label}</label><input id="${key}" name="${key}" type="number" min="0" value="${number(key)}" placeholder="0" ${disabled} /></div>`)}
         ${OPTIONAL.map(([key, label, empty]) => html`<div><label for="${key}">${label}</label><input id="${key}" name="${key}" type="number" min="0" value="${number(key)}" placeholder="${empty}" ${disabled} /></div>`)}
       </div>
-      <p class="muted">The latest version of every record is always kept, and the files of kept versions. Versions are grouped by their SystemModstamp in UTC days, ISO weeks, months and years.</p>
+      <p class="muted">The latest version of every record and metadata component is always kept, and the files of kept versions. Record versions are grouped by their SystemModstamp, metadata versions by when they were captured, in UTC days, ISO weeks, months and years.</p>
       ${editable
         ? html`<p><label><input type="checkbox" name="clear" /> Remove the policy (keep every version)</label></p>
             <p><button type="submit">Save retention</button></p>`

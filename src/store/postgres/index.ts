@@ -106,7 +106,7 @@ export async function openPostgresVaultStore(options: PostgresVaultStoreOptions)
     ...bind(users, ['putUser', 'getUser', 'listUsers', 'removeUser', 'putSession', 'getSession', 'deleteSessions', 'putApiToken', 'getApiToken', 'listApiTokens', 'removeApiToken']),
     ...bind(changeCapture, ['getStreamStates', 'putStreamState', 'putRecoveryPoint', 'getRecoveryPoint', 'listRecoveryPoints']),
     ...bind(notifications, ['putNotificationChannel', 'removeNotificationChannel', 'notificationChannels', 'appendNotificationLog', 'listNotificationLog']),
-    ...bind(metadata, ['writeMetadataVersions', 'completeMetadataRun', 'metadataHeads', 'metadataHistory', 'readMetadataFiles', 'metadataRuns']),
+    ...bind(metadata, ['writeMetadataVersions', 'completeMetadataRun', 'metadataHeads', 'metadataHistory', 'readMetadataFiles', 'metadataRuns', 'metadataChains', 'forgetMetadataVersions']),
     close: async () => {
       await locks.releaseAll();
       await conns.close();

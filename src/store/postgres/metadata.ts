@@ -17,9 +17,9 @@ import { sql } from 'kysely';
 import type { MetadataComponentVersion, MetadataFiles, MetadataRunSummary, MetadataVersionInput } from '../../core/metadata.ts';
 import { OrgvaultError } from '../../core/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
-import type { MetadataStore, MetadataWriteOutcome } from '../port.ts';
-import { openMetadataContent, sealMetadataVersion, toMetadataRun, toMetadataVersion } from '../rows/metadata.ts';
-import type { MetadataRunRow, MetadataVersionRow } from '../rows/metadata.ts';
+import type { MetadataChain, MetadataForget, MetadataForgetOutcome, MetadataStore, MetadataWriteOutcome } from '../port.ts';
+import { checkMetadataForget, metadataChainsOf, openMetadataContent, sealMetadataVersion, toMetadataRun, toMetadataVersion } from '../rows/metadata.ts';
+import type { MetadataChainRow, MetadataRunRow, MetadataVersionRow } from '../rows/metadata.ts';
 import type { PgConnections, PgTx } from './connection.ts';
 
 /** Sealed bytes per contents insert: big enough for few round trips, small enough for one message. */
@@ -153,6 +153,40 @@ export class PgMetadata implements MetadataStore {
   async metadataRuns(orgId: string, options: { limit?: number } = {}): Promise<MetadataRunSummary[]> {
     const rows = await this.conns.query<MetadataRunRow>('SELECT * FROM metadata_runs WHERE org_id = $1 ORDER BY captured_at DESC, last_seq DESC LIMIT $2', [orgId, options.limit ?? null]);
     return rows.map(toMetadataRun);
+  }
+
+  async metadataChains(orgId: string): Promise<MetadataChain[]> {
+    const rows = await this.conns.query<MetadataChainRow>(
+      'SELECT seq, type, full_name, captured_at, deleted FROM metadata_versions WHERE org_id = $1 ORDER BY type COLLATE "C", full_name COLLATE "C", seq DESC',
+      [orgId],
+    );
+    return metadataChainsOf(rows);
+  }
+
+  async forgetMetadataVersions(orgId: string, removals: readonly MetadataForget[]): Promise<MetadataForgetOutcome> {
+    return this.conns.transaction(async (trx) => {
+      // The capture's lock: no version of the org is appended while heads are compared.
+      await lockOrg(trx, orgId);
+      const outcome: MetadataForgetOutcome = { versions: 0, contents: 0, skipped: 0 };
+      for (const removal of removals) {
+        const { rows } = await sql<{ seq: string | number }>`
+          SELECT seq FROM metadata_versions WHERE org_id = ${orgId} AND type = ${removal.type} AND full_name = ${removal.fullName} ORDER BY seq DESC`.execute(trx);
+        if (!checkMetadataForget(removal, rows.map((r) => Number(r.seq)))) {
+          outcome.skipped++;
+          continue;
+        }
+        const deleted = await sql`
+          DELETE FROM metadata_versions WHERE org_id = ${orgId} AND type = ${removal.type} AND full_name = ${removal.fullName} AND seq = ANY(${[...removal.seqs]}::bigint[])`.execute(trx);
+        outcome.versions += Number(deleted.numAffectedRows ?? 0);
+      }
+      if (outcome.versions > 0) {
+        const gone = await sql`
+          DELETE FROM metadata_contents c WHERE c.org_id = ${orgId}
+            AND NOT EXISTS (SELECT 1 FROM metadata_versions v WHERE v.org_id = c.org_id AND v.content_id = c.content_id)`.execute(trx);
+        outcome.contents = Number(gone.numAffectedRows ?? 0);
+      }
+      return outcome;
+    });
   }
 }
 

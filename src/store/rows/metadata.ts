@@ -11,6 +11,7 @@ import { IntegrityError } from '../../crypto/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
 import { open, seal } from '../../crypto/seal.ts';
 import { canonicalJson } from '../packs.ts';
+import type { MetadataChain, MetadataForget } from '../port.ts';
 import type { MetadataRunsTable, MetadataVersionsTable } from '../schema/tables.ts';
 
 /** A metadata version row as reads select it (without the org, which the query names). */
@@ -67,3 +68,30 @@ export const toMetadataRun = (r: MetadataRunRow): MetadataRunSummary => ({
   changed: r.changed,
   deleted: r.deleted,
 });
+
+/** A version row as retention reads it. */
+export type MetadataChainRow = Pick<MetadataVersionRow, 'seq' | 'type' | 'full_name' | 'captured_at' | 'deleted'>;
+
+/** Rows ordered by type, fullName and seq descending, as chains. */
+export function metadataChainsOf(rows: readonly MetadataChainRow[]): MetadataChain[] {
+  const chains: MetadataChain[] = [];
+  let current: MetadataChain | undefined;
+  for (const r of rows) {
+    if (!current || current.type !== r.type || current.fullName !== r.full_name) chains.push((current = { type: r.type, fullName: r.full_name, versions: [] }));
+    current.versions.push({ seq: Number(r.seq), capturedAt: Number(r.captured_at), deleted: Number(r.deleted) !== 0 });
+  }
+  return chains;
+}
+
+/**
+ * Whether a removal still applies to a component whose versions are now `seqs` (newest first):
+ * false when its head moved since the decision. A removal of the head that leaves other versions
+ * is refused outright: the head is the component's state, and only a whole component goes.
+ */
+export function checkMetadataForget(removal: MetadataForget, seqs: readonly number[]): boolean {
+  if (seqs[0] !== removal.headSeq) return false;
+  if (removal.seqs.includes(removal.headSeq) && !seqs.every((seq) => removal.seqs.includes(seq))) {
+    throw new OrgvaultError('INVALID_FORGET', `Forgetting the latest version of ${removal.type} ${removal.fullName} would leave older ones as its state; only the whole component may go.`);
+  }
+  return true;
+}

@@ -107,7 +107,7 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
     ...bind(changeCapture, ['getStreamStates', 'putStreamState', 'storedVersionKeys', 'putRecoveryPoint', 'getRecoveryPoint', 'listRecoveryPoints']),
     ...bind(notifications, ['putNotificationChannel', 'removeNotificationChannel', 'notificationChannels', 'appendNotificationLog', 'listNotificationLog']),
     ...bind(transfer, ['catalogTables', 'readCatalogRows', 'writeCatalogRows', 'finishCatalogImport']),
-    ...bind(metadata, ['writeMetadataVersions', 'completeMetadataRun', 'metadataHeads', 'metadataHistory', 'readMetadataFiles', 'metadataRuns']),
+    ...bind(metadata, ['writeMetadataVersions', 'completeMetadataRun', 'metadataHeads', 'metadataHistory', 'readMetadataFiles', 'metadataRuns', 'metadataChains', 'forgetMetadataVersions']),
     // Each batch is indexed once committed (with any batch a crash left unindexed), so that the
     // index is complete when the write that stored the data returns.
     writeVersions: (batch) => search.writeAndIndex(batch, (b) => versions.writeVersions(b)),

@@ -7,9 +7,9 @@
 import type { MetadataComponentVersion, MetadataFiles, MetadataRunSummary, MetadataVersionInput } from '../../core/metadata.ts';
 import { OrgvaultError } from '../../core/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
-import type { MetadataStore, MetadataWriteOutcome } from '../port.ts';
-import { openMetadataContent, sealMetadataVersion, toMetadataRun, toMetadataVersion } from '../rows/metadata.ts';
-import type { MetadataRunRow, MetadataVersionRow } from '../rows/metadata.ts';
+import type { MetadataChain, MetadataForget, MetadataForgetOutcome, MetadataStore, MetadataWriteOutcome } from '../port.ts';
+import { checkMetadataForget, metadataChainsOf, openMetadataContent, sealMetadataVersion, toMetadataRun, toMetadataVersion } from '../rows/metadata.ts';
+import type { MetadataChainRow, MetadataRunRow, MetadataVersionRow } from '../rows/metadata.ts';
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
 
@@ -99,6 +99,37 @@ export class SqliteMetadata implements MetadataStore {
   async metadataRuns(orgId: string, options: { limit?: number } = {}): Promise<MetadataRunSummary[]> {
     const rows = statement(this.conns.read, 'SELECT * FROM metadata_runs WHERE org_id = ? ORDER BY captured_at DESC, last_seq DESC LIMIT ?').all(orgId, options.limit ?? -1) as MetadataRunRow[];
     return rows.map(toMetadataRun);
+  }
+
+  async metadataChains(orgId: string): Promise<MetadataChain[]> {
+    const rows = statement(this.conns.read, 'SELECT seq, type, full_name, captured_at, deleted FROM metadata_versions WHERE org_id = ? ORDER BY type, full_name, seq DESC').all(orgId) as MetadataChainRow[];
+    return metadataChainsOf(rows);
+  }
+
+  async forgetMetadataVersions(orgId: string, removals: readonly MetadataForget[]): Promise<MetadataForgetOutcome> {
+    return this.conns.transaction(
+      (db) => {
+        const outcome: MetadataForgetOutcome = { versions: 0, contents: 0, skipped: 0 };
+        const versionsOf = statement(db, 'SELECT seq FROM metadata_versions WHERE org_id = ? AND type = ? AND full_name = ? ORDER BY seq DESC');
+        const remove = statement(db, 'DELETE FROM metadata_versions WHERE org_id = ? AND type = ? AND full_name = ? AND seq IN (SELECT value FROM json_each(?))');
+        for (const removal of removals) {
+          const seqs = (versionsOf.all(orgId, removal.type, removal.fullName) as { seq: number }[]).map((r) => r.seq);
+          if (!checkMetadataForget(removal, seqs)) {
+            outcome.skipped++;
+            continue;
+          }
+          outcome.versions += remove.run(orgId, removal.type, removal.fullName, JSON.stringify(removal.seqs)).changes;
+        }
+        if (outcome.versions > 0) {
+          outcome.contents = statement(
+            db,
+            'DELETE FROM metadata_contents WHERE org_id = ? AND NOT EXISTS (SELECT 1 FROM metadata_versions v WHERE v.org_id = metadata_contents.org_id AND v.content_id = metadata_contents.content_id)',
+          ).run(orgId).changes;
+        }
+        return outcome;
+      },
+      { durable: true },
+    );
   }
 }
 
