@@ -2,6 +2,7 @@
 // fires for each forbidden direction and stays quiet for an allowed one.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 
@@ -49,4 +50,20 @@ test('a use case cannot import an adapter: the vault engines or the Salesforce c
 test('a shell may import core and use cases', async () => {
   const found = await violations('src/cli/probe.ts', "export * from '../core/errors.ts';\n");
   assert.deepEqual(found, []);
+});
+
+test('the server cannot import the CLI: the two shells share only use cases and core', async () => {
+  const found = await violations('src/server/probe.ts', "export * from '../cli/vault-options.ts';\n");
+  assert.equal(found.length, 1);
+  assert.match(found[0]!, /shells side by side/);
+});
+
+test('every folder of src/ is a layer the rules know: a new use case cannot import an adapter', async () => {
+  const layers = new Set(['core', 'crypto', 'store', 'salesforce', 'server', 'cli']);
+  const folders = readdirSync(`${root}/src`, { withFileTypes: true }).filter((d) => d.isDirectory() && !layers.has(d.name)).map((d) => d.name);
+  assert.ok(folders.length >= 10, folders.join(', '));
+  for (const folder of folders) {
+    const found = await violations(`src/${folder}/probe.ts`, "export * from '../store/sqlite/index.ts';\n");
+    assert.equal(found.length, 1, `src/${folder}/ is not in the use cases of eslint.config.js`);
+  }
 });

@@ -127,6 +127,15 @@ describe('choosing what to restore', () => {
     }
     const human = await run(process.execPath, [BIN, 'restore', '--org', 'demo', '--object', 'Account', '--change-type', 'deleted', '--from', new Date(activityAt).toISOString(), '--list', '--children', '1'], { env });
     assert.match(human.stdout, new RegExp(`└ ${withChildren.related[0]!.recordId}`));
+    // --ids-file: the IDs of a file (an export's Id column), joined with --id.
+    const [one, two] = (await selectVersions(vault.store, { orgId: org.orgId, objectName: 'Account' })).map((s) => s.recordId);
+    const idsFile = join(dir, 'restore-ids.csv');
+    await writeFile(idsFile, `Name,Id\n"First, Inc.",${one}\n`);
+    const fromFile = await run(process.execPath, [BIN, 'restore', '--org', 'demo', '--object', 'Account', '--ids-file', idsFile, '--id', two!, '--list', '--json'], { env });
+    assert.deepEqual((JSON.parse(fromFile.stdout) as { records: { recordId: string }[] }).records.map((r) => r.recordId).sort(), [one, two].sort());
+    const missing = await run(process.execPath, [BIN, 'restore', '--org', 'demo', '--object', 'Account', '--ids-file', join(dir, 'nope.csv'), '--list'], { env }).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((missing as { code: number }).code, 2);
+    assert.match((missing as { stderr: string }).stderr, /Cannot read --ids-file .*nope\.csv/);
     const both = await run(process.execPath, [BIN, 'restore', '--object', 'Account', '--list', '--dry-run'], { env }).catch((e: { code: number; stderr: string }) => e);
     assert.equal((both as { code: number }).code, 2);
     assert.match((both as { stderr: string }).stderr, /--list and --dry-run/);

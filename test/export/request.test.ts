@@ -2,7 +2,7 @@
 // format and where the export goes, each problem a UsageError naming the fix.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatOf, outputOf, scopeOf } from '../../src/cli/export/request.ts';
+import { formatOf, outputOf, scopeOf } from '../../src/export/request.ts';
 import { UsageError } from '../../src/core/errors.ts';
 
 const refused = (work: () => unknown, message: RegExp): void => assert.throws(work, (error: unknown) => error instanceof UsageError && message.test(error.message));

@@ -19,8 +19,8 @@ import { canPrompt, promptSecret } from '../secret-prompt.ts';
 import { globalOptions, printResult, warn } from '../vault-options.ts';
 import { requireOrg, withVault } from '../vault-session.ts';
 import { exportFlagsAt } from '../recovery-point/flags.ts';
-import { exportRequestOf, formatOf, outputOf, scopeOf } from './request.ts';
-import type { ExportFlags } from './request.ts';
+import { exportRequestOf, formatOf, outputOf, scopeOf } from '../../export/request.ts';
+import type { ExportFlags } from '../../export/request.ts';
 
 export function registerExportCommand(program: Command): void {
   program

@@ -20,8 +20,12 @@ import { listOption as collect, repeatOption as repeat } from '../option-lists.t
 import { globalOptions, printResult } from '../vault-options.ts';
 import { connectToOrg, requireOrg, vaultNotifier, withVault } from '../vault-session.ts';
 import { restoreFlagsAt } from '../recovery-point/flags.ts';
-import { levels, restoreRequestOf, selectionOf } from './request.ts';
-import type { RestoreFlags } from './request.ts';
+import { levels, restoreRequestOf, selectionOf } from '../../restore/request.ts';
+import type { RestoreFlags } from '../../restore/request.ts';
+import { readIdsFile } from '../ids-file.ts';
+
+/** The command's flags: the request's, and the file of IDs this shell reads into them. */
+type RestoreCommandFlags = RestoreFlags & { idsFile?: string };
 
 export function registerRestoreCommand(program: Command): void {
   program
@@ -59,7 +63,7 @@ export function registerRestoreCommand(program: Command): void {
     .option('--report <file>', 'write the per-record report to this file (.json, else CSV)')
     .option('--archived [runId]', 'only records an archive deleted (by this archive run, or by any) and not restored since')
     .option('--resume <runId>', 'finish an interrupted restore')
-    .action(async (flags: RestoreFlags, command: Command) => {
+    .action(async (flags: RestoreCommandFlags, command: Command) => {
       const options = globalOptions(command);
       if (flags.list && flags.dryRun) throw new UsageError('--list and --dry-run are two previews: give one of them.');
       const parents = levels(flags.parents, '--parents');
@@ -86,13 +90,14 @@ export function registerRestoreCommand(program: Command): void {
 
 /**
  * `--recovery-point ID`: its object and time become --object and --as-of. `--archived [RUN]`: the
- * IDs of the archived records become the selection's IDs.
+ * IDs of the archived records become the selection's IDs. `--ids-file FILE`: its IDs join --id.
  */
-async function withArchived(vault: Vault, given: RestoreFlags): Promise<RestoreFlags> {
-  const flags = given.recoveryPoint === undefined ? given : await restoreFlagsAt(vault.store, await requireOrg(vault, given.org), given.recoveryPoint, given);
-  if (flags.archived === undefined) return flags;
+async function withArchived(vault: Vault, given: RestoreCommandFlags): Promise<RestoreFlags> {
+  const { idsFile, ...rest } = given;
+  const flags = rest.recoveryPoint === undefined ? rest : await restoreFlagsAt(vault.store, await requireOrg(vault, rest.org), rest.recoveryPoint, rest);
+  if (flags.archived === undefined) return idsFile === undefined ? flags : { ...flags, id: [...(flags.id ?? []), ...(await readIdsFile(idsFile))] };
   if (!flags.object) throw new UsageError('Name the object whose archived records to restore with --object NAME.');
-  if (flags.id?.length || flags.idsFile) throw new UsageError('--archived selects the record IDs itself: give either --archived or --id/--ids-file.');
+  if (flags.id?.length || idsFile) throw new UsageError('--archived selects the record IDs itself: give either --archived or --id/--ids-file.');
   const org = await requireOrg(vault, flags.org);
   return { ...flags, id: await archivedIdsFor(vault.store, org.orgId, flags.object, typeof flags.archived === 'string' ? flags.archived : undefined) };
 }

@@ -6,7 +6,7 @@
  */
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import type { ExportFlags } from '../../cli/export/request.ts';
+import type { ExportFlags } from '../../export/request.ts';
 import { OrgvaultError } from '../../core/errors.ts';
 import type { OrgRegistration } from '../../core/vault.ts';
 import { FORMAT_NAMES, MIN_ZIP_PASSWORD, SQL_DIALECTS } from '../../export/index.ts';

@@ -5,8 +5,8 @@
  */
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import { levels, restoreRequestOf, selectionOf } from '../../cli/restore/request.ts';
-import type { RestoreFlags } from '../../cli/restore/request.ts';
+import { levels, restoreRequestOf, selectionOf } from '../../restore/request.ts';
+import type { RestoreFlags } from '../../restore/request.ts';
 import { compareWithLive } from '../../compare/index.ts';
 import { OrgvaultError } from '../../core/errors.ts';
 import { CHANGE_TYPES } from '../../core/vault.ts';

@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createRoute, z } from '@hono/zod-openapi';
-import { exportRequestOf, formatOf } from '../../cli/export/request.ts';
-import type { ExportFlags } from '../../cli/export/request.ts';
+import { exportRequestOf, formatOf } from '../../export/request.ts';
+import type { ExportFlags } from '../../export/request.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { OrgRegistration } from '../../core/vault.ts';
 import { FORMAT_NAMES, MIN_ZIP_PASSWORD, SQL_DIALECTS, folderTarget, planExport, runExport, zipStreamTarget } from '../../export/index.ts';

@@ -3,8 +3,8 @@
  * a dry run or the restore itself, whose report comes back (and stays in the job log).
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { restoreRequestOf, selectionOf } from '../../cli/restore/request.ts';
-import type { RestoreFlags } from '../../cli/restore/request.ts';
+import { restoreRequestOf, selectionOf } from '../../restore/request.ts';
+import type { RestoreFlags } from '../../restore/request.ts';
 import { CHANGE_TYPES } from '../../core/vault.ts';
 import { gatherRelated, runRestore, selectVersions } from '../../restore/index.ts';
 import type { ServerApp } from '../app.ts';

@@ -4,11 +4,12 @@
  * --since-run), the format and where the export goes. Every problem is a UsageError naming the
  * flag and the fix.
  */
-import { UsageError } from '../../core/errors.ts';
-import { parseTime } from '../../core/time.ts';
-import type { OrgRegistration } from '../../core/vault.ts';
-import { exportFormat } from '../../export/index.ts';
-import type { ExportFormat, ExportRequest, ExportScope } from '../../export/index.ts';
+import { UsageError } from '../core/errors.ts';
+import { parseTime } from '../core/time.ts';
+import type { OrgRegistration } from '../core/vault.ts';
+import type { ExportFormat } from './format.ts';
+import { exportFormat } from './formats.ts';
+import type { ExportRequest, ExportScope } from './run-export.ts';
 
 export interface ExportFlags {
   org?: string;

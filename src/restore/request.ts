@@ -1,12 +1,16 @@
-/** Turning `orgvault restore` flags into a selection and a restore request, with clear errors. */
-import { UsageError } from '../../core/errors.ts';
-import { parseTime } from '../../core/time.ts';
-import { CHANGE_TYPES, isRecordId } from '../../core/vault.ts';
-import type { ChangeType } from '../../core/vault.ts';
-import { parseMaskRule } from '../../restore/index.ts';
-import type { OrgRegistration } from '../../core/vault.ts';
-import type { FieldOverride, PlanOptions, RestoreRequest, SelectionRequest } from '../../restore/index.ts';
-import { readIdsFile } from '../ids-file.ts';
+/**
+ * Turning `orgvault restore` flags into a selection and a restore request, with clear errors: the
+ * CLI, the HTTP API and the dashboard's wizard all describe a restore in these flags.
+ */
+import { UsageError } from '../core/errors.ts';
+import { parseTime } from '../core/time.ts';
+import { CHANGE_TYPES, isRecordId } from '../core/vault.ts';
+import type { ChangeType } from '../core/vault.ts';
+import type { OrgRegistration } from '../core/vault.ts';
+import { parseMaskRule } from './masking.ts';
+import type { FieldOverride, PlanOptions } from './plan.ts';
+import type { RestoreRequest } from './run-restore.ts';
+import type { SelectionRequest } from './select.ts';
 
 export interface RestoreFlags {
   org?: string;
@@ -17,8 +21,8 @@ export interface RestoreFlags {
   from?: string;
   to?: string;
   dateBy: 'activity' | 'backup';
+  /** Record IDs; the CLI reads `--ids-file` into them, as files are the shell's to read. */
   id?: string[];
-  idsFile?: string;
   modifiedBy?: string;
   where?: string[];
   match?: string;
@@ -65,7 +69,7 @@ export async function restoreRequestOf(flags: RestoreFlags, vault: { org: OrgReg
 
 export async function selectionOf(flags: RestoreFlags): Promise<Omit<SelectionRequest, 'orgId'>> {
   if (!flags.object) throw new UsageError('Name the object to restore with --object NAME (or resume a restore with --resume RUN_ID).');
-  const recordIds = [...(flags.id ?? []), ...(flags.idsFile ? await readIdsFile(flags.idsFile) : [])];
+  const recordIds = flags.id ?? [];
   for (const id of recordIds) if (!isRecordId(id)) throw new UsageError(`"${id}" is not a Salesforce record ID (15 or 18 letters and digits).`);
   const changeTypes = (flags.changeType ?? []).map((t) => {
     if (!CHANGE_TYPES.includes(t as ChangeType)) throw new UsageError(`--change-type ${t} is not one of ${CHANGE_TYPES.join(', ')}.`);
