@@ -7,8 +7,9 @@
  * trip and stay inline.
  *
  * The worker also cuts each payload into search tokens and hashes them (search-hashing.ts), for
- * the search index to take after the batch commits (takeTokenHashes): the larger part of indexing
- * a batch, off this thread and overlapping the batch's SQL. That work yields to compression
+ * the search index to take after the batch commits (harvestTokens, which the version store hands
+ * back with the write): the larger part of indexing a batch, off this thread and overlapping the
+ * batch's SQL. That work yields to compression
  * requests between chunks, so that it never holds up a write transaction; and the chunks it has
  * not reached when the index needs them are taken back (harvestTokens) and cut by the index on
  * this thread, which would otherwise wait idle.

@@ -231,26 +231,12 @@ export function payloadTokenHashes(hasher: TokenHasher, bytes: Buffer, offsets: 
 }
 
 /**
- * Token hashes computed with a batch's payloads (by the payload worker), handed from the version
- * store to the search index, which then need not cut the batch's fields again: per version of
- * the batch, its distinct hashes back to back (HASH_BYTES each), under the batch's org.
+ * Token hashes computed with a batch's payloads (by the payload worker), which the version store
+ * hands back with the write so that the search index need not cut the batch's fields again: per
+ * version of the batch, its distinct hashes back to back (HASH_BYTES each), under the batch's org;
+ * undefined for the versions whose tokens the caller is to cut itself. Taken once.
  */
-const handedOver = new WeakMap<object, () => Promise<readonly (string | undefined)[]>>();
-
-/** Keeps how to take the token hashes of `batch`'s versions, for takeTokenHashes. */
-export function handOverTokenHashes(batch: object, harvest: () => Promise<readonly (string | undefined)[]>): void {
-  handedOver.set(batch, harvest);
-}
-
-/**
- * The token hashes handed over with `batch` (once), if any, by version index: those made by now,
- * undefined for the versions whose tokens the caller is to cut itself.
- */
-export function takeTokenHashes(batch: object): Promise<readonly (string | undefined)[]> | undefined {
-  const harvest = handedOver.get(batch);
-  handedOver.delete(batch);
-  return harvest?.();
-}
+export type TokenHarvest = () => Promise<readonly (string | undefined)[]>;
 
 /** Each org's TokenHasher under the vault's indexing key, made once per org and kept. */
 export class OrgTokenHashers {

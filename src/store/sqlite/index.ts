@@ -110,7 +110,7 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
     ...bind(metadata, ['writeMetadataVersions', 'completeMetadataRun', 'metadataHeads', 'metadataHistory', 'readMetadataFiles', 'metadataRuns', 'metadataChains', 'forgetMetadataVersions']),
     // Each batch is indexed once committed (with any batch a crash left unindexed), so that the
     // index is complete when the write that stored the data returns.
-    writeVersions: (batch) => search.writeAndIndex(batch, (b) => versions.writeVersions(b)),
+    writeVersions: (batch) => search.writeAndIndex(batch, (b) => versions.writeWithTokens(b)),
     acquireOrgLock: locks.acquireOrgLock.bind(locks),
     acquireVaultLock: locks.acquireVaultLock.bind(locks),
     ...bind(retention, ['recordChains', 'forgetVersions', 'packUsage', 'repackPacks', 'purgeRecords', 'syncCatalog', 'catalogSize', 'compactCatalog']),

@@ -7,7 +7,7 @@
  *
  * Writing: after each batch commits (writeAndIndex, which the store's writeVersions is), the
  * batches not yet indexed are tokenised (the write's own from the token hashes the payload worker
- * made or from the fields still in hand, any other read back from its packs) and the tokens a
+ * made, which the write hands back, or from the fields still in hand, any other read back from its packs) and the tokens a
  * record did not have yet are posted, in one
  * transaction that also moves `search_state.indexed_batch` past them. A crash before that commit
  * leaves the index claiming nothing it does not hold, and the next catch-up (the next batch
@@ -32,8 +32,8 @@ import { openPack } from '../packs.ts';
 import type { SearchCandidate, SearchCandidateQuery, SearchCandidates, SearchIndex, SearchIndexStats, VersionBatch, WriteOutcome } from '../port.ts';
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
-import { HASH_BYTES, OrgTokenHashers, takeTokenHashes } from '../search-hashing.ts';
-import type { ValueHashes } from '../search-hashing.ts';
+import { HASH_BYTES, OrgTokenHashers } from '../search-hashing.ts';
+import type { TokenHarvest, ValueHashes } from '../search-hashing.ts';
 import { CHUNK_VERSIONS, SCAN_PAGE, noCandidates, oneAtATime, versionKey } from '../rows/search-index.ts';
 import type { IndexStep } from '../rows/search-index.ts';
 
@@ -186,7 +186,7 @@ export class SqliteSearchIndex implements SearchIndex {
    * after the last one seen before the write are this write's own (other processes do not write
    * an object whose org's writer lock they do not hold).
    */
-  writeAndIndex(batch: VersionBatch, write: (batch: VersionBatch) => Promise<WriteOutcome>): Promise<WriteOutcome> {
+  writeAndIndex(batch: VersionBatch, write: (batch: VersionBatch) => Promise<{ outcome: WriteOutcome; tokenHashes: TokenHarvest | undefined }>): Promise<WriteOutcome> {
     const key = `${batch.orgId}\u0000${batch.objectName}`;
     const run = async (): Promise<WriteOutcome> => {
       const afterBatch = (
@@ -195,9 +195,9 @@ export class SqliteSearchIndex implements SearchIndex {
           batch.objectName,
         ) as { k: number }
       ).k;
-      const outcome = await write(batch);
+      const { outcome, tokenHashes } = await write(batch);
       // A failed token job only means cutting the tokens here.
-      const hashes = await takeTokenHashes(batch)?.catch(() => undefined);
+      const hashes = await tokenHashes?.().catch(() => undefined);
       const versions = outcome.written > 0 ? versionsInHand(batch, hashes) : new Map<string, InHand[]>();
       await this.catchUp({ orgId: batch.orgId, objectName: batch.objectName, afterBatch, versions });
       return outcome;
