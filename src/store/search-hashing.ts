@@ -39,8 +39,6 @@ export function orgIndexKey(indexingKey: Buffer, orgId: string): Buffer {
 
 export class TokenHasher {
   private readonly hashes = new Map<string, string>();
-  private readonly values = new Map<string, readonly string[]>();
-  private readonly scratch = new Set<string>();
   /** Value → the hashes of its tokens, in two generations (see cacheValueHashes). */
   private valueHashes = new Map<string, readonly string[]>();
   private olderValueHashes = new Map<string, readonly string[]>();
@@ -50,24 +48,6 @@ export class TokenHasher {
   constructor(key: Buffer) {
     this.blockKey = createHmac('sha256', key).update('block').digest();
     this.longKey = createHmac('sha256', key).update('long').digest();
-  }
-
-  /** Adds every token of a version's fields to `out` (plain tokens: they stay in memory). */
-  addVersion(fields: Record<string, unknown>, out: Set<string>): void {
-    eachSearchableValue(fields, (_field, value) => {
-      const cacheable = value.length <= VALUE_CACHE_LENGTH;
-      let tokens = cacheable ? this.values.get(value) : undefined;
-      if (tokens === undefined) {
-        this.scratch.clear();
-        addValueTokens(value, this.scratch);
-        tokens = [...this.scratch];
-        if (cacheable) {
-          if (this.values.size >= VALUE_CACHE_LIMIT) this.values.clear();
-          this.values.set(value, tokens);
-        }
-      }
-      for (let i = 0; i < tokens.length; i++) out.add(tokens[i]!);
-    });
   }
 
   /**

@@ -34,6 +34,7 @@ import type { SearchCandidate, SearchCandidateQuery, SearchCandidates, SearchInd
 import { CHUNK_VERSIONS, SCAN_PAGE, fieldsInHand, noCandidates, oneAtATime, versionKey } from '../rows/search-index.ts';
 import type { IndexStep } from '../rows/search-index.ts';
 import { HASH_BYTES, OrgTokenHashers } from '../search-hashing.ts';
+import type { ValueHashes } from '../search-hashing.ts';
 import type { PgConnections } from './connection.ts';
 
 /** The class of the advisory locks an indexer takes per object (any fixed value: "srch"). */
@@ -70,7 +71,8 @@ interface Written {
 
 /** What a chunk saw of a record: its tokens (then their hashes), and its newest version. */
 interface Seen {
-  hashes: Set<string>;
+  /** Per searchable value of each version, its token hashes (arrays shared between equal values: see ValueHashes). */
+  values: (readonly string[])[];
   head: number;
   deleted: number;
 }
@@ -246,37 +248,34 @@ export class PgSearchIndex implements SearchIndex {
       for (const p of found.rows) packs.set(p.pack_key, openPack(this.keyring.sealing, p.pack_id, p.sealed));
     }
 
-    // Every token of every version in the chunk, and the newest version, per object and record.
+    // The token hashes of every version in the chunk, and the newest version, per object and record.
     const tokens = new Map<number, Map<string, Seen>>();
+    const gatherings = new Map<string, ValueHashes>();
     for (const r of rows) {
       let records = tokens.get(r.object_key);
       if (!records) tokens.set(r.object_key, (records = new Map()));
       const object = objects.get(r.object_key);
       if (!object) throw new IntegrityError(`A batch refers to object key ${r.object_key}, which the catalog does not have.`);
-      const hasher = this.hashers.of(object.orgId);
+      let gathering = gatherings.get(object.orgId);
+      if (!gathering) gatherings.set(object.orgId, (gathering = this.hashers.of(object.orgId).gather()));
       let seen = records.get(r.record_id);
-      if (!seen) records.set(r.record_id, (seen = { hashes: new Set(), head: r.system_modstamp, deleted: r.is_deleted }));
+      if (!seen) records.set(r.record_id, (seen = { values: [], head: r.system_modstamp, deleted: r.is_deleted }));
       // As the store keeps heads: a version is the head when it is newer than the one before.
       else if (r.system_modstamp > seen.head) Object.assign(seen, { head: r.system_modstamp, deleted: r.is_deleted });
       // Every version in hand with this record and stamp was stored or was already stored: its tokens are the record's.
       const held = ownBatches.has(r.batch_key) ? written!.versions.get(versionKey(r.record_id, r.system_modstamp)) : undefined;
       if (held) {
-        for (const fields of held) hasher.addVersion(fields, seen.hashes);
+        for (const fields of held) gathering.add(fields, seen.values);
         continue;
       }
       const pack = packs.get(r.pack_key);
       if (!pack) throw new IntegrityError(`A record version refers to pack #${r.pack_key}, which is missing from the catalog.`);
       if (pack.recordId(r.slot) !== r.record_id) throw new IntegrityError(`pack ${pack.packId} slot ${r.slot} holds ${pack.recordId(r.slot)}, not ${r.record_id}: the catalog row was altered.`);
-      hasher.addVersion(JSON.parse(pack.payload(r.slot).toString('utf8')) as Record<string, unknown>, seen.hashes);
+      gathering.add(JSON.parse(pack.payload(r.slot).toString('utf8')) as Record<string, unknown>, seen.values);
     }
-    for (const [objectKey, records] of tokens) {
-      const hasher = this.hashers.of(objects.get(objectKey)!.orgId);
-      const distinct = new Set<string>();
-      for (const seen of records.values()) for (const token of seen.hashes) distinct.add(token);
-      const hashes = hasher.hashAll(distinct);
-      for (const seen of records.values()) seen.hashes = new Set(Array.from(seen.hashes, (token) => hashes.get(token)!));
-      await this.postRecords(client, objectKey, records);
-    }
+    // Every token first met in the chunk hashed at once (see search-hashing.ts).
+    for (const gathering of gatherings.values()) gathering.finish();
+    for (const [objectKey, records] of tokens) await this.postRecords(client, objectKey, records);
     await client.query('DELETE FROM search_pending WHERE batch_key = ANY($1::bigint[])', [batches.map((b) => b.batch_key)]);
     this.hooks.onIndexStep?.('before-commit');
     return rows.length;
@@ -294,12 +293,20 @@ export class PgSearchIndex implements SearchIndex {
     const starts: number[] = [];
     const ends: number[] = [];
     const flat: number[] = [];
+    const met = new Set<string>();
     for (const id of ids) {
       const seen = records.get(id)!;
       heads.push(seen.head);
       deleted.push(seen.deleted);
       starts.push(flat.length + 1);
-      for (const hash of seen.hashes) flat.push(hashNumber(hash));
+      met.clear();
+      for (const hashes of seen.values) {
+        for (const hash of hashes) {
+          if (met.has(hash)) continue;
+          met.add(hash);
+          flat.push(hashNumber(hash));
+        }
+      }
       ends.push(flat.length);
     }
     await client.query(
