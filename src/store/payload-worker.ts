@@ -9,10 +9,9 @@
  * The worker also cuts each payload into search tokens and hashes them (search-hashing.ts), for
  * the search index to take after the batch commits (harvestTokens, which the version store hands
  * back with the write): the larger part of indexing a batch, off this thread and overlapping the
- * batch's SQL. That work yields to compression
- * requests between chunks, so that it never holds up a write transaction; and the chunks it has
- * not reached when the index needs them are taken back (harvestTokens) and cut by the index on
- * this thread, which would otherwise wait idle.
+ * batch's SQL. That work yields to compression requests between chunks, so that it never holds
+ * up a write transaction; and the chunks it has not reached when the index needs them are taken
+ * back (harvestTokens) and cut by the index on this thread, which would otherwise wait idle.
  *
  * The worker is plain JavaScript evaluated from a string; for the tokens it loads
  * search-hashing.ts through tsx (as orgvault runs), and if that fails the index cuts the tokens
@@ -22,6 +21,7 @@
 import { Worker } from 'node:worker_threads';
 import { OrgvaultError } from '../core/errors.ts';
 import { PACK_BROTLI_QUALITY, canonicalJson, compressPackBody, payloadHash } from './packs.ts';
+import type { TokenHarvest } from './search-hashing.ts';
 
 /** Where the worker loads the token hashing from (a TypeScript module, through tsx, when it resolves). */
 const TSX_API = ((): string | undefined => {
@@ -53,7 +53,7 @@ export interface PreparedPayloads {
    * 6 bytes each), where the worker made them by now (large batches of a given org); undefined
    * for the others, whose chunks the worker is told to drop. Undefined when no tokens were asked.
    */
-  readonly harvestTokens: (() => Promise<(string | undefined)[]>) | undefined;
+  readonly harvestTokens: TokenHarvest | undefined;
   /** Frees the payload bytes (also where the batch failed before compressing). */
   release(): void;
 }

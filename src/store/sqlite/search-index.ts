@@ -7,9 +7,9 @@
  *
  * Writing: after each batch commits (writeAndIndex, which the store's writeVersions is), the
  * batches not yet indexed are tokenised (the write's own from the token hashes the payload worker
- * made, which the write hands back, or from the fields still in hand, any other read back from its packs) and the tokens a
- * record did not have yet are posted, in one
- * transaction that also moves `search_state.indexed_batch` past them. A crash before that commit
+ * made, which the write hands back, or from the fields still in hand; any other read back from
+ * its packs) and the tokens a record did not have yet are posted, in one transaction that also
+ * moves `search_state.indexed_batch` past them. A crash before that commit
  * leaves the index claiming nothing it does not hold, and the next catch-up (the next batch
  * written, or the next search) does it again. A vault from before the index is caught up the same
  * way, from batch 0.
@@ -134,17 +134,14 @@ interface IndexedRecord {
 /** List entries to append, per block and token hash. */
 type Lists = Map<number, Map<string, number[]>>;
 
-/** Whether `hash` is one of the HASH_BYTES-long hashes in `posted` (at an aligned offset). */
-function isPosted(posted: string, hash: string): boolean {
-  for (let at = posted.indexOf(hash); at >= 0; at = posted.indexOf(hash, at + 1)) if (at % HASH_BYTES === 0) return true;
-  return false;
-}
-
-/** isPosted for the hash at `at` in `hashes`, without cutting it out. */
-function isPostedAt(posted: string, hashes: string, at: number): boolean {
-  const first = hashes.charCodeAt(at);
-  for (let p = posted.indexOf(hashes[at]!); p >= 0; p = posted.indexOf(hashes[at]!, p + 1)) {
-    if (p % HASH_BYTES !== 0 || posted.charCodeAt(p) !== first) continue;
+/**
+ * Whether the hash at `at` in `hashes` (HASH_BYTES long) is one of the hashes in `posted` (at an
+ * aligned offset), without cutting it out of `hashes`.
+ */
+function isPosted(posted: string, hashes: string, at = 0): boolean {
+  const first = hashes[at]!;
+  for (let p = posted.indexOf(first); p >= 0; p = posted.indexOf(first, p + 1)) {
+    if (p % HASH_BYTES !== 0) continue;
     let k = 1;
     while (k < HASH_BYTES && posted.charCodeAt(p + k) === hashes.charCodeAt(at + k)) k++;
     if (k === HASH_BYTES) return true;
@@ -341,7 +338,7 @@ export class SqliteSearchIndex implements SearchIndex {
         for (const hashes of seen.packed) {
           for (let at = 0; at < hashes.length; at += HASH_BYTES) {
             // Not yet a string of its own: one is made only for a hash the record did not have.
-            if (posted.length > 0 && isPostedAt(posted, hashes, at)) continue;
+            if (posted.length > 0 && isPosted(posted, hashes, at)) continue;
             const hash = hashes.slice(at, at + HASH_BYTES);
             if (met.has(hash)) continue;
             met.add(hash);
