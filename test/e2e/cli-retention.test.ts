@@ -63,12 +63,10 @@ describe('orgvault retention, forget, prune and purge over months of backups', (
    * A class changed before each backup, stored as a metadata capture at the org's time would store
    * it (the backups leave metadata out, so that the class is the org's only component).
    */
-  let metadataSteps = 0;
   const changedClassAt: number[] = [];
   async function changeClass(): Promise<void> {
     const at = emu.org.clock.nowMs();
-    const step = metadataSteps++;
-    changedClassAt.push(at);
+    const step = changedClassAt.push(at) - 1;
     await withVault(
       (vault) =>
         vault.store.writeMetadataVersions(registration.orgId, `class-step-${step}`, at, [

@@ -12,6 +12,9 @@ import Database from 'better-sqlite3';
 import type { VersionInput } from '../../src/core/vault.ts';
 import { queryTerms } from '../../src/core/search-text.ts';
 import { deriveKeyring } from '../../src/crypto/keys.ts';
+import { canonicalJson } from '../../src/store/packs.ts';
+import { PayloadPipeline } from '../../src/store/payload-worker.ts';
+import { OrgTokenHashers, payloadTokenHashes } from '../../src/store/search-hashing.ts';
 import { openSqliteVaultStore } from '../../src/store/sqlite/index.ts';
 import type { VaultStore } from '../../src/store/port.ts';
 
@@ -110,4 +113,35 @@ test('tokens cut by the payload worker index exactly as tokens cut by the index 
   const right = postings(small);
   assert.equal(left.size, records);
   assert.deepEqual(left, right);
+});
+
+test('the payload worker does cut the tokens of a large batch, as this thread would', async () => {
+  const indexingKey = randomBytes(32);
+  const pipeline = new PayloadPipeline(randomBytes(32), indexingKey);
+  const fields = Array.from({ length: 600 }, (_, n) => version(n, 1).fields);
+  // What this thread makes of the same payloads.
+  const strings = fields.map((f) => canonicalJson(f));
+  const offsets = new Uint32Array(strings.length + 1);
+  strings.forEach((text, i) => (offsets[i + 1] = offsets[i]! + Buffer.byteLength(text)));
+  const here = payloadTokenHashes(new OrgTokenHashers(indexingKey).of(ORG), Buffer.from(strings.join('')), offsets);
+  const expected = Array.from(here.ends, (end, i) => here.hashes.toString('latin1', i === 0 ? 0 : here.ends[i - 1], end));
+  try {
+    // The worker's hashes are taken when the index asks: waited for longer each time until some came.
+    for (let attempt = 1; ; attempt++) {
+      const prepared = await pipeline.prepare(fields, { tokensOf: ORG });
+      assert.ok(prepared.harvestTokens, 'a large batch asks the worker for its tokens');
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      const made = await prepared.harvestTokens();
+      prepared.release();
+      assert.equal(made.length, fields.length);
+      const done = made.flatMap((hashes, i) => (hashes === undefined ? [] : [i]));
+      if (done.length > 0) {
+        for (const i of done) assert.equal(made[i], expected[i], `payload ${i}`);
+        break;
+      }
+      assert.ok(attempt < 20, 'the worker made no token hashes: the index cut every token itself');
+    }
+  } finally {
+    await pipeline.close();
+  }
 });
