@@ -15,7 +15,7 @@ import { feedDataLake } from '../export/data-lake.ts';
 import { metadataBackupStep } from '../metadata/backup.ts';
 import { jobFailedEvent, objectsInErrorEvent, orgBehindEvent } from '../notify/events.ts';
 import { LockHeldError } from '../store/port.ts';
-import type { BlobStore, ChangeCaptureStore, FileCatalog, LockManager, MetadataStore, ObjectStateStore, RunLog, SchemaStore, VersionStore } from '../store/port.ts';
+import type { BlobStore, ChangeCaptureStore, FileCatalog, LockManager, MetadataStore, ObjectStateStore, RunLog, SchemaStore, SearchIndex, VersionStore } from '../store/port.ts';
 import { captureMissingBodies, captureObject } from './capture-object.ts';
 import type { CaptureOutcome } from './capture-object.ts';
 import { quietCheckQuery, resumePoint } from './capture-plan.ts';
@@ -26,7 +26,7 @@ import { capturedFields, decideScope, unsupportedByDescribe } from './scope.ts';
 import type { ScopeDecision } from './scope.ts';
 
 /** The vault ports a backup uses. */
-export type BackupStore = VersionStore & SchemaStore & FileCatalog & RunLog & ObjectStateStore & LockManager & Pick<ChangeCaptureStore, 'getStreamStates' | 'storedVersionKeys'> & MetadataStore;
+export type BackupStore = VersionStore & SchemaStore & FileCatalog & RunLog & ObjectStateStore & LockManager & Pick<ChangeCaptureStore, 'getStreamStates' | 'storedVersionKeys'> & MetadataStore & Pick<SearchIndex, 'catchUpSearchIndex' | 'searchIndexStats'>;
 
 export interface BackupDeps {
   store: BackupStore;
@@ -160,7 +160,7 @@ export function backupRunRecord(request: BackupRequest, runId: string, startedAt
 
 /**
  * What follows the objects, under the same lock: the baseline's note, the data lake, the
- * metadata, then the run recorded with its outcome. `mayStart` says whether the run's API budget
+ * metadata, the search index brought up to date, then the run recorded with its outcome. `mayStart` says whether the run's API budget
  * allows more work. Shared by runBackup and the distributed backup (distributed.ts).
  */
 export async function finishBackupRun(deps: BackupDeps, request: BackupRequest, run: Run, objectsResult: BackupResult, mayStart: () => boolean, emit: (e: BackupEvent) => void, now: () => number): Promise<BackupResult> {
@@ -174,8 +174,28 @@ export async function finishBackupRun(deps: BackupDeps, request: BackupRequest, 
   if (request.metadata !== false && result.status !== 'Skipped') {
     result = await metadataBackupStep({ store: deps.store, client: deps.client, now, mayStart }, org, run.runId, result, (message) => emit({ type: 'notice', message }));
   }
+  if (result.status !== 'Skipped') result = await indexForSearch(deps.store, result, (message) => emit({ type: 'notice', message }));
   await deps.store.updateRun(run.runId, { status: result.status, endedAt: now(), counters: result.counters, message: result.message });
   return result;
+}
+
+/**
+ * Indexes the run's new versions (and any a crash left behind) for search. Last, once the data
+ * and metadata are stored: writes are not indexed as they happen, because indexing costs more
+ * than the writes themselves, and a failure here never costs the backup (the next search catches
+ * the index up before it answers).
+ */
+async function indexForSearch(store: Pick<SearchIndex, 'catchUpSearchIndex' | 'searchIndexStats'>, result: BackupResult, notice: (message: string) => void): Promise<BackupResult> {
+  try {
+    const pending = (await store.searchIndexStats()).pendingVersions;
+    if (pending === 0) return result;
+    notice(`Indexing ${pending.toLocaleString('en-US')} new version(s) for search…`);
+    const { versions } = await store.catchUpSearchIndex();
+    return { ...result, counters: { ...result.counters, versionsIndexed: versions } };
+  } catch (error) {
+    notice(`The search index was not brought up to date (${error instanceof Error ? error.message : String(error)}); the next search does it before it answers.`);
+    return result;
+  }
 }
 
 /** The org's status as `status` shows it, before a run, to tell when it falls Behind. */

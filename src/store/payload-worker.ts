@@ -1,17 +1,14 @@
 /**
  * The CPU work of a batch write besides SQL: each version's fields as canonical JSON, its keyed
  * hash, and the compression of packs. Canonical JSON is made on the calling thread, where the
- * fields objects live; hashing and compression (about a third of a write's CPU, measured with
- * bench/vault.ts) run on a worker thread for large batches, overlapping with canonicalizing the
- * next chunk and with the SQL inserts on this one. Small batches are not worth a message round
- * trip and stay inline.
+ * fields objects live; hashing and compression run on a worker thread for large batches,
+ * overlapping with canonicalizing the next chunk and with the SQL inserts on this one. Small
+ * batches are not worth a message round trip and stay inline.
  *
- * The worker also cuts each payload into search tokens and hashes them (search-hashing.ts), for
- * the search index to take after the batch commits (harvestTokens, which the version store hands
- * back with the write): the larger part of indexing a batch, off this thread and overlapping the
- * batch's SQL. That work yields to compression requests between chunks, so that it never holds
- * up a write transaction; and the chunks it has not reached when the index needs them are taken
- * back (harvestTokens) and cut by the index on this thread, which would otherwise wait idle.
+ * The worker also cuts stored payloads into search tokens and hashes them (search-hashing.ts) for
+ * the search index's catch-up (tokenHashes): the larger part of indexing, off this thread and
+ * overlapping the index's SQL. Token jobs yield to compression requests between jobs, so that
+ * indexing never holds up a write transaction waiting for its packs.
  *
  * The worker is plain JavaScript evaluated from a string; for the tokens it loads
  * search-hashing.ts through tsx (as orgvault runs), and if that fails the index cuts the tokens
@@ -21,7 +18,6 @@
 import { Worker } from 'node:worker_threads';
 import { OrgvaultError } from '../core/errors.ts';
 import { PACK_BROTLI_QUALITY, canonicalJson, compressPackBody, payloadHash } from './packs.ts';
-import type { TokenHarvest } from './search-hashing.ts';
 
 /** Where the worker loads the token hashing from (a TypeScript module, through tsx, when it resolves). */
 const TSX_API = ((): string | undefined => {
@@ -48,12 +44,6 @@ export interface PreparedPayloads {
   length(i: number): number;
   /** Compressed pack bodies, each its header followed by the listed payloads. */
   compress(packs: readonly { header: Buffer; payloads: readonly number[] }[]): Promise<Buffer[]>;
-  /**
-   * Each payload's distinct search-token hashes under the org's index key, back to back (latin1,
-   * 6 bytes each), where the worker made them by now (large batches of a given org); undefined
-   * for the others, whose chunks the worker is told to drop. Undefined when no tokens were asked.
-   */
-  readonly harvestTokens: TokenHarvest | undefined;
   /** Frees the payload bytes (also where the batch failed before compressing). */
   release(): void;
 }
@@ -65,8 +55,6 @@ interface Chunk {
   bytes?: Buffer;
   /** The worker's name for the chunk, once its bytes were handed over. */
   id?: number;
-  /** The worker's token job for the chunk, and its result once the reply came. */
-  tokens?: { id: number; result?: (string | undefined)[] };
 }
 
 function encodeChunk(fields: readonly Record<string, unknown>[]): { bytes: Buffer; offsets: Uint32Array } {
@@ -85,7 +73,6 @@ const { createHmac } = require('node:crypto');
 const { brotliCompressSync, constants } = require('node:zlib');
 const key = Buffer.from(workerData.addressingKey);
 const chunks = new Map();
-const dropped = new Set();
 let tokenizer;
 // The token hashing, loaded once: undefined (the index then cuts the tokens itself) if it cannot be.
 function loadTokenizer() {
@@ -98,25 +85,23 @@ function loadTokenizer() {
   })().catch(() => undefined);
   return tokenizer;
 }
-// Token work runs one chunk per turn of the event loop, so that a compression request (which a
-// write transaction waits for) is taken between two chunks, not after all of them.
+// Token jobs run one per turn of the event loop, so that a compression request (which a write
+// transaction waits for) is taken between two jobs, not after all of them.
 const tokenQueue = [];
-function tokens(m, bytes) {
-  tokenQueue.push({ m, bytes });
+function tokens(m) {
+  tokenQueue.push(m);
   if (tokenQueue.length === 1) loadTokenizer().then((cut) => setImmediate(() => nextTokens(cut)));
 }
 function nextTokens(cut) {
-  const { m, bytes } = tokenQueue[0];
+  const m = tokenQueue[0];
   try {
-    if (dropped.delete(m.tokensId)) {
-      // Taken back by the index.
-    } else if (!cut) parentPort.postMessage({ id: m.tokensId, tokens: null });
+    if (!cut) parentPort.postMessage({ id: m.id, tokens: null });
     else {
-      const { hashes, ends } = cut(m.orgId, bytes, m.offsets);
-      parentPort.postMessage({ id: m.tokensId, tokens: hashes.buffer, ends }, [hashes.buffer, ends.buffer]);
+      const { hashes, ends } = cut(m.orgId, Buffer.from(m.buffer), m.offsets);
+      parentPort.postMessage({ id: m.id, tokens: hashes.buffer, ends }, [hashes.buffer, ends.buffer]);
     }
   } catch (error) {
-    parentPort.postMessage({ id: m.tokensId, error: String(error && error.stack || error) });
+    parentPort.postMessage({ id: m.id, error: String(error && error.stack || error) });
   }
   tokenQueue.shift();
   if (tokenQueue.length > 0) setImmediate(() => nextTokens(cut));
@@ -130,7 +115,6 @@ parentPort.on('message', (m) => {
       for (let i = 0; i < n; i++) createHmac('sha256', key).update(bytes.subarray(m.offsets[i], m.offsets[i + 1])).digest().copy(hashes, ${HASH_BYTES} * i);
       chunks.set(m.chunk, { bytes, offsets: m.offsets });
       parentPort.postMessage({ id: m.id, hashes: hashes.buffer }, [hashes.buffer]);
-      if (m.tokensId !== undefined) tokens(m, bytes);
     } else if (m.kind === 'compress') {
       const bodies = m.packs.map((p) => {
         const parts = [Buffer.from(p.header)];
@@ -146,8 +130,8 @@ parentPort.on('message', (m) => {
       parentPort.postMessage({ id: m.id, bodies }, bodies);
     } else if (m.kind === 'release') {
       for (const id of m.chunks) chunks.delete(id);
-    } else if (m.kind === 'drop') {
-      for (const id of m.tokens) dropped.add(id);
+    } else if (m.kind === 'tokens') {
+      tokens(m);
     }
   } catch (error) {
     parentPort.postMessage({ id: m.id, error: String(error && error.stack || error) });
@@ -177,11 +161,8 @@ export class PayloadPipeline {
     private readonly indexingKey?: Buffer,
   ) {}
 
-  /**
-   * Encodes and hashes the fields of a batch's versions, in order; with `tokensOf` (an org ID),
-   * the worker also makes their search-token hashes under that org's key.
-   */
-  async prepare(fields: readonly Record<string, unknown>[], options: { tokensOf?: string } = {}): Promise<PreparedPayloads> {
+  /** Encodes and hashes the fields of a batch's versions, in order. */
+  async prepare(fields: readonly Record<string, unknown>[]): Promise<PreparedPayloads> {
     const chunks: Chunk[] = [];
     const worker = fields.length >= WORKER_MIN_PAYLOADS ? this.ensureWorker() : undefined;
     const hashed: Promise<void>[] = [];
@@ -198,24 +179,8 @@ export class PayloadPipeline {
       }
       chunk.id = this.nextId++;
       const buffer = bytes.buffer as ArrayBuffer;
-      let tokensId: number | undefined;
-      if (options.tokensOf !== undefined && this.indexingKey && TSX_API) {
-        tokensId = this.nextId++;
-        const job: { id: number; result?: (string | undefined)[] } = { id: tokensId };
-        chunk.tokens = job;
-        this.expect(worker, tokensId).then(
-          (reply) => {
-            if (!reply.tokens) return;
-            const all = Buffer.from(reply.tokens);
-            const ends = reply.ends!;
-            job.result = Array.from(ends, (end, i) => all.toString('latin1', i === 0 ? 0 : ends[i - 1], end));
-          },
-          // A failed job only means cutting the chunk's tokens on this thread.
-          () => undefined,
-        );
-      }
       hashed.push(
-        this.request(worker, { kind: 'hash', chunk: chunk.id, buffer, offsets, tokensId, orgId: options.tokensOf }, [buffer]).then((reply) => {
+        this.request(worker, { kind: 'hash', chunk: chunk.id, buffer, offsets }, [buffer]).then((reply) => {
           chunk.hashes = Buffer.from(reply.hashes!);
         }),
       );
@@ -235,27 +200,8 @@ export class PayloadPipeline {
       throw error;
     }
     const at = (i: number): [Chunk, number] => [chunks[Math.floor(i / CHUNK)]!, i % CHUNK];
-    const harvestTokens = chunks.some((c) => c.tokens)
-      ? async (): Promise<(string | undefined)[]> => {
-          // One turn of the event loop takes in the replies that came meanwhile.
-          await new Promise((resolve) => setImmediate(resolve));
-          const out: (string | undefined)[] = [];
-          const drop: number[] = [];
-          for (const c of chunks) {
-            const n = c.offsets.length - 1;
-            if (c.tokens?.result) out.push(...c.tokens.result);
-            else {
-              for (let i = 0; i < n; i++) out.push(undefined);
-              if (c.tokens && this.forget(c.tokens.id)) drop.push(c.tokens.id);
-            }
-          }
-          if (drop.length > 0 && this.worker === worker && worker) worker.postMessage({ kind: 'drop', tokens: drop });
-          return out;
-        }
-      : undefined;
     return {
       count: fields.length,
-      harvestTokens,
       hash: (i) => {
         const [c, j] = at(i);
         return c.hashes.subarray(j * HASH_BYTES, (j + 1) * HASH_BYTES);
@@ -295,6 +241,26 @@ export class PayloadPipeline {
       },
       release,
     };
+  }
+
+  /**
+   * The distinct search-token hashes of each payload (back to back, latin1, search-hashing.ts's
+   * HASH_BYTES each) under `orgId`'s index key, cut on the worker thread: `bytes` holds the
+   * payloads back to back, payload i from offsets[i] to offsets[i + 1], and is handed over to the
+   * worker. Undefined when the worker cannot cut tokens (no index key, or the hashing module
+   * would not load): the caller then cuts them itself.
+   */
+  async tokenHashes(orgId: string, bytes: Buffer, offsets: Uint32Array): Promise<string[] | undefined> {
+    const worker = this.indexingKey && TSX_API ? this.ensureWorker() : undefined;
+    if (!worker) return undefined;
+    // A buffer of its own, so that it can be transferred without copying a pool's neighbours.
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : Buffer.from(bytes);
+    const buffer = own.buffer as ArrayBuffer;
+    const reply = await this.request(worker, { kind: 'tokens', orgId, buffer, offsets }, [buffer]);
+    if (!reply.tokens) return undefined;
+    const all = Buffer.from(reply.tokens);
+    const ends = reply.ends!;
+    return Array.from(ends, (end, i) => all.toString('latin1', i === 0 ? 0 : ends[i - 1], end));
   }
 
   private ensureWorker(): Worker | undefined {
@@ -340,25 +306,13 @@ export class PayloadPipeline {
 
   private request(worker: Worker, message: object, transfer: ArrayBuffer[]): Promise<Reply> {
     const id = this.nextId++;
-    const reply = this.expect(worker, id);
-    worker.postMessage({ ...message, id }, transfer);
-    return reply;
-  }
-
-  /** Stops waiting for the reply with `id`; whether it was still awaited. */
-  private forget(id: number): boolean {
-    if (!this.pending.delete(id)) return false;
-    if (this.pending.size === 0) this.worker?.unref();
-    return true;
-  }
-
-  /** The worker's reply with `id`. */
-  private expect(worker: Worker, id: number): Promise<Reply> {
-    return new Promise((resolve, reject) => {
+    const reply = new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       // Keep the process alive while the worker owes an answer; not a moment longer.
       worker.ref();
     });
+    worker.postMessage({ ...message, id }, transfer);
+    return reply;
   }
 
   async close(): Promise<void> {

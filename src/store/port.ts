@@ -446,15 +446,17 @@ export interface SearchIndexStats {
 
 /**
  * The keyed blind index of search tokens: per record, the keyed hash of every token any of its
- * versions held, never the token. The store indexes each batch it writes as part of
- * writeVersions; catchUpSearchIndex indexes what a crash or an older orgvault left unindexed.
+ * versions held, never the token. writeVersions does not index (indexing costs more than the
+ * write): catchUpSearchIndex indexes every version written since, which a backup runs at its end,
+ * and openSearchCandidates runs it first, so a search covers every version written before it.
  */
 export interface SearchIndex {
   /** Indexes every version not yet indexed, in chunks of one transaction each; returns how many. */
   catchUpSearchIndex(options?: { onProgress?: (done: number, total: number) => void }): Promise<{ versions: number }>;
   /**
    * The records of an org that may match, latest first (by their latest version's SystemModstamp),
-   * read as they are consumed: a search that stops after its results reads no further.
+   * read as they are consumed: a search that stops after its results reads no further. Catches
+   * the index up first (SEARCH_INDEX_BEHIND on a read-only vault with versions not yet indexed).
    */
   openSearchCandidates(query: SearchCandidateQuery): Promise<SearchCandidates>;
   /** Every candidate at once, latest first (openSearchCandidates, read to the end). */

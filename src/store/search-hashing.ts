@@ -210,14 +210,6 @@ export function payloadTokenHashes(hasher: TokenHasher, bytes: Buffer, offsets: 
   return { hashes, ends };
 }
 
-/**
- * Token hashes computed with a batch's payloads (by the payload worker), which the version store
- * hands back with the write so that the search index need not cut the batch's fields again: per
- * version of the batch, its distinct hashes back to back (HASH_BYTES each), under the batch's org;
- * undefined for the versions whose tokens the caller is to cut itself. Taken once.
- */
-export type TokenHarvest = () => Promise<readonly (string | undefined)[]>;
-
 /** Each org's TokenHasher under the vault's indexing key, made once per org and kept. */
 export class OrgTokenHashers {
   private readonly hashers = new Map<string, TokenHasher>();

@@ -355,6 +355,12 @@ class ObjectStream {
     });
     this.state.versionsWritten += outcome.written;
     this.session.versions += outcome.written;
+    // A few versions at a time, at the pace of the org's changes: indexed at once, so that a search
+    // finds them without a catch-up of its own. A failure costs nothing stored: the next search
+    // or backup indexes them.
+    if (outcome.written > 0) {
+      await this.deps.store.catchUpSearchIndex().catch((error: unknown) => this.deps.log?.(`${this.state.objectName}: the search index was not brought up to date (${error instanceof Error ? error.message : String(error)}); the next search does it.`));
+    }
   }
 
   /** Reads records back by ID (deleted ones too) and stores them as Salesforce returns them. */

@@ -1023,6 +1023,8 @@ export function vaultStoreContract(name: string, open: () => Promise<OpenedVault
         await opened.store.writeVersions(batch([version(A, T + 5 * MINUTE, 'updated', { Name: 'Acme Rocketsleds' }), version(B, T + 6 * MINUTE, 'deleted', { Name: 'Roadrunner Acme' })], { runId: 'run-2' }));
         await opened.store.writeVersions(batch([version(C, T + 2 * MINUTE, 'created', { LastName: 'Coyote', Email: 'wile@acme.example' })], { objectName: 'Contact' }));
         await opened.store.writeVersions(batch([version(A, T, 'created', { Name: 'Acme Anvilworks' })], { orgId: OTHER_ORG }));
+        // Writes leave indexing to the catch-up, which every search runs first.
+        assert.deepEqual(await opened.store.searchIndexStats(), { records: 0, pendingVersions: 6 });
         const find = (text: string, extra: Record<string, unknown> = {}) => opened.store.searchCandidates({ orgId: ORG, terms: queryTerms(text), ...extra });
         assert.deepEqual(ids(await find('acme')), [B, A, C]);
         // A token of any version: the search use case verifies which version holds it.

@@ -1,8 +1,9 @@
 /**
  * A writer for the search index's crash test, run in its own process: it writes SEARCH_BATCHES
- * batches of Accounts (batch b names its accounts "Crashtest b-n") and prints `ack N` once batch N
- * is stored and indexed. While indexing batch SEARCH_CRASH_BATCH it kills itself with SIGKILL at
- * the step SEARCH_CRASH_AT, as a power cut or an OOM kill would.
+ * batches of Accounts (batch b names its accounts "Crashtest b-n"), each followed by a catch-up of
+ * the search index as a backup ends with, and prints `ack N` once batch N is stored and indexed.
+ * While indexing batch SEARCH_CRASH_BATCH it kills itself with SIGKILL at the step SEARCH_CRASH_AT,
+ * as a power cut or an OOM kill would.
  */
 import { writeSync } from 'node:fs';
 import { deriveKeyring } from '../../src/crypto/keys.ts';
@@ -37,6 +38,7 @@ if (env.SEARCH_VAULT_PATH) {
       fields: { Id: crashId(current, n), Name: `Crashtest b${current} n${n}`, Description: `batch${current}` },
     }));
     await store.writeVersions({ orgId: CRASH_ORG, objectName: 'Account', runId: `run-${current}`, capturedAt: T, schemaId: null, versions });
+    await store.catchUpSearchIndex();
     writeSync(1, `ack ${current}\n`);
   }
   await store.close();

@@ -142,8 +142,9 @@ describe('retention and search on a PostgreSQL vault', { skip }, () => {
   });
 
   test('search finds a word in any version, latest first, and what only the history holds', async () => {
-    assert.deepEqual((await store.searchIndexStats()).pendingVersions, 0, 'every write returned with its batch indexed');
+    assert.ok((await store.searchIndexStats()).pendingVersions > 0, 'writes leave indexing to the catch-up');
     const boston = await search('boston');
+    assert.deepEqual((await store.searchIndexStats()).pendingVersions, 0, 'the search caught the index up first');
     assert.deepEqual(ids(boston), [A, B]);
     assert.equal(boston.hits[0]!.matchedIn, 'latest');
     const old = await search('zqA0');
@@ -385,10 +386,12 @@ describe('search index on PostgreSQL: an indexing transaction that fails', { ski
           schemaId: null,
           versions: [{ recordId: id('001', n), systemModstamp: ago(10 - n), changeType: 'created' as const, isDeleted: false, lastModifiedById: null, fields: { Id: id('001', n), Name: `${word} Industries` } }],
         });
-        await failing.writeAndIndex(batch(1, 'Zephyrine'), (b) => versions.writeVersions(b));
+        await versions.writeVersions(batch(1, 'Zephyrine'));
+        assert.deepEqual(await failing.catchUpSearchIndex(), { versions: 1 });
+        await versions.writeVersions(batch(2, 'Quillfeather'));
         armed = true;
-        // The write commits; its indexing fails at `failAt`.
-        await assert.rejects(failing.writeAndIndex(batch(2, 'Quillfeather'), (b) => versions.writeVersions(b)), /the process died/);
+        // The write committed; its indexing fails at `failAt`.
+        await assert.rejects(failing.catchUpSearchIndex(), /the process died/);
         assert.equal((await versions.countVersions(ORG_ID)).versions, 2);
         const stats = await failing.searchIndexStats();
         assert.deepEqual(stats, failAt === 'before-commit' ? { records: 1, pendingVersions: 1 } : { records: 2, pendingVersions: 0 });
@@ -427,6 +430,8 @@ describe('search index on PostgreSQL and SQLite', { skip }, () => {
     try {
       await sqlite.writeVersions(batch);
       await postgres.writeVersions(batch);
+      assert.deepEqual(await sqlite.catchUpSearchIndex(), { versions: 1 });
+      assert.deepEqual(await postgres.catchUpSearchIndex(), { versions: 1 });
       const db = new Database(path, { readonly: true });
       const blob = (db.prepare('SELECT tokens FROM search_postings').get() as { tokens: Buffer }).tokens;
       db.close();

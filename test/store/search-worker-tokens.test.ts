@@ -1,7 +1,8 @@
-// The search index of batches whose tokens the payload worker cut (batches of 512 versions or
-// more) against the same versions written in small batches, whose tokens the index cuts on the
-// main thread: every record must end with the same token hashes and the same head, and search
-// must find values from both kinds of batch, including versions of both in one record's history.
+// The search index caught up in large chunks, whose tokens the payload worker cuts (512 versions
+// or more), against the same versions caught up after each small batch, whose tokens the index
+// cuts on the main thread: every record must end with the same token hashes and the same head,
+// and search must find values from both kinds of chunk, including versions of both in one
+// record's history. And the worker's part proven: a large catch-up takes its tokens from it.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +15,8 @@ import { queryTerms } from '../../src/core/search-text.ts';
 import { deriveKeyring } from '../../src/crypto/keys.ts';
 import { canonicalJson } from '../../src/store/packs.ts';
 import { PayloadPipeline } from '../../src/store/payload-worker.ts';
+import { Connections } from '../../src/store/sqlite/connection.ts';
+import { SqliteSearchIndex } from '../../src/store/sqlite/search-index.ts';
 import { OrgTokenHashers, payloadTokenHashes } from '../../src/store/search-hashing.ts';
 import { openSqliteVaultStore } from '../../src/store/sqlite/index.ts';
 import type { VaultStore } from '../../src/store/port.ts';
@@ -70,6 +73,8 @@ function postings(dir: string): Map<string, string> {
   }
 }
 
+const batchOf = (round: number, versions: VersionInput[]) => ({ orgId: ORG, objectName: 'Account', runId: `run-${round}`, capturedAt: Date.UTC(2024, 6, 1) + round, schemaId: null, versions });
+
 test('tokens cut by the payload worker index exactly as tokens cut by the index itself', async () => {
   const key = randomBytes(32);
   const records = 700;
@@ -82,21 +87,24 @@ test('tokens cut by the payload worker index exactly as tokens cut by the index 
   try {
     for (let round = 0; round < rounds; round++) {
       const versions = Array.from({ length: records }, (_, n) => version(n, round));
-      const batch = { orgId: ORG, objectName: 'Account', runId: `run-${round}`, capturedAt: Date.UTC(2024, 6, 1) + round, schemaId: null };
       // Round 1 also repeats versions already stored (duplicates) in the large batch.
       const bigVersions = round === 1 ? [...versions, ...Array.from({ length: 50 }, (_, n) => version(n, 0))] : versions;
-      const outcome = await a.writeVersions({ ...batch, versions: bigVersions });
+      const outcome = await a.writeVersions(batchOf(round, bigVersions));
       assert.equal(outcome.written, records);
-      for (let start = 0; start < records; start += 100) await b.writeVersions({ ...batch, versions: versions.slice(start, start + 100) });
+      for (let start = 0; start < records; start += 100) {
+        await b.writeVersions(batchOf(round, versions.slice(start, start + 100)));
+        assert.deepEqual(await b.catchUpSearchIndex(), { versions: 100 });
+      }
     }
+    assert.equal((await a.searchIndexStats()).pendingVersions, records * rounds);
+    assert.deepEqual(await a.catchUpSearchIndex(), { versions: records * rounds });
     // A small batch on the large vault too: its tokens are cut inline, beside the worker's.
-    await a.writeVersions({ orgId: ORG, objectName: 'Account', runId: 'run-late', capturedAt: Date.UTC(2024, 7, 1), schemaId: null, versions: [version(5, rounds)] });
-    await b.writeVersions({ orgId: ORG, objectName: 'Account', runId: 'run-late', capturedAt: Date.UTC(2024, 7, 1), schemaId: null, versions: [version(5, rounds)] });
+    for (const store of [a, b]) await store.writeVersions(batchOf(rounds, [version(5, rounds)]));
 
     for (const store of [a, b]) {
-      assert.equal((await store.searchIndexStats()).pendingVersions, 0);
       const find = async (text: string): Promise<string[]> => (await store.searchCandidates({ orgId: ORG, terms: queryTerms(text) })).map((c) => c.recordId).sort();
       assert.deepEqual(await find('first note 42'), [id(42)]);
+      assert.equal((await store.searchIndexStats()).pendingVersions, 0);
       assert.deepEqual(await find('round 2 note 43'), [id(43)]);
       assert.deepEqual(await find('averyveryverylongwordindeed3'), [id(5)]);
       assert.deepEqual(await find('muller 14'), [id(14)]);
@@ -115,33 +123,73 @@ test('tokens cut by the payload worker index exactly as tokens cut by the index 
   assert.deepEqual(left, right);
 });
 
-test('the payload worker does cut the tokens of a large batch, as this thread would', async () => {
+test('the payload worker cuts the tokens of payloads as this thread would', async () => {
   const indexingKey = randomBytes(32);
   const pipeline = new PayloadPipeline(randomBytes(32), indexingKey);
-  const fields = Array.from({ length: 600 }, (_, n) => version(n, 1).fields);
-  // What this thread makes of the same payloads.
-  const strings = fields.map((f) => canonicalJson(f));
+  const strings = Array.from({ length: 600 }, (_, n) => canonicalJson(version(n, 1).fields));
   const offsets = new Uint32Array(strings.length + 1);
   strings.forEach((text, i) => (offsets[i + 1] = offsets[i]! + Buffer.byteLength(text)));
   const here = payloadTokenHashes(new OrgTokenHashers(indexingKey).of(ORG), Buffer.from(strings.join('')), offsets);
   const expected = Array.from(here.ends, (end, i) => here.hashes.toString('latin1', i === 0 ? 0 : here.ends[i - 1], end));
   try {
-    // The worker's hashes are taken when the index asks: waited for longer each time until some came.
-    for (let attempt = 1; ; attempt++) {
-      const prepared = await pipeline.prepare(fields, { tokensOf: ORG });
-      assert.ok(prepared.harvestTokens, 'a large batch asks the worker for its tokens');
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-      const made = await prepared.harvestTokens();
-      prepared.release();
-      assert.equal(made.length, fields.length);
-      const done = made.flatMap((hashes, i) => (hashes === undefined ? [] : [i]));
-      if (done.length > 0) {
-        for (const i of done) assert.equal(made[i], expected[i], `payload ${i}`);
-        break;
-      }
-      assert.ok(attempt < 20, 'the worker made no token hashes: the index cut every token itself');
-    }
+    const made = await pipeline.tokenHashes(ORG, Buffer.from(strings.join('')), offsets);
+    assert.ok(made, 'the worker could not cut tokens: the index would cut every token itself');
+    assert.deepEqual(made, expected);
   } finally {
     await pipeline.close();
+  }
+  // Without the index key there is nothing to cut with: the caller is told to cut them itself.
+  const keyless = new PayloadPipeline(randomBytes(32));
+  try {
+    assert.equal(await keyless.tokenHashes(ORG, Buffer.from(strings[0]!), new Uint32Array([0, Buffer.byteLength(strings[0]!)])), undefined);
+  } finally {
+    await keyless.close();
+  }
+});
+
+test('a large catch-up takes every token from the payload worker, a small one cuts its own', async () => {
+  const key = randomBytes(32);
+  const dir = await mkdtemp(join(tmpdir(), 'orgvault-tokens-asked-'));
+  dirs.push(dir);
+  const store = await openStore(dir, key);
+  try {
+    await store.writeVersions(batchOf(0, Array.from({ length: 600 }, (_, n) => version(n, 0))));
+  } finally {
+    await store.close();
+  }
+  const keyring = deriveKeyring(key, 'test-vault');
+  const asked: number[] = [];
+  const pipeline = new (class extends PayloadPipeline {
+    override async tokenHashes(orgId: string, bytes: Buffer, offsets: Uint32Array): Promise<string[] | undefined> {
+      const made = await super.tokenHashes(orgId, bytes, offsets);
+      asked.push(made?.length ?? 0);
+      return made;
+    }
+  })(keyring.addressing, keyring.indexing);
+  const conns = new Connections(join(dir, 'catalog.db'), false);
+  try {
+    const index = new SqliteSearchIndex(conns, keyring, pipeline);
+    assert.deepEqual(await index.catchUpSearchIndex(), { versions: 600 });
+    assert.equal(asked.reduce((n, k) => n + k, 0), 600, 'the worker cut the tokens of all 600 versions');
+    assert.deepEqual((await index.searchCandidates({ orgId: ORG, terms: queryTerms('first note 42') })).map((c) => c.recordId), [id(42)]);
+  } finally {
+    await conns.close();
+    await pipeline.close();
+  }
+  const again = await openStore(dir, key);
+  try {
+    await again.writeVersions(batchOf(1, Array.from({ length: 10 }, (_, n) => version(n, 1))));
+  } finally {
+    await again.close();
+  }
+  const conns2 = new Connections(join(dir, 'catalog.db'), false);
+  try {
+    asked.length = 0;
+    const index = new SqliteSearchIndex(conns2, keyring, pipeline);
+    assert.deepEqual(await index.catchUpSearchIndex(), { versions: 10 });
+    assert.deepEqual(asked, [], 'ten versions are not worth a round trip to the worker');
+    assert.deepEqual((await index.searchCandidates({ orgId: ORG, terms: queryTerms('contact7@example1.com') })).map((c) => c.recordId), [id(7)]);
+  } finally {
+    await conns2.close();
   }
 });

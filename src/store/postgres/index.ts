@@ -64,9 +64,8 @@ export async function openPostgresVaultStore(options: PostgresVaultStoreOptions)
   // MODULES: each part of the port is added here by its module (see the SQLite adapter's index.ts).
   return {
     ...bind(versions, ['versionAsOf', 'versionsOf', 'latestVersions', 'stateAsOf', 'findVersions', 'countVersions', 'headsOf', 'listPacks', 'checkPack', 'danglingVersions', 'storedVersionKeys']),
-    // Each batch is indexed once committed (with any batch a crash left queued), so that the
-    // index is complete when the write that stored the data returns.
-    writeVersions: (batch) => search.writeAndIndex(batch, (b) => versions.writeVersions(b)),
+    // Not indexed as written: the search index catches up after a backup and before a search.
+    writeVersions: (batch) => versions.writeVersions(batch),
     ...bind(catalog, [
       'putOrg',
       'getOrg',

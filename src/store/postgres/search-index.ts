@@ -11,10 +11,13 @@
  * itself (purge deletes the row, in its transaction), and lets the planner read a rare word's
  * rows through the lists and a common word's latest first by the head index, per search.
  *
- * Writing: a trigger queues each batch in `search_pending` in the batch's own transaction. After a
- * write commits (writeAndIndex, which the store's writeVersions is), queued batches are indexed in
- * a transaction of their own that also deletes their queue rows, so the index never claims a batch
- * it does not hold, and whatever a crash left queued is indexed by the next write or search.
+ * Writing: a trigger queues each batch in `search_pending` in the batch's own transaction; writes
+ * are not indexed as they happen (as on SQLite). catchUpSearchIndex, which a backup runs once its
+ * objects are stored and every search runs first (openSearchCandidates does), indexes queued
+ * batches in transactions of their own that also delete their queue rows, so the index never
+ * claims a batch it does not hold, and whatever a crash left queued is indexed by the next one.
+ * Batches another indexer holds at that moment are skipped, not waited for: they are in the index
+ * once it commits.
  *
  * Concurrency (many processes on many machines): an indexing transaction takes its queue rows with
  * FOR UPDATE SKIP LOCKED, so two indexers never take the same batch; a record's row is upserted
@@ -30,8 +33,8 @@ import { IntegrityError } from '../../crypto/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
 import type { OpenedPack } from '../packs.ts';
 import { openPack } from '../packs.ts';
-import type { SearchCandidate, SearchCandidateQuery, SearchCandidates, SearchIndex, SearchIndexStats, VersionBatch, WriteOutcome } from '../port.ts';
-import { CHUNK_VERSIONS, SCAN_PAGE, fieldsInHand, noCandidates, oneAtATime, versionKey } from '../rows/search-index.ts';
+import type { SearchCandidate, SearchCandidateQuery, SearchCandidates, SearchIndex, SearchIndexStats } from '../port.ts';
+import { CHUNK_VERSIONS, SCAN_PAGE, noCandidates } from '../rows/search-index.ts';
 import type { IndexStep } from '../rows/search-index.ts';
 import { HASH_BYTES, OrgTokenHashers } from '../search-hashing.ts';
 import type { ValueHashes } from '../search-hashing.ts';
@@ -56,17 +59,6 @@ interface PendingBatch {
   object_key: number | null;
   first_seq: number | null;
   last_seq: number | null;
-  run_id: string | null;
-}
-
-/** A batch just written by writeAndIndex, the fields of its versions in hand by record and SystemModstamp. */
-interface Written {
-  orgId: string;
-  objectName: string;
-  runId: string;
-  /** The object's last batch before the write: later ones of its run are the write's own. */
-  afterBatch: number;
-  versions: Map<string, Record<string, unknown>[]>;
 }
 
 /** What a chunk saw of a record: its tokens (then their hashes), and its newest version. */
@@ -105,8 +97,6 @@ export async function inTransaction<T>(conns: PgConnections, fn: (client: PoolCl
 export class PgSearchIndex implements SearchIndex {
   /** Per org: its index key and token hashes in this process. */
   private readonly hashers: OrgTokenHashers;
-  /** The last write of each object (org and name) in this process, which the next one waits for. */
-  private readonly writes = new Map<string, Promise<void>>();
 
   constructor(
     private readonly conns: PgConnections,
@@ -118,47 +108,20 @@ export class PgSearchIndex implements SearchIndex {
 
   // ---- writing ------------------------------------------------------------------------------
 
-  /**
-   * Stores a batch with `write` (the store's writeVersions), then indexes it with anything else
-   * queued, waiting for another process that took this object's batches to finish, so the index
-   * holds the batch when this resolves. The batch's fields are in hand, so its versions are not
-   * read back from their packs: this process's writes of one object are taken one at a time, and
-   * the object's batches of this run after the last one seen before the write are this write's
-   * own (another process writes an object only under the org's writer lock or its work item).
-   */
-  writeAndIndex(batch: VersionBatch, write: (batch: VersionBatch) => Promise<WriteOutcome>): Promise<WriteOutcome> {
-    const key = `${batch.orgId}\u0000${batch.objectName}`;
-    const run = async (): Promise<WriteOutcome> => {
-      const [row] = await this.conns.query<{ k: number }>(
-        'SELECT coalesce(max(b.batch_key), 0) AS k FROM objects o JOIN batches b ON b.object_key = o.object_key WHERE o.org_id = $1 AND o.name = $2',
-        [batch.orgId, batch.objectName],
-      );
-      const afterBatch = row?.k ?? 0;
-      const outcome = await write(batch);
-      const versions = outcome.written > 0 ? fieldsInHand(batch) : new Map<string, Record<string, unknown>[]>();
-      await this.catchUp({ orgId: batch.orgId, objectName: batch.objectName, runId: batch.runId, afterBatch, versions });
-      return outcome;
-    };
-    return oneAtATime(this.writes, key, run);
-  }
-
   catchUpSearchIndex(options: { onProgress?: (done: number, total: number) => void } = {}): Promise<{ versions: number }> {
-    return this.catchUp(undefined, options.onProgress);
+    return this.catchUp(options.onProgress);
   }
 
-  private async catchUp(written: Written | undefined, onProgress?: (done: number, total: number) => void): Promise<{ versions: number }> {
+  private async catchUp(onProgress?: (done: number, total: number) => void): Promise<{ versions: number }> {
     const total = onProgress ? await this.pendingVersions() : 0;
     let done = 0;
-    // After a write, one last pass waits for the queue rows of the write's object that another
-    // process holds, so that the write returns with its batch indexed.
-    let wait = false;
     for (;;) {
       // Up to date (a search, nearly always): a read, no lock taken.
       const [queued] = await this.conns.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM search_pending LIMIT 1) q');
       if (!queued?.n) return { versions: done };
       let indexed: number | undefined;
       try {
-        indexed = await inTransaction(this.conns, (client) => this.indexChunk(client, written, wait));
+        indexed = await inTransaction(this.conns, (client) => this.indexChunk(client));
       } catch (error) {
         if (isReadOnly(error)) {
           const pending = await this.pendingVersions();
@@ -166,11 +129,7 @@ export class PgSearchIndex implements SearchIndex {
         }
         throw error;
       }
-      if (indexed === undefined) {
-        if (!written || wait) return { versions: done };
-        wait = true;
-        continue;
-      }
+      if (indexed === undefined) return { versions: done };
       this.hooks.onIndexStep?.('after-commit');
       done += indexed;
       onProgress?.(Math.min(done, total), Math.max(done, total));
@@ -184,23 +143,13 @@ export class PgSearchIndex implements SearchIndex {
     return row?.n ?? 0;
   }
 
-  /**
-   * Indexes the next queued batches in the caller's transaction; undefined when there was none to
-   * take. With `wait`, only the written object's queue rows, waiting for whoever holds them.
-   */
-  private async indexChunk(client: PoolClient, written: Written | undefined, wait: boolean): Promise<number | undefined> {
-    const taken = wait
-      ? await client.query<PendingBatch>(
-          `SELECT p.batch_key, b.object_key, b.first_seq, b.last_seq, b.run_id FROM search_pending p
-             JOIN batches b ON b.batch_key = p.batch_key JOIN objects o ON o.object_key = b.object_key
-            WHERE o.org_id = $1 AND o.name = $2 ORDER BY p.batch_key LIMIT $3 FOR UPDATE OF p`,
-          [written!.orgId, written!.objectName, CHUNK_BATCHES],
-        )
-      : await client.query<PendingBatch>(
-          `SELECT p.batch_key, b.object_key, b.first_seq, b.last_seq, b.run_id FROM search_pending p
-             LEFT JOIN batches b ON b.batch_key = p.batch_key ORDER BY p.batch_key LIMIT $1 FOR UPDATE OF p SKIP LOCKED`,
-          [CHUNK_BATCHES],
-        );
+  /** Indexes the next queued batches in the caller's transaction; undefined when there was none to take. */
+  private async indexChunk(client: PoolClient): Promise<number | undefined> {
+    const taken = await client.query<PendingBatch>(
+      `SELECT p.batch_key, b.object_key, b.first_seq, b.last_seq FROM search_pending p
+         LEFT JOIN batches b ON b.batch_key = p.batch_key ORDER BY p.batch_key LIMIT $1 FOR UPDATE OF p SKIP LOCKED`,
+      [CHUNK_BATCHES],
+    );
     if (taken.rows.length === 0) return undefined;
     const batches: PendingBatch[] = [];
     let size = 0;
@@ -232,16 +181,8 @@ export class PgSearchIndex implements SearchIndex {
           )
         ).rows
       : [];
-    const ownBatches = new Set(
-      written
-        ? live
-            .filter((b) => b.batch_key > written.afterBatch && b.run_id === written.runId && objects.get(b.object_key!)?.orgId === written.orgId && objects.get(b.object_key!)?.name === written.objectName)
-            .map((b) => b.batch_key)
-        : [],
-    );
-    // The packs of the versions whose fields are not in hand, each opened once.
-    const needed = new Set<number>();
-    for (const r of rows) if (!(ownBatches.has(r.batch_key) && written!.versions.has(versionKey(r.record_id, r.system_modstamp)))) needed.add(r.pack_key);
+    // The packs of the chunk's versions, each opened once.
+    const needed = new Set(rows.map((r) => r.pack_key));
     const packs = new Map<number, OpenedPack>();
     if (needed.size > 0) {
       const found = await client.query<{ pack_key: number; pack_id: string; sealed: Buffer }>('SELECT pack_key, pack_id, sealed FROM packs WHERE pack_key = ANY($1::bigint[])', [[...needed]]);
@@ -262,12 +203,6 @@ export class PgSearchIndex implements SearchIndex {
       if (!seen) records.set(r.record_id, (seen = { values: [], head: r.system_modstamp, deleted: r.is_deleted }));
       // As the store keeps heads: a version is the head when it is newer than the one before.
       else if (r.system_modstamp > seen.head) Object.assign(seen, { head: r.system_modstamp, deleted: r.is_deleted });
-      // Every version in hand with this record and stamp was stored or was already stored: its tokens are the record's.
-      const held = ownBatches.has(r.batch_key) ? written!.versions.get(versionKey(r.record_id, r.system_modstamp)) : undefined;
-      if (held) {
-        for (const fields of held) gathering.add(fields, seen.values);
-        continue;
-      }
       const pack = packs.get(r.pack_key);
       if (!pack) throw new IntegrityError(`A record version refers to pack #${r.pack_key}, which is missing from the catalog.`);
       if (pack.recordId(r.slot) !== r.record_id) throw new IntegrityError(`pack ${pack.packId} slot ${r.slot} holds ${pack.recordId(r.slot)}, not ${r.record_id}: the catalog row was altered.`);
@@ -330,6 +265,8 @@ export class PgSearchIndex implements SearchIndex {
   }
 
   async openSearchCandidates(query: SearchCandidateQuery): Promise<SearchCandidates> {
+    // Writes are not indexed as they happen: whatever is not yet indexed is, first.
+    await this.catchUp();
     const objectRows = await this.conns.query<{ object_key: number; name: string }>('SELECT object_key, name FROM objects WHERE org_id = $1', [query.orgId]);
     if (objectRows.length === 0 || query.terms.length === 0) return { count: 0, candidates: noCandidates() };
     const hasher = this.hashers.of(query.orgId);

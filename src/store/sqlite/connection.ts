@@ -96,6 +96,11 @@ export class Connections {
     }
   }
 
+  /** Whether the store was opened for writing. */
+  get writable(): boolean {
+    return this.writer !== undefined;
+  }
+
   /** The write connection; throws for a store opened read-only. */
   get write(): Db {
     if (this.closed) throw new OrgvaultError('STORE_CLOSED', 'The vault catalog is closed.');

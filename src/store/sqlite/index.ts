@@ -46,7 +46,7 @@ export interface SqliteVaultStoreOptions {
  */
 export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Promise<VaultStore> {
   const conns = new Connections(options.path, options.readonly ?? false);
-  // With the index key: the payload worker also makes the search tokens' hashes (search-index.ts).
+  // With the index key: the payload worker also cuts the search index's tokens (search-index.ts).
   const payloads = new PayloadPipeline(options.keyring.addressing, options.keyring.indexing);
   const versions = new SqliteVersions(conns, options.keyring, payloads, options.testHooks);
   const catalog = new SqliteCatalog(conns, options.keyring);
@@ -56,7 +56,7 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
   const schedules = new SqliteSchedules(conns);
   const locks = new SqliteLocks(conns);
   const retention = new SqliteRetention(conns, options.keyring, () => versions.clearCache());
-  const search = new SqliteSearchIndex(conns, options.keyring, options.testHooks);
+  const search = new SqliteSearchIndex(conns, options.keyring, payloads, options.testHooks);
   const changeCapture = new SqliteChangeCapture(conns);
   const notifications = new SqliteNotifications(conns);
   const metadata = new SqliteMetadata(conns, options.keyring);
@@ -70,7 +70,8 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
     return out;
   };
   return {
-    ...bind(versions, ['versionAsOf', 'versionsOf', 'latestVersions', 'stateAsOf', 'findVersions', 'countVersions', 'headsOf', 'listPacks', 'checkPack', 'danglingVersions']),
+    // Not indexed as written: the search index catches up after a backup and before a search.
+    ...bind(versions, ['writeVersions', 'versionAsOf', 'versionsOf', 'latestVersions', 'stateAsOf', 'findVersions', 'countVersions', 'headsOf', 'listPacks', 'checkPack', 'danglingVersions']),
     ...bind(catalog, [
       'putOrg',
       'getOrg',
@@ -108,9 +109,6 @@ export async function openSqliteVaultStore(options: SqliteVaultStoreOptions): Pr
     ...bind(notifications, ['putNotificationChannel', 'removeNotificationChannel', 'notificationChannels', 'appendNotificationLog', 'listNotificationLog']),
     ...bind(transfer, ['catalogTables', 'readCatalogRows', 'writeCatalogRows', 'finishCatalogImport']),
     ...bind(metadata, ['writeMetadataVersions', 'completeMetadataRun', 'metadataHeads', 'metadataHistory', 'readMetadataFiles', 'metadataRuns', 'metadataChains', 'forgetMetadataVersions']),
-    // Each batch is indexed once committed (with any batch a crash left unindexed), so that the
-    // index is complete when the write that stored the data returns.
-    writeVersions: (batch) => search.writeAndIndex(batch, (b) => versions.writeWithTokens(b)),
     acquireOrgLock: locks.acquireOrgLock.bind(locks),
     acquireVaultLock: locks.acquireVaultLock.bind(locks),
     ...bind(retention, ['recordChains', 'forgetVersions', 'packUsage', 'repackPacks', 'purgeRecords', 'syncCatalog', 'catalogSize', 'compactCatalog']),

@@ -5,14 +5,15 @@
  * No token is ever written; equal tokens of one org hash alike, which is what the index reveals
  * (docs/ARCHITECTURE.md, "src/search/").
  *
- * Writing: after each batch commits (writeAndIndex, which the store's writeVersions is), the
- * batches not yet indexed are tokenised (the write's own from the token hashes the payload worker
- * made, which the write hands back, or from the fields still in hand; any other read back from
- * its packs) and the tokens a record did not have yet are posted, in one transaction that also
- * moves `search_state.indexed_batch` past them. A crash before that commit
- * leaves the index claiming nothing it does not hold, and the next catch-up (the next batch
- * written, or the next search) does it again. A vault from before the index is caught up the same
- * way, from batch 0.
+ * Writing: a batch is not indexed as it is written, so that indexing never slows a backup's
+ * writes (it costs three times the write itself). catchUpSearchIndex, which a backup runs once its
+ * objects are stored and which every search runs first (openSearchCandidates does), indexes the
+ * batches after `search_state.indexed_batch`, in chunks: the payload worker cuts and hashes the
+ * tokens of a chunk's payloads (../payload-worker.ts) while this thread posts the chunk before
+ * it, and each chunk's tokens a record did not have yet are posted in one transaction that also
+ * moves `indexed_batch` past the chunk. A crash before that commit leaves the index claiming
+ * nothing it does not hold, and the next catch-up does the chunk again. A vault from before the
+ * index is caught up the same way, from batch 0.
  *
  * Layout: a row per record (`search_postings`: its doc number, its latest version's time and
  * deletion, and its token hashes, which tell an update which tokens are new, and which purge
@@ -29,12 +30,13 @@ import { IntegrityError } from '../../crypto/errors.ts';
 import type { Keyring } from '../../crypto/keys.ts';
 import type { OpenedPack } from '../packs.ts';
 import { openPack } from '../packs.ts';
-import type { SearchCandidate, SearchCandidateQuery, SearchCandidates, SearchIndex, SearchIndexStats, VersionBatch, WriteOutcome } from '../port.ts';
+import type { SearchCandidate, SearchCandidateQuery, SearchCandidates, SearchIndex, SearchIndexStats } from '../port.ts';
+import type { PayloadPipeline } from '../payload-worker.ts';
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
 import { HASH_BYTES, OrgTokenHashers } from '../search-hashing.ts';
-import type { TokenHarvest, ValueHashes } from '../search-hashing.ts';
-import { CHUNK_VERSIONS, SCAN_PAGE, noCandidates, oneAtATime, versionKey } from '../rows/search-index.ts';
+import type { ValueHashes } from '../search-hashing.ts';
+import { CHUNK_VERSIONS, SCAN_PAGE, noCandidates } from '../rows/search-index.ts';
 import type { IndexStep } from '../rows/search-index.ts';
 
 /** Doc numbers per block of the inverted lists (an entry holds an offset of 14 bits). */
@@ -78,36 +80,14 @@ function markList(block: number, docs: Buffer, out: Uint8Array): void {
 
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** A version of a batch just written: its fields, and its token hashes when the payload worker made them. */
-interface InHand {
-  fields: Record<string, unknown>;
-  /** Its distinct token hashes back to back (HASH_BYTES each). */
-  hashes: string | undefined;
-}
+/** Below this many versions a chunk's tokens are cut on this thread: a worker round trip costs more. */
+const WORKER_MIN_VERSIONS = 512;
 
-/** A batch just written by writeAndIndex, its versions in hand by record and SystemModstamp (versionKey). */
-interface Written {
-  orgId: string;
-  objectName: string;
-  /** The object's last batch before the write: later ones are the write's own. */
-  afterBatch: number;
-  versions: Map<string, InHand[]>;
-}
+/** Payloads per token job of the worker. */
+const TOKEN_JOB = 2048;
 
-/** A batch's versions by versionKey, with the token hashes made with its payloads (if any). */
-function versionsInHand(batch: VersionBatch, made: readonly (string | undefined)[] | undefined): Map<string, InHand[]> {
-  const versions = new Map<string, InHand[]>();
-  // Hashes that do not line up with the versions are not used: the tokens are then cut here.
-  const hashes = made?.length === batch.versions.length ? made : undefined;
-  batch.versions.forEach((v, i) => {
-    const at = versionKey(v.recordId, v.systemModstamp);
-    const held: InHand = { fields: v.fields, hashes: hashes?.[i] };
-    const list = versions.get(at);
-    if (list) list.push(held);
-    else versions.set(at, [held]);
-  });
-  return versions;
-}
+/** The token hashes the payload worker cut for a chunk: per version (by seq), its distinct hashes back to back. */
+type CutTokens = Map<number, string>;
 
 /** The object name of a candidate that passes the filters, else undefined. */
 type CandidateFilter = (objectKey: number, head: number, deleted: number) => string | undefined;
@@ -153,12 +133,13 @@ export class SqliteSearchIndex implements SearchIndex {
   /** Per org: its index key and token hashes on this thread. */
   private readonly hashers: OrgTokenHashers;
   private readonly objects = new Map<number, { orgId: string; name: string }>();
-  /** The last write of each object (org and name), which the next one waits for. */
-  private readonly writes = new Map<string, Promise<void>>();
+  /** The catch-up under way in this process, which another caller joins rather than repeats. */
+  private running: Promise<{ versions: number }> | undefined;
 
   constructor(
     private readonly conns: Connections,
     private readonly keyring: Keyring,
+    private readonly payloads: PayloadPipeline,
     private readonly hooks: SearchIndexHooks = {},
   ) {
     this.hashers = new OrgTokenHashers(keyring.indexing);
@@ -176,58 +157,129 @@ export class SqliteSearchIndex implements SearchIndex {
 
   // ---- writing ------------------------------------------------------------------------------
 
-  /**
-   * Stores a batch with `write` (the store's writeVersions), then indexes it with anything else
-   * not yet indexed. The batch's fields are in hand, so its versions need not be read back from
-   * their packs: writes of one object are taken one at a time so that the object's batches
-   * after the last one seen before the write are this write's own (other processes do not write
-   * an object whose org's writer lock they do not hold).
-   */
-  writeAndIndex(batch: VersionBatch, write: (batch: VersionBatch) => Promise<{ outcome: WriteOutcome; tokenHashes: TokenHarvest | undefined }>): Promise<WriteOutcome> {
-    const key = `${batch.orgId}\u0000${batch.objectName}`;
-    const run = async (): Promise<WriteOutcome> => {
-      const afterBatch = (
-        statement(this.conns.read, 'SELECT coalesce(max(b.batch_key), 0) AS k FROM objects o JOIN batches b ON b.object_key = o.object_key WHERE o.org_id = ? AND o.name = ?').get(
-          batch.orgId,
-          batch.objectName,
-        ) as { k: number }
-      ).k;
-      const { outcome, tokenHashes } = await write(batch);
-      // A failed token job only means cutting the tokens here.
-      const hashes = await tokenHashes?.().catch(() => undefined);
-      const versions = outcome.written > 0 ? versionsInHand(batch, hashes) : new Map<string, InHand[]>();
-      await this.catchUp({ orgId: batch.orgId, objectName: batch.objectName, afterBatch, versions });
-      return outcome;
-    };
-    return oneAtATime(this.writes, key, run);
-  }
-
   catchUpSearchIndex(options: { onProgress?: (done: number, total: number) => void } = {}): Promise<{ versions: number }> {
-    return this.catchUp(undefined, options.onProgress);
+    // Up to date (a search, nearly always): no write transaction, so no wait for a writer.
+    if (!this.behind()) return Promise.resolve({ versions: 0 });
+    // A second caller in this process (a search during a backup's catch-up) waits for the first
+    // and then catches up what was written since, rather than indexing the same chunks beside it.
+    const previous = this.running ?? Promise.resolve({ versions: 0 });
+    const run = previous
+      .catch(() => undefined)
+      .then(() => this.catchUp(options.onProgress))
+      .finally(() => {
+        if (this.running === run) this.running = undefined;
+      });
+    this.running = run;
+    return run;
   }
 
-  private async catchUp(written: Written | undefined, onProgress?: (done: number, total: number) => void): Promise<{ versions: number }> {
-    // Most calls (after each batch) find one batch to index; only progress reports need the total.
+  private behind(): boolean {
+    return statement(this.conns.read, 'SELECT 1 FROM batches WHERE batch_key > (SELECT indexed_batch FROM search_state WHERE id = 1) LIMIT 1').get() !== undefined;
+  }
+
+  /**
+   * Indexes chunk after chunk, each in a transaction of its own: the worker cuts the tokens of the
+   * next chunk while this thread posts the current one.
+   */
+  private async catchUp(onProgress?: (done: number, total: number) => void): Promise<{ versions: number }> {
+    if (!this.conns.writable) {
+      const pending = this.pendingVersions(this.conns.read);
+      throw new OrgvaultError('SEARCH_INDEX_BEHIND', `${pending.toLocaleString('en-US')} backed-up version(s) are not in the search index yet, and the vault is open read-only: open it for writing once to index them.`);
+    }
     const total = onProgress ? this.pendingVersions(this.conns.read) : 0;
     let done = 0;
-    for (;;) {
-      // Up to date (a search, nearly always): no write transaction, so no wait for a writer.
-      if (!statement(this.conns.read, 'SELECT 1 FROM batches WHERE batch_key > (SELECT indexed_batch FROM search_state WHERE id = 1) LIMIT 1').get()) return { versions: done };
-      let indexed: number | undefined;
-      try {
-        indexed = await this.conns.transaction((db) => this.indexChunk(db, written));
-      } catch (error) {
-        if (error instanceof OrgvaultError && error.code === 'READ_ONLY') {
-          const pending = this.pendingVersions(this.conns.read);
-          throw new OrgvaultError('SEARCH_INDEX_BEHIND', `${pending.toLocaleString('en-US')} backed-up version(s) are not in the search index yet, and the vault is open read-only: open it for writing once to index them.`, { cause: error });
+    let plan = this.planChunk(this.conns.read, this.indexedBatch(this.conns.read));
+    let cut = this.cutTokens(plan);
+    try {
+      while (plan.length > 0) {
+        const next = this.planChunk(this.conns.read, plan[plan.length - 1]!.batch_key);
+        const nextCut = this.cutTokens(next);
+        const tokens = await cut;
+        cut = nextCut;
+        const indexed = await this.conns.transaction((db) => this.indexChunk(db, tokens));
+        if (indexed === undefined) break;
+        this.hooks.onIndexStep?.('after-commit');
+        done += indexed;
+        onProgress?.(Math.min(done, total), Math.max(done, total));
+        // Normally the next chunk as planned; after another process indexed ahead, from where the index is.
+        const indexedBatch = this.indexedBatch(this.conns.read);
+        if (next.length > 0 && next[0]!.batch_key > indexedBatch) plan = next;
+        else {
+          void cut.catch(() => undefined);
+          plan = this.planChunk(this.conns.read, indexedBatch);
+          cut = this.cutTokens(plan);
         }
-        throw error;
       }
-      if (indexed === undefined) return { versions: done };
-      this.hooks.onIndexStep?.('after-commit');
-      done += indexed;
-      onProgress?.(Math.min(done, total), Math.max(done, total));
+    } finally {
+      // Never leave a prefetch unobserved, when a chunk failed.
+      void cut.catch(() => undefined);
     }
+    return { versions: done };
+  }
+
+  private indexedBatch(db: Db): number {
+    return (statement(db, 'SELECT indexed_batch FROM search_state WHERE id = 1').get() as { indexed_batch: number }).indexed_batch;
+  }
+
+  /** The batches of the next chunk after batch `after`: up to CHUNK_VERSIONS versions, at least one batch. */
+  private planChunk(db: Db, after: number): PendingBatch[] {
+    const waiting = statement(db, 'SELECT batch_key, object_key, first_seq, last_seq FROM batches WHERE batch_key > ? ORDER BY batch_key LIMIT 1000').all(after) as PendingBatch[];
+    const batches: PendingBatch[] = [];
+    let size = 0;
+    for (const b of waiting) {
+      if (batches.length > 0 && size + (b.last_seq - b.first_seq + 1) > CHUNK_VERSIONS) break;
+      batches.push(b);
+      size += b.last_seq - b.first_seq + 1;
+    }
+    return batches;
+  }
+
+  /**
+   * The token hashes of a chunk's versions, cut by the payload worker from their packs (opened
+   * here, where the sealing key is). Empty for a small chunk, or when the worker cannot cut them:
+   * the chunk's transaction then cuts them on this thread. The rows are read again in that
+   * transaction, which takes from here only the versions still there.
+   */
+  private async cutTokens(batches: readonly PendingBatch[]): Promise<CutTokens> {
+    const cut: CutTokens = new Map();
+    const size = batches.reduce((n, b) => n + b.last_seq - b.first_seq + 1, 0);
+    if (size < WORKER_MIN_VERSIONS) return cut;
+    // Per org (each has its own key): the versions' seqs and payloads, back to back.
+    const byOrg = new Map<string, { seqs: number[]; payloads: Buffer[] }>();
+    const db = this.conns.read;
+    db.transaction(() => {
+      const rowsOf = statement(db, 'SELECT seq, record_id, pack_key, slot FROM record_versions WHERE seq BETWEEN ? AND ? AND object_key = ?').raw(true);
+      const packs = new Map<number, OpenedPack>();
+      for (const batch of batches) {
+        const { orgId } = this.object(db, batch.object_key);
+        let org = byOrg.get(orgId);
+        if (!org) byOrg.set(orgId, (org = { seqs: [], payloads: [] }));
+        for (const [seq, recordId, packKey, slot] of rowsOf.all(batch.first_seq, batch.last_seq, batch.object_key) as [number, string, number, number][]) {
+          let pack = packs.get(packKey);
+          if (!pack) packs.set(packKey, (pack = this.openPack(db, packKey)));
+          if (pack.recordId(slot) !== recordId) throw new IntegrityError(`pack ${pack.packId} slot ${slot} holds ${pack.recordId(slot)}, not ${recordId}: the catalog row was altered.`);
+          org.seqs.push(seq);
+          org.payloads.push(pack.payload(slot));
+        }
+      }
+    })();
+    const jobs: Promise<void>[] = [];
+    for (const [orgId, { seqs, payloads }] of byOrg) {
+      for (let start = 0; start < payloads.length; start += TOKEN_JOB) {
+        const part = payloads.slice(start, start + TOKEN_JOB);
+        const offsets = new Uint32Array(part.length + 1);
+        for (let i = 0; i < part.length; i++) offsets[i + 1] = offsets[i]! + part[i]!.length;
+        jobs.push(
+          this.payloads.tokenHashes(orgId, Buffer.concat(part, offsets[part.length]), offsets).then(
+            (hashes) => hashes?.forEach((h, i) => cut.set(seqs[start + i]!, h)),
+            // A failed job only means cutting these tokens in the transaction.
+            () => undefined,
+          ),
+        );
+      }
+    }
+    await Promise.all(jobs);
+    return cut;
   }
 
   private pendingVersions(db: Db): number {
@@ -238,23 +290,15 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   /** Indexes the next chunk of batches in the caller's transaction; undefined when there was none. */
-  private indexChunk(db: Db, written: Written | undefined): number | undefined {
-    const state = statement(db, 'SELECT indexed_batch FROM search_state WHERE id = 1').get() as { indexed_batch: number };
-    const waiting = statement(db, 'SELECT batch_key, object_key, first_seq, last_seq FROM batches WHERE batch_key > ? ORDER BY batch_key LIMIT 1000').all(state.indexed_batch) as PendingBatch[];
-    if (waiting.length === 0) return undefined;
-    const batches: PendingBatch[] = [];
-    let size = 0;
-    for (const b of waiting) {
-      if (batches.length > 0 && size + (b.last_seq - b.first_seq + 1) > CHUNK_VERSIONS) break;
-      batches.push(b);
-      size += b.last_seq - b.first_seq + 1;
-    }
+  private indexChunk(db: Db, cut: CutTokens): number | undefined {
+    const batches = this.planChunk(db, this.indexedBatch(db));
+    if (batches.length === 0) return undefined;
 
     // The token hashes of every version in the chunk, and the newest version, per object and record.
     const tokens = new Map<number, Map<string, Seen>>();
     const gatherings = new Map<string, ValueHashes>();
     const packs = new Map<number, OpenedPack>();
-    const rowsOf = statement(db, 'SELECT record_id, system_modstamp, is_deleted, pack_key, slot FROM record_versions WHERE seq BETWEEN ? AND ? AND object_key = ?').raw(true);
+    const rowsOf = statement(db, 'SELECT seq, record_id, system_modstamp, is_deleted, pack_key, slot FROM record_versions WHERE seq BETWEEN ? AND ? AND object_key = ?').raw(true);
     let read = 0;
     for (const batch of batches) {
       let records = tokens.get(batch.object_key);
@@ -262,9 +306,8 @@ export class SqliteSearchIndex implements SearchIndex {
       const object = this.object(db, batch.object_key);
       let gathering = gatherings.get(object.orgId);
       if (!gathering) gatherings.set(object.orgId, (gathering = this.hashers.of(object.orgId).gather()));
-      const inHand = written && batch.batch_key > written.afterBatch && object.orgId === written.orgId && object.name === written.objectName ? written.versions : undefined;
-      // Rows forgotten or purged since the batch was written are simply absent.
-      for (const [recordId, modstamp, deleted, packKey, slot] of rowsOf.all(batch.first_seq, batch.last_seq, batch.object_key) as [string, number, number, number, number][]) {
+      // Rows forgotten or purged since the batch was written (or since its tokens were cut) are simply absent.
+      for (const [seq, recordId, modstamp, deleted, packKey, slot] of rowsOf.all(batch.first_seq, batch.last_seq, batch.object_key) as [number, string, number, number, number, number][]) {
         let seen = records.get(recordId);
         if (!seen) records.set(recordId, (seen = { values: [], packed: undefined, head: modstamp, deleted }));
         // As the store keeps heads: a version is the head when it is newer than the one before.
@@ -273,13 +316,9 @@ export class SqliteSearchIndex implements SearchIndex {
           seen.deleted = deleted;
         }
         read++;
-        // Every version in hand with this record and stamp was stored or was already stored: its tokens are the record's.
-        const held = inHand?.get(versionKey(recordId, modstamp));
-        if (held) {
-          for (const version of held) {
-            if (version.hashes === undefined) gathering.add(version.fields, seen.values);
-            else (seen.packed ??= []).push(version.hashes);
-          }
+        const hashes = cut.get(seq);
+        if (hashes !== undefined) {
+          (seen.packed ??= []).push(hashes);
           continue;
         }
         let pack = packs.get(packKey);
@@ -414,6 +453,8 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async openSearchCandidates(query: SearchCandidateQuery): Promise<SearchCandidates> {
+    // Writes are not indexed as they happen: whatever is not yet indexed is, first.
+    await this.catchUpSearchIndex();
     const db = this.conns.read;
     const objectRows = statement(db, 'SELECT object_key, name FROM objects WHERE org_id = ?').all(query.orgId) as { object_key: number; name: string }[];
     const wanted = query.objectNames ? new Set(query.objectNames) : undefined;

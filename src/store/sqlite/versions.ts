@@ -21,7 +21,6 @@ import type { PackReader, RecordHead, VersionBatch, VersionQuery, VersionStore, 
 import type { Connections, Db } from './connection.ts';
 import { statement } from './connection.ts';
 import type { PayloadPipeline, PreparedPayloads } from '../payload-worker.ts';
-import type { TokenHarvest } from '../search-hashing.ts';
 import { CHANGE_CODES, HASH_BYTES, byBytes, changeCodes, checkSlice, compareWatermark, inSlice, invalid, reach, toRecordVersion, validateBatch, verifyPack } from '../rows/versions.ts';
 import type { HeadState, VersionRow, WriteHooks } from '../rows/versions.ts';
 
@@ -101,21 +100,11 @@ export class SqliteVersions implements VersionPorts {
   // ---- writing ------------------------------------------------------------------------------
 
   async writeVersions(batch: VersionBatch): Promise<WriteOutcome> {
-    return (await this.writeWithTokens(batch)).outcome;
-  }
-
-  /**
-   * writeVersions, also handing back how to take the search-token hashes the payload worker made
-   * with the batch's payloads (per version, undefined where the caller is to cut them itself), for
-   * the search index to take once the batch has committed.
-   */
-  async writeWithTokens(batch: VersionBatch): Promise<{ outcome: WriteOutcome; tokenHashes: TokenHarvest | undefined }> {
     validateBatch(batch);
-    if (batch.versions.length === 0 && !batch.watermark) return { outcome: { written: 0, duplicates: 0, deduplicated: 0, newRecords: 0 }, tokenHashes: undefined };
+    if (batch.versions.length === 0 && !batch.watermark) return { written: 0, duplicates: 0, deduplicated: 0, newRecords: 0 };
     const covered = reach(batch.versions);
-    // Canonical JSON and keyed hashes need no database: done before the write lock is taken. The
-    // search tokens are made alongside, for the index to take once the batch commits.
-    const payloads = await this.payloads.prepare(batch.versions.map((v) => v.fields), { tokensOf: batch.orgId });
+    // Canonical JSON and keyed hashes need no database: done before the write lock is taken.
+    const payloads = await this.payloads.prepare(batch.versions.map((v) => v.fields));
     try {
       this.hooks.onWriteStep?.('before-transaction');
       const outcome = await this.conns.exclusive(async (db) => {
@@ -131,7 +120,7 @@ export class SqliteVersions implements VersionPorts {
         }
       });
       this.hooks.onWriteStep?.('after-commit');
-      return { outcome, tokenHashes: payloads.harvestTokens };
+      return outcome;
     } finally {
       payloads.release();
     }
