@@ -42,6 +42,11 @@ export function statement(db: Db, sql: string): Statement {
   return stmt;
 }
 
+/** The SQL of every statement prepared on `db` through `statement`, for tests that check query plans. */
+export function preparedStatements(db: Db): string[] {
+  return [...(statementCache.get(db)?.keys() ?? [])];
+}
+
 /** Runs a built query that returns rows. */
 export function all<R>(db: Db, query: Compilable<R>): R[] {
   const { sql, parameters } = query.compile();

@@ -248,7 +248,7 @@ export class SqliteSearchIndex implements SearchIndex {
     const byOrg = new Map<string, { seqs: number[]; payloads: Buffer[] }>();
     const db = this.conns.read;
     db.transaction(() => {
-      const rowsOf = statement(db, 'SELECT seq, record_id, pack_key, slot FROM record_versions WHERE seq BETWEEN ? AND ? AND object_key = ?').raw(true);
+      const rowsOf = statement(db, 'SELECT seq, record_id, pack_key, slot FROM record_versions WHERE seq BETWEEN ? AND ? AND +object_key = ?').raw(true);
       const packs = new Map<number, OpenedPack>();
       for (const batch of batches) {
         const { orgId } = this.object(db, batch.object_key);
@@ -298,7 +298,9 @@ export class SqliteSearchIndex implements SearchIndex {
     const tokens = new Map<number, Map<string, Seen>>();
     const gatherings = new Map<string, ValueHashes>();
     const packs = new Map<number, OpenedPack>();
-    const rowsOf = statement(db, 'SELECT seq, record_id, system_modstamp, is_deleted, pack_key, slot FROM record_versions WHERE seq BETWEEN ? AND ? AND object_key = ?').raw(true);
+    // `+object_key`: a batch's rows by their seq range (the primary key). Without the `+`, SQLite
+    // chose the object's modstamp index and read every version of the object for each batch.
+    const rowsOf = statement(db, 'SELECT seq, record_id, system_modstamp, is_deleted, pack_key, slot FROM record_versions WHERE seq BETWEEN ? AND ? AND +object_key = ?').raw(true);
     let read = 0;
     for (const batch of batches) {
       let records = tokens.get(batch.object_key);

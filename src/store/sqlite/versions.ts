@@ -549,7 +549,9 @@ export class SqliteVersions implements VersionPorts {
     }
     // By capture time: the batches captured in range, then each batch's contiguous seq range.
     const batchSql = 'SELECT batch_key, captured_at, first_seq, last_seq FROM batches WHERE object_key = ? AND captured_at <= ? AND (captured_at, batch_key) > (?, ?) ORDER BY captured_at, batch_key LIMIT 100';
-    const rowSql = `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.seq > ? AND v.seq <= ? AND v.object_key = ?${where} ORDER BY v.seq LIMIT ?`;
+    // `+v.object_key`: by the seq range (the primary key), not by the object's modstamp index,
+    // which read every version of the object and sorted them for each page.
+    const rowSql = `SELECT ${VERSION_COLUMNS} FROM ${VERSION_FROM} WHERE v.seq > ? AND v.seq <= ? AND +v.object_key = ?${where} ORDER BY v.seq LIMIT ?`;
     let batchCursor: [number, number] = [from, -1];
     for (;;) {
       const batches = statement(this.conns.read, batchSql).all(objectKey, to, batchCursor[0], batchCursor[1]) as { batch_key: number; captured_at: number; first_seq: number; last_seq: number }[];
