@@ -1,6 +1,6 @@
 /**
  * Global search on the `bench` profile: a full backup of the emulated org into a new vault (the
- * search index is built as the backup writes), the index's size, the cost of building it again
+ * search index is built at the backup's end, as every backup does), the index's size, the cost of building it again
  * from the stored versions (as an older vault is caught up), and the latency of searches through
  * the whole use case (candidates from the index, each verified against its versions, 50 results):
  * rare words, common words and two-word searches, chosen from the data itself.
@@ -82,7 +82,7 @@ export async function searchBench(options: BenchOptions): Promise<BenchSection> 
           'The rebuild empties the index and indexes every stored version again from its pack, as a vault from before the index is caught up on first use.',
         figures: [
           { name: 'records backed up', value: records.toLocaleString('en-US') },
-          { name: 'full backup with the index built as it writes', value: `${seconds(backup.wallSeconds)}: ${rate(records, backup.wallSeconds)}` },
+          { name: 'full backup, the index built at its end', value: `${seconds(backup.wallSeconds)}: ${rate(records, backup.wallSeconds)}` },
           { name: 'peak memory of the backup process', value: mib(backup.maxRssBytes), aim: '< 512 MiB', met: backup.maxRssBytes < 512 * 2 ** 20 },
           { name: 'index size (record rows, their key, inverted lists)', value: `${mib(index.total)} (${mib(index.postings)}, ${mib(index.key)}, ${mib(index.terms)}): ${(index.total / Math.max(1, records)).toFixed(0)} bytes a record` },
           { name: 'index / catalog size', value: `${((100 * index.total) / catalogBytes).toFixed(0)}% of ${mib(catalogBytes)}` },
