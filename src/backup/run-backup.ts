@@ -179,19 +179,51 @@ export async function finishBackupRun(deps: BackupDeps, request: BackupRequest, 
   return result;
 }
 
+/** How long the background indexing waits when it found nothing new, unless stopped sooner. */
+const INDEX_IDLE_MS = 1000;
+
 /**
- * Indexes the run's new versions (and any a crash left behind) for search. Last, once the data
- * and metadata are stored: writes are not indexed as they happen, because indexing costs more
- * than the writes themselves, and a failure here never costs the backup (the next search catches
- * the index up before it answers).
+ * Catches the search index up, again and again, until stopped: batches are indexed a little after
+ * they are written. Its failures are left to indexForSearch, which runs after it and reports.
+ */
+function indexAlongside(store: Pick<SearchIndex, 'catchUpSearchIndex'>): { stop(): Promise<void> } {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      const { versions } = await store.catchUpSearchIndex().catch(() => ({ versions: 0 }));
+      if (versions > 0 || stopped) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, INDEX_IDLE_MS);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+    },
+  };
+}
+
+/**
+ * Indexes what the background indexing has not reached yet (and any version a crash left behind)
+ * for search. Last, once the data and metadata are stored: writes are not indexed as they happen,
+ * because indexing costs more than the writes themselves, and a failure here never costs the
+ * backup (the next search catches the index up before it answers).
  */
 async function indexForSearch(store: Pick<SearchIndex, 'catchUpSearchIndex' | 'searchIndexStats'>, result: BackupResult, notice: (message: string) => void): Promise<BackupResult> {
   try {
     const pending = (await store.searchIndexStats()).pendingVersions;
     if (pending === 0) return result;
-    notice(`Indexing ${pending.toLocaleString('en-US')} new version(s) for search…`);
-    const { versions } = await store.catchUpSearchIndex();
-    return { ...result, counters: { ...result.counters, versionsIndexed: versions } };
+    notice(`Indexing ${pending.toLocaleString('en-US')} version(s) for search…`);
+    await store.catchUpSearchIndex();
+    return result;
   } catch (error) {
     notice(`The search index was not brought up to date (${error instanceof Error ? error.message : String(error)}); the next search does it before it answers.`);
     return result;
@@ -378,7 +410,14 @@ async function backupWithLock(deps: BackupDeps, request: BackupRequest, run: Run
       results.push(await backupObject(deps, request, run.runId, planned, states.get(planned.name.toLowerCase()), budget, bulkJobsLeft, emit, now));
     }
   });
-  await Promise.all(workers);
+  // The search index follows the capture in the background, in the time the capture waits on
+  // Salesforce; indexForSearch finishes it once the objects are stored.
+  const indexing = indexAlongside(deps.store);
+  try {
+    await Promise.all(workers);
+  } finally {
+    await indexing.stop();
+  }
   const usage = deps.client.usage();
   return summarizeRun(run.runId, results, budget.reason, { apiCalls: usage.calls, bulkQueryJobs: usage.bulkQueryJobs });
 }

@@ -4,8 +4,12 @@ import type { SearchCandidate } from '../port.ts';
 /** The points of an index transaction at which a test may crash the process. */
 export type IndexStep = 'before-commit' | 'after-commit';
 
-/** Versions indexed per transaction: bounds how long a catch-up holds its write lock or locks. */
-export const CHUNK_VERSIONS = 20_000;
+/**
+ * Versions indexed per transaction: bounds how long a catch-up holds its write lock or locks (and,
+ * on SQLite, this thread: about half a second here), and the memory of a chunk and the one cut
+ * beside it, which a backup's capture shares.
+ */
+export const CHUNK_VERSIONS = 10_000;
 /** Rows per page of the latest-first read of candidates. */
 export const SCAN_PAGE = 500;
 
