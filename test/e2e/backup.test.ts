@@ -126,6 +126,10 @@ describe('backup end to end', () => {
 
     const client = await s.connect();
     for (const name of captured(full)) await assertVaultEqualsOrg(client, s.vault, s.org.orgId, name);
+    // The run ends with every version it stored in the search index.
+    const index = await s.vault.store.searchIndexStats();
+    assert.equal(index.pendingVersions, 0);
+    assert.ok(index.records > 0);
   });
 
   it('stores file bodies once, streamed, equal to the org', async () => {

@@ -6,10 +6,10 @@ export type IndexStep = 'before-commit' | 'after-commit';
 
 /**
  * Versions indexed per transaction: bounds how long a catch-up holds its write lock or locks (and,
- * on SQLite, this thread: about half a second here), and the memory of a chunk and the one cut
+ * on SQLite, this thread: about a quarter of a second here), and the memory of a chunk and the one cut
  * beside it, which a backup's capture shares.
  */
-export const CHUNK_VERSIONS = 10_000;
+export const CHUNK_VERSIONS = 5_000;
 /** Rows per page of the latest-first read of candidates. */
 export const SCAN_PAGE = 500;
 

@@ -84,7 +84,7 @@ const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1
 const WORKER_MIN_VERSIONS = 512;
 
 /** Payloads per token job of the worker. */
-const TOKEN_JOB = 2048;
+const TOKEN_JOB = 1024;
 
 /** The token hashes the payload worker cut for a chunk: per version (by seq), its distinct hashes back to back. */
 type CutTokens = Map<number, string>;
