@@ -160,8 +160,9 @@ export function backupRunRecord(request: BackupRequest, runId: string, startedAt
 
 /**
  * What follows the objects, under the same lock: the baseline's note, the data lake, the
- * metadata, the search index brought up to date, then the run recorded with its outcome. `mayStart` says whether the run's API budget
- * allows more work. Shared by runBackup and the distributed backup (distributed.ts).
+ * metadata, the search index brought up to date, then the run recorded with its outcome.
+ * `mayStart` says whether the run's API budget allows more work. Shared by runBackup and the
+ * distributed backup (distributed.ts).
  */
 export async function finishBackupRun(deps: BackupDeps, request: BackupRequest, run: Run, objectsResult: BackupResult, mayStart: () => boolean, emit: (e: BackupEvent) => void, now: () => number): Promise<BackupResult> {
   const { org, settings } = request;
@@ -174,7 +175,7 @@ export async function finishBackupRun(deps: BackupDeps, request: BackupRequest, 
   if (request.metadata !== false && result.status !== 'Skipped') {
     result = await metadataBackupStep({ store: deps.store, client: deps.client, now, mayStart }, org, run.runId, result, (message) => emit({ type: 'notice', message }));
   }
-  if (result.status !== 'Skipped') result = await indexForSearch(deps.store, result, (message) => emit({ type: 'notice', message }));
+  if (result.status !== 'Skipped') await indexForSearch(deps.store, (message) => emit({ type: 'notice', message }));
   await deps.store.updateRun(run.runId, { status: result.status, endedAt: now(), counters: result.counters, message: result.message });
   return result;
 }
@@ -187,16 +188,14 @@ export async function finishBackupRun(deps: BackupDeps, request: BackupRequest, 
  * (the bench profile at 1,000,000 records: 172 s against 162 s) and heavier (602 MiB against 506
  * MiB at peak): the two share this thread and the payload worker.
  */
-async function indexForSearch(store: Pick<SearchIndex, 'catchUpSearchIndex' | 'searchIndexStats'>, result: BackupResult, notice: (message: string) => void): Promise<BackupResult> {
+async function indexForSearch(store: Pick<SearchIndex, 'catchUpSearchIndex' | 'searchIndexStats'>, notice: (message: string) => void): Promise<void> {
   try {
     const pending = (await store.searchIndexStats()).pendingVersions;
-    if (pending === 0) return result;
+    if (pending === 0) return;
     notice(`Indexing ${pending.toLocaleString('en-US')} new version(s) for search…`);
     await store.catchUpSearchIndex();
-    return result;
   } catch (error) {
     notice(`The search index was not brought up to date (${error instanceof Error ? error.message : String(error)}); the next search does it before it answers.`);
-    return result;
   }
 }
 

@@ -257,6 +257,20 @@ describe('backup scope', () => {
   });
   after(async () => s.close());
 
+  it('a search index that cannot catch up costs the backup nothing: the run succeeds, says so, and the index is left for the next catch-up', async () => {
+    const notices: string[] = [];
+    const store = { ...s.vault.store, catchUpSearchIndex: () => Promise.reject(new Error('disk full')) };
+    const run = await runBackup(
+      { store, blobs: s.vault.blobs, client: await s.connect(), now: () => s.emulator.org.clock.nowMs(), onEvent: (e) => e.type === 'notice' && notices.push(e.message) },
+      { org: s.org, settings: resolveSettings({ includeHistory: false }), objects: ['Account', 'Contact'] },
+    );
+    assert.equal(run.status, 'Succeeded');
+    assert.ok(run.counters.versions! > 0);
+    assert.ok(notices.some((n) => /search index was not brought up to date \(disk full\)/.test(n)), notices.join('\n'));
+    assert.equal((await s.vault.store.searchIndexStats()).pendingVersions, run.counters.versions);
+    assert.deepEqual(await s.vault.store.catchUpSearchIndex(), { versions: run.counters.versions });
+  });
+
   it('holds exclusions and toggles, and skips file bodies in objects-only mode', async () => {
     const run = await s.backup({ exclude: ['Lead', 'Task'], includeHistory: false, mode: 'objects-only' });
     const byName = new Map(run.objects.map((o) => [o.name, o]));
