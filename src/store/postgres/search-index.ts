@@ -172,8 +172,8 @@ export class PgSearchIndex implements SearchIndex {
     }
     const rows = live.length
       ? (
-          await client.query<{ batch_key: number; object_key: number; record_id: string; system_modstamp: number; is_deleted: number; pack_key: number; slot: number }>(
-            `SELECT v.batch_key, v.object_key, v.record_id, v.system_modstamp, v.is_deleted, v.pack_key, v.slot
+          await client.query<{ object_key: number; record_id: string; system_modstamp: number; is_deleted: number; pack_key: number; slot: number }>(
+            `SELECT v.object_key, v.record_id, v.system_modstamp, v.is_deleted, v.pack_key, v.slot
                FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS c(batch_key, object_key, first_seq, last_seq)
                JOIN record_versions v ON v.object_key = c.object_key AND v.seq BETWEEN c.first_seq AND c.last_seq AND v.batch_key = c.batch_key
               ORDER BY v.seq`,

@@ -6,8 +6,8 @@ export type IndexStep = 'before-commit' | 'after-commit';
 
 /**
  * Versions indexed per transaction: bounds how long a catch-up holds its write lock or locks (and,
- * on SQLite, this thread: about a quarter of a second here), and the memory of a chunk and the one cut
- * beside it, which a backup's capture shares.
+ * on SQLite, this thread: about a quarter of a second here), and the memory of a chunk and of the
+ * one cut beside it.
  */
 export const CHUNK_VERSIONS = 5_000;
 /** Rows per page of the latest-first read of candidates. */

@@ -255,11 +255,8 @@ export class SqliteSearchIndex implements SearchIndex {
         let org = byOrg.get(orgId);
         if (!org) byOrg.set(orgId, (org = { seqs: [], payloads: [] }));
         for (const [seq, recordId, packKey, slot] of rowsOf.all(batch.first_seq, batch.last_seq, batch.object_key) as [number, string, number, number][]) {
-          let pack = packs.get(packKey);
-          if (!pack) packs.set(packKey, (pack = this.openPack(db, packKey)));
-          if (pack.recordId(slot) !== recordId) throw new IntegrityError(`pack ${pack.packId} slot ${slot} holds ${pack.recordId(slot)}, not ${recordId}: the catalog row was altered.`);
           org.seqs.push(seq);
-          org.payloads.push(pack.payload(slot));
+          org.payloads.push(this.payload(db, packs, packKey, slot, recordId));
         }
       }
     })();
@@ -323,12 +320,7 @@ export class SqliteSearchIndex implements SearchIndex {
           (seen.packed ??= []).push(hashes);
           continue;
         }
-        let pack = packs.get(packKey);
-        if (!pack) packs.set(packKey, (pack = this.openPack(db, packKey)));
-        if (pack.recordId(slot) !== recordId) {
-          throw new IntegrityError(`pack ${pack.packId} slot ${slot} holds ${pack.recordId(slot)}, not ${recordId}: the catalog row was altered.`);
-        }
-        gathering.add(JSON.parse(pack.payload(slot).toString('utf8')) as Record<string, unknown>, seen.values);
+        gathering.add(JSON.parse(this.payload(db, packs, packKey, slot, recordId).toString('utf8')) as Record<string, unknown>, seen.values);
       }
     }
 
@@ -340,6 +332,17 @@ export class SqliteSearchIndex implements SearchIndex {
     statement(db, 'UPDATE search_state SET indexed_batch = ? WHERE id = 1').run(batches[batches.length - 1]!.batch_key);
     this.hooks.onIndexStep?.('before-commit');
     return read;
+  }
+
+  /**
+   * A version's payload from its pack, each pack opened once per `packs`; the record ID sealed in
+   * the pack must be the row's.
+   */
+  private payload(db: Db, packs: Map<number, OpenedPack>, packKey: number, slot: number, recordId: string): Buffer {
+    let pack = packs.get(packKey);
+    if (!pack) packs.set(packKey, (pack = this.openPack(db, packKey)));
+    if (pack.recordId(slot) !== recordId) throw new IntegrityError(`pack ${pack.packId} slot ${slot} holds ${pack.recordId(slot)}, not ${recordId}: the catalog row was altered.`);
+    return pack.payload(slot);
   }
 
   private openPack(db: Db, packKey: number): OpenedPack {
