@@ -320,7 +320,7 @@ export async function vaultBench(options: { scale: number }): Promise<BenchSecti
       ],
       notes: [
         `Raw JSON: ${mib(rawBytes)} over ${written.toLocaleString('en-US')} versions; the catalog holds packs, version rows, heads and indexes.`,
-        'Writes are not indexed as they happen: the search index catches up afterwards, as a backup does once its objects are stored (`catchUpSearchIndex`), and the write rate does not include it. While writing, the payload worker thread hashes the payloads and compresses the packs, and the main thread makes canonical JSON and runs the versions\' SQL; while indexing, the main thread opens the packs and runs the index\'s SQL, and the worker cuts and hashes the tokens. Other threads include the V8 garbage-collection helpers.',
+        'Writes are not indexed as they happen: the search index catches up afterwards, as a backup does once its objects are stored (`catchUpSearchIndex`), and the write rate does not include it. While writing, the payload worker thread hashes the payloads and compresses the packs, and the main thread makes canonical JSON and runs the versions\' SQL; while indexing, the main thread opens the packs and runs the index\'s SQL, and the worker cuts and hashes the tokens. Other threads include the catalog\'s checkpoint thread (once the WAL passes 16 MiB) and the V8 garbage-collection helpers.',
         `Load average (1 min) at the start and the end of the run: ${loadStart.toFixed(1)} and ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores; other work on the machine slows every figure.`,
       ],
     };

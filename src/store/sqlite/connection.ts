@@ -9,13 +9,17 @@
  * power cut once the WAL is synced (at the latest at the next checkpoint); commits are replayed in
  * order, so a power cut loses a suffix of commits, never a middle one. `durable` transactions
  * switch to synchronous=FULL for their commit, for writes that must survive a power cut before
- * something irreversible happens next (see the users of `durable: true`).
+ * something irreversible happens next (see the users of `durable: true`). Once a writer's WAL
+ * shows bulk writing, checkpoints run on a thread of their own (checkpointer.ts), so that commits
+ * no longer wait for the copy and its syncs.
  */
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { Compilable } from 'kysely';
 import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
 import { OrgvaultError } from '../../core/errors.ts';
+import { BackgroundCheckpointer } from './checkpointer.ts';
 import { checkSchema, migrate } from './migrations.ts';
 import type { CatalogTables } from '../schema/tables.ts';
 
@@ -67,6 +71,13 @@ export function run(db: Db, query: Compilable<unknown>): number {
 
 /** Checkpoint once the WAL passes ~40 MiB rather than SQLite's 4 MiB: measured ~1.4× faster bulk writes. */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/**
+ * A WAL this large means bulk writing: checkpoints move to a thread of their own
+ * (checkpointer.ts). Vaults written a little at a time never start it.
+ */
+const CHECKPOINT_THREAD_WAL_BYTES = 16 * 1024 * 1024;
+/** With that thread running, the writer's own checkpoint is a backstop that bounds the WAL. */
+const WAL_BACKSTOP_PAGES = 40_000;
 
 function configure(db: Db, write: boolean): void {
   db.pragma('busy_timeout = 10000');
@@ -85,8 +96,14 @@ export class Connections {
   private readonly writer: Db | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private checkpointer: BackgroundCheckpointer | undefined;
+  /** Set once the checkpoint thread stopped unasked: the writer checkpoints for itself again. */
+  private checkpointerFailed = false;
 
-  constructor(path: string, readonly: boolean) {
+  constructor(
+    private readonly path: string,
+    readonly: boolean,
+  ) {
     if (readonly) {
       this.writer = undefined;
       this.read = new Database(path, { readonly: true, fileMustExist: true });
@@ -115,9 +132,51 @@ export class Connections {
 
   /** Runs `fn` with the write connection to itself: writes of this process never interleave. */
   exclusive<T>(fn: (db: Db) => Promise<T> | T): Promise<T> {
-    const result = this.queue.then(() => fn(this.write));
+    const result = this.queue.then(async () => {
+      const out = await fn(this.write);
+      this.written();
+      return out;
+    });
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  /** Runs a checkpoint of the caller's own on the write connection, the checkpoint thread held off meanwhile. */
+  checkpoint<T>(fn: (db: Db) => T): Promise<T> {
+    return this.exclusive((db) => (this.checkpointer ? this.checkpointer.paused(() => fn(db)) : fn(db)));
+  }
+
+  /** Resolves after the checkpoint thread's next checkpoint, or at once when it does not run. */
+  checkpointed(): Promise<void> {
+    return this.checkpointer?.nextCheckpoint() ?? Promise.resolve();
+  }
+
+  /** After a write: the checkpoint thread is told, or started once the WAL shows bulk writing. */
+  private written(): void {
+    if (this.checkpointer) {
+      this.checkpointer.written();
+      return;
+    }
+    if (this.checkpointerFailed || !this.writer) return;
+    let walBytes = 0;
+    try {
+      walBytes = statSync(`${this.path}-wal`).size;
+    } catch {
+      return;
+    }
+    if (walBytes < CHECKPOINT_THREAD_WAL_BYTES) return;
+    const writer = this.writer;
+    this.checkpointer = new BackgroundCheckpointer(this.path, () => {
+      this.checkpointer = undefined;
+      this.checkpointerFailed = true;
+      try {
+        if (!this.closed) writer.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      } catch {
+        // The backstop stays: the WAL is still bounded, only later.
+      }
+    });
+    writer.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
+    this.checkpointer.written();
   }
 
   /**
@@ -140,6 +199,8 @@ export class Connections {
     if (this.closed) return;
     await this.queue;
     this.closed = true;
+    // The thread first: the writer, closing last, then checkpoints what is left and removes the WAL.
+    await this.checkpointer?.close();
     this.read.close();
     this.writer?.close();
   }

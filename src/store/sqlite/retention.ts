@@ -309,7 +309,7 @@ export class SqliteRetention implements RetentionStore {
 
   async syncCatalog(): Promise<void> {
     // With synchronous=NORMAL, SQLite syncs the WAL before every checkpoint: every commit so far is then durable.
-    await this.conns.exclusive((db) => db.pragma('wal_checkpoint(PASSIVE)'));
+    await this.conns.checkpoint((db) => db.pragma('wal_checkpoint(PASSIVE)'));
   }
 
   async catalogSize(): Promise<CatalogSize> {
@@ -317,7 +317,7 @@ export class SqliteRetention implements RetentionStore {
   }
 
   async compactCatalog(options: { full?: boolean } = {}): Promise<{ before: CatalogSize; after: CatalogSize; vacuumed: boolean; walPending: boolean }> {
-    return this.conns.exclusive((db) => {
+    return this.conns.checkpoint((db) => {
       const before = sizeOf(db);
       const mode = db.pragma('auto_vacuum', { simple: true }) as number;
       let vacuumed = false;
