@@ -346,7 +346,8 @@ test('no password, cookie or token secret is anywhere in the vault’s files', a
     const { token } = await createApiToken(deps, 'ann', 'cron');
     await tokenUser(deps, token);
     await sessionUser(deps, signedIn.cookie);
-    secrets.push(signedIn.cookie, token, token.slice(token.lastIndexOf('_') + 1));
+    // The secret follows the ID (`ovt_` and 16 hex digits); it may itself contain `_`.
+    secrets.push(signedIn.cookie, token, token.slice(token.indexOf('_', 'ovt_'.length) + 1));
   });
   const files = await readdir(dir, { recursive: true, withFileTypes: true });
   const bytes = Buffer.concat(await Promise.all(files.filter((f) => f.isFile()).map((f) => readFile(join(f.parentPath, f.name)))));
