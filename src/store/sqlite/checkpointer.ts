@@ -96,7 +96,7 @@ export class BackgroundCheckpointer {
     if (!this.failed) this.worker.postMessage('written');
   }
 
-  /** Resolves after the next checkpoint the thread completes (for tests and benchmarks). */
+  /** Resolves after the next checkpoint the thread completes (for tests). */
   nextCheckpoint(): Promise<void> {
     if (this.failed) return Promise.resolve();
     if (this.waiting.length === 0) this.hold();
